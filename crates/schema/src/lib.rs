@@ -11,7 +11,7 @@
 //! | Palisade type                                   | OCSF class (uid)                   | activity_id                                   |
 //! |-------------------------------------------------|------------------------------------|-----------------------------------------------|
 //! | [`Activity::SignIn`], stage `primary` / `mfa`   | Authentication (3002)              | 1 Logon (`status_id` 1 success, 2 failure)    |
-//! | [`Activity::SignIn`], stage `sso`               | Authentication (3002)              | 7 Service Ticket Request                      |
+//! | [`Activity::SignIn`], stage `sso`               | Authentication (3002)              | 4 Service Ticket Request                      |
 //! | [`Activity::MfaPrompt`]                         | Authentication (3002)              | 99 Other, `is_mfa: true`, `auth_factors`      |
 //! | [`Activity::SessionStart`]                      | Authentication (3002)              | 1 Logon                                       |
 //! | [`Activity::SessionRevoke`]                     | Authentication (3002)              | 2 Logoff                                      |

@@ -1,0 +1,68 @@
+//! Per-identity sign-in baselines: what is normal for each identity, so detectors can say
+//! "this sign-in is not like this person's sign-ins" and how much history that judgement rests on.
+//!
+//! [`BaselineStore`] implements `palisade_core::ProfileStore`; each identity's [`Profile`]
+//! implements `palisade_core::ProfileView`. Detectors read profiles only through those core
+//! traits, so they never depend on this crate.
+//!
+//! What a profile learns, from successful sign-ins only (a failed sign-in never creates one):
+//!
+//! | dimension      | value                                   | stored as                  |
+//! |----------------|-----------------------------------------|----------------------------|
+//! | country        | vendor's country (ISO code or name)     | hash + tenant-wide label   |
+//! | city           | city, else a 1° geo cell `cell:lat,lon` | hash + tenant-wide label   |
+//! | ASN            | autonomous system number                | the number                 |
+//! | prefix         | /24 (IPv4) or /48 (IPv6)                | the prefix bits            |
+//! | device         | vendor device id                        | 64-bit hash                |
+//! | user agent     | browser + OS family ([`UaFamily`])      | family code                |
+//! | hour of week   | 0 = Monday 00h UTC … 167                | the number                 |
+//! | application    | app signed into                         | hash + tenant-wide label   |
+//!
+//! Each value keeps a decayed weight (half-life in event time), first and last sighting; each
+//! dimension keeps its top K values ([`DimensionCaps`]), so a profile is at most about 800 bytes
+//! with the defaults. A profile is trusted after a learning period ([`BaselineConfig`]), and a
+//! tenant-wide prior counts how many identities hold each value, so a country common in the
+//! organisation is less surprising for a new or sparse identity.
+//!
+//! ```
+//! use palisade_baseline::BaselineStore;
+//! use palisade_core::{Dimension, ProfileStore, ProfileView};
+//! use palisade_schema::*;
+//!
+//! let mut store = BaselineStore::default();
+//! let t0 = Timestamp::parse_rfc3339("2024-03-01T09:00:00Z").unwrap();
+//! for day in 0..20 {
+//!     let mut e = Event::new(t0 + Duration::from_days(day), format!("e{day}"), Source::Entra,
+//!         Activity::SignIn(SignIn::success(SignInStage::Primary)))
+//!         .with_actor(Identity::new("ana@contoso.com"));
+//!     e.origin.country = Some("AU".into());
+//!     e.origin.asn = Some(7545);
+//!     e.origin.ip = Some("110.174.9.20".parse().unwrap());
+//!     e.origin.user_agent = Some("Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0 Safari/537.36".into());
+//!     store.learn(&e);
+//! }
+//! let ana = store.view(&IdentityKey::new("ana@contoso.com")).unwrap();
+//! assert!(ana.trusted());
+//! assert!(ana.is_new(Dimension::Country, "US"));
+//! assert!(!ana.is_new(Dimension::Prefix, "110.174.9.99"));
+//! // A newer Chrome on the same OS is the same family.
+//! assert!(!ana.is_new(Dimension::UserAgent, "Mozilla/5.0 (Windows NT 10.0) Chrome/121.0"));
+//! assert!(ana.is_new(Dimension::UserAgent, "python-requests/2.31"));
+//! assert_eq!(ana.maturity().sign_ins, 20);
+//! ```
+
+#![forbid(unsafe_code)]
+
+mod config;
+mod keys;
+mod profile;
+mod snapshot;
+mod store;
+mod ua;
+
+pub use config::{BaselineConfig, DimensionCaps};
+pub use keys::{geo_cell, IpPrefix};
+pub use profile::Profile;
+pub use snapshot::SNAPSHOT_VERSION;
+pub use store::BaselineStore;
+pub use ua::{Browser, Os, UaFamily};

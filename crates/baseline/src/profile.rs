@@ -1,0 +1,385 @@
+//! One identity's profile: capped, decaying value counts per dimension, and the tenant-wide
+//! state (priors, display names) every profile reads through a shared handle.
+
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use hashbrown::HashMap;
+use palisade_core::{Dimension, Familiarity, ProfileView};
+use palisade_schema::Timestamp;
+
+use crate::keys::{self, Observation, DIMENSIONS};
+use crate::BaselineConfig;
+
+/// One learned value: 24 bytes, so a full default profile stays under 1 KiB.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Entry {
+    pub(crate) key: u64,
+    /// Decayed count as of the profile's `decayed_at`.
+    pub(crate) weight: f32,
+    /// First and last sighting, seconds since the Unix epoch (u32 reaches 2106, past the
+    /// plausible-time bound of 2100).
+    pub(crate) first: u32,
+    pub(crate) last: u32,
+    pub(crate) dim: u8,
+}
+
+/// Tenant-wide state: how many identities hold each value (the prior) and display names.
+#[derive(Debug, Default)]
+pub(crate) struct Tenant {
+    pub(crate) labels: HashMap<u64, Box<str>>,
+    /// Per dimension: value key → number of profiles holding it.
+    pub(crate) priors: [HashMap<u64, u32>; DIMENSIONS.len()],
+    /// Profiles in the store.
+    pub(crate) identities: usize,
+    /// Insert attempts refused since the last sweep of a full prior (rate-limits sweeps).
+    pub(crate) refused: u64,
+    pub(crate) label_bytes: usize,
+}
+
+/// Whether the tenant prior tracks a dimension: device ids are personal, so a device common in
+/// the tenant means nothing.
+fn tracks_prior(dim: u8) -> bool {
+    DIMENSIONS.get(usize::from(dim)) != Some(&Dimension::Device)
+}
+
+impl Tenant {
+    pub(crate) fn add(&mut self, dim: u8, key: u64, cap: usize) {
+        if !tracks_prior(dim) {
+            return;
+        }
+        let Some(map) = self.priors.get_mut(usize::from(dim)) else {
+            return;
+        };
+        if let Some(c) = map.get_mut(&key) {
+            *c = c.saturating_add(1);
+            return;
+        }
+        if map.len() >= cap {
+            // Sweep the values held by a single identity, at most once per `cap` refusals, so a
+            // prior full of common values does not cost a scan on every new value.
+            self.refused += 1;
+            if self.refused < cap as u64 {
+                return;
+            }
+            self.refused = 0;
+            map.retain(|_, c| *c > 1);
+            if map.len() >= cap {
+                return;
+            }
+        }
+        map.insert(key, 1);
+    }
+
+    pub(crate) fn remove(&mut self, dim: u8, key: u64) {
+        let Some(map) = self.priors.get_mut(usize::from(dim)) else {
+            return;
+        };
+        if let Some(c) = map.get_mut(&key) {
+            *c -= 1;
+            if *c == 0 {
+                map.remove(&key);
+            }
+        }
+    }
+
+    pub(crate) fn label(&mut self, key: u64, label: &str, cap: usize) {
+        if self.labels.len() < cap && !self.labels.contains_key(&key) {
+            self.label_bytes += label.len();
+            self.labels.insert(key, label.into());
+        }
+    }
+
+    pub(crate) fn heap_bytes(&self) -> usize {
+        let labels = self.labels.capacity() * (8 + 16 + 1) + self.label_bytes;
+        let priors: usize = self.priors.iter().map(|m| m.capacity() * (8 + 4 + 1)).sum();
+        labels + priors
+    }
+}
+
+/// What every profile of one store shares: the settings and the tenant-wide state.
+#[derive(Debug)]
+pub(crate) struct Shared {
+    pub(crate) config: BaselineConfig,
+    tenant: RwLock<Tenant>,
+}
+
+impl Shared {
+    pub(crate) fn new(config: BaselineConfig, tenant: Tenant) -> Self {
+        Shared {
+            config,
+            tenant: RwLock::new(tenant),
+        }
+    }
+    // A poisoned lock only means another thread panicked mid-update of plain counters; the
+    // counters are still usable, so poisoning is ignored rather than turned into a panic.
+    pub(crate) fn tenant(&self) -> RwLockReadGuard<'_, Tenant> {
+        self.tenant.read().unwrap_or_else(PoisonError::into_inner)
+    }
+    pub(crate) fn tenant_mut(&self) -> RwLockWriteGuard<'_, Tenant> {
+        self.tenant.write().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+pub(crate) fn secs(t: Timestamp) -> u32 {
+    u32::try_from(t.as_millis().div_euclid(1000).max(0)).unwrap_or(u32::MAX)
+}
+
+fn time_of(secs: u32) -> Timestamp {
+    Timestamp::from_millis_unchecked(i64::from(secs) * 1000)
+}
+
+/// One identity's baseline, learned from its successful sign-ins.
+///
+/// Read it through [`ProfileView`]: weights are as of the last sign-in learned (decay is applied
+/// when the next one arrives), and shares are within one dimension.
+///
+/// ```
+/// use palisade_baseline::BaselineStore;
+/// use palisade_core::{Dimension, ProfileStore, ProfileView};
+/// use palisade_schema::*;
+///
+/// let mut store = BaselineStore::default();
+/// let t = Timestamp::parse_rfc3339("2024-03-01T09:00:00Z").unwrap();
+/// let mut e = Event::new(t, "e1", Source::Entra, Activity::SignIn(SignIn::success(SignInStage::Primary)))
+///     .with_actor(Identity::new("ana@contoso.com"));
+/// e.origin.country = Some("AU".into());
+/// e.origin.asn = Some(7545);
+/// store.learn(&e);
+/// let p = store.profile("ana@contoso.com").unwrap();
+/// assert_eq!(p.sign_ins(), 1);
+/// assert!(!p.trusted());
+/// assert_eq!(p.familiarity(Dimension::Country, "au").unwrap().share, 1.0);
+/// assert!(p.is_new(Dimension::Asn, "AS7922"));
+/// assert_eq!(p.top_values(Dimension::Country), vec![("AU".to_string(), 1.0)]);
+/// ```
+#[derive(Debug)]
+pub struct Profile {
+    pub(crate) entries: Vec<Entry>,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) sign_ins: u32,
+    pub(crate) first: u32,
+    pub(crate) last: u32,
+    pub(crate) decayed_at: u32,
+}
+
+impl Profile {
+    pub(crate) fn new(shared: Arc<Shared>, at: u32) -> Self {
+        Profile {
+            entries: Vec::new(),
+            shared,
+            sign_ins: 0,
+            first: at,
+            last: at,
+            decayed_at: at,
+        }
+    }
+
+    /// How many values `dim` currently holds (at most its cap).
+    pub fn value_count(&self, dim: Dimension) -> usize {
+        keys::dim_index(dim).map_or(0, |d| self.entries.iter().filter(|e| e.dim == d).count())
+    }
+
+    /// How many values the whole profile holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether the profile holds no values (every one decayed away).
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// First successful sign-in learned.
+    pub fn first_seen(&self) -> Timestamp {
+        time_of(self.first)
+    }
+
+    /// Last successful sign-in learned.
+    pub fn last_seen(&self) -> Timestamp {
+        time_of(self.last)
+    }
+
+    /// Multiplies every weight by the decay since `decayed_at`, forgetting values that fall
+    /// below the minimum weight.
+    fn decay_to(&mut self, t: u32, tenant: &mut Tenant) {
+        if t <= self.decayed_at {
+            return;
+        }
+        let config = &self.shared.config;
+        let factor = (-(f64::from(t - self.decayed_at)) / config.half_life_secs()).exp2() as f32;
+        self.decayed_at = t;
+        let min = config.min_weight;
+        for e in &mut self.entries {
+            e.weight *= factor;
+        }
+        if self.entries.iter().any(|e| e.weight < min) {
+            self.entries.retain(|e| {
+                let keep = e.weight >= min;
+                if !keep {
+                    tenant.remove(e.dim, e.key);
+                }
+                keep
+            });
+        }
+    }
+
+    /// Learns one successful sign-in at `t` (seconds) with its properties.
+    pub(crate) fn learn(&mut self, t: u32, obs: &[Observation<'_>], tenant: &mut Tenant) {
+        self.decay_to(t, tenant);
+        let shared = Arc::clone(&self.shared);
+        let config = &shared.config;
+        // A late event counts as if it had decayed from its own time to the profile's clock.
+        let w = if t >= self.decayed_at {
+            1.0
+        } else {
+            (-(f64::from(self.decayed_at - t)) / config.half_life_secs()).exp2() as f32
+        };
+        for o in obs {
+            if let Some(e) = self
+                .entries
+                .iter_mut()
+                .find(|e| e.dim == o.dim && e.key == o.key)
+            {
+                e.weight += w;
+                e.first = e.first.min(t);
+                e.last = e.last.max(t);
+                continue;
+            }
+            if w < config.min_weight {
+                continue;
+            }
+            let cap = config.caps.get(DIMENSIONS[usize::from(o.dim)]);
+            let fresh = Entry {
+                key: o.key,
+                weight: w,
+                first: t,
+                last: t,
+                dim: o.dim,
+            };
+            let mut held = 0;
+            let mut weakest: Option<usize> = None;
+            for (i, e) in self
+                .entries
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.dim == o.dim)
+            {
+                held += 1;
+                if weakest.is_none_or(|j| e.weight < self.entries[j].weight) {
+                    weakest = Some(i);
+                }
+            }
+            if held < cap {
+                self.entries.push(fresh);
+            } else if let Some(j) = weakest {
+                // Full: the newest value replaces the weakest, so the profile follows the
+                // identity's present habits within a fixed size.
+                tenant.remove(o.dim, self.entries[j].key);
+                self.entries[j] = fresh;
+            } else {
+                continue;
+            }
+            tenant.add(o.dim, o.key, config.tenant_values_cap);
+            if let Some(label) = &o.label {
+                tenant.label(o.key, label, config.label_cap);
+            }
+        }
+        self.sign_ins = self.sign_ins.saturating_add(1);
+        self.first = self.first.min(t);
+        self.last = self.last.max(t);
+    }
+
+    fn dim_total(&self, dim: u8) -> f32 {
+        self.entries
+            .iter()
+            .filter(|e| e.dim == dim)
+            .map(|e| e.weight)
+            .sum()
+    }
+
+    /// Removes this profile's contribution from the tenant prior (before it is dropped).
+    pub(crate) fn release(&self, tenant: &mut Tenant) {
+        for e in &self.entries {
+            tenant.remove(e.dim, e.key);
+        }
+    }
+}
+
+impl ProfileView for Profile {
+    fn sign_ins(&self) -> u64 {
+        u64::from(self.sign_ins)
+    }
+
+    fn days(&self) -> u32 {
+        (self.last / 86_400).saturating_sub(self.first / 86_400)
+    }
+
+    fn trusted(&self) -> bool {
+        let c = &self.shared.config;
+        let days = self.days();
+        days >= c.min_learning_days
+            && (days >= c.learning_days || self.sign_ins >= c.learning_sign_ins)
+    }
+
+    fn familiarity(&self, dim: Dimension, value: &str) -> Option<Familiarity> {
+        let d = keys::dim_index(dim)?;
+        let key = keys::value_key(d, value)?;
+        let e = self.entries.iter().find(|e| e.dim == d && e.key == key)?;
+        let total = self.dim_total(d);
+        Some(Familiarity {
+            weight: f64::from(e.weight),
+            share: if total > 0.0 {
+                f64::from(e.weight / total)
+            } else {
+                0.0
+            },
+            first_seen: time_of(e.first),
+            last_seen: time_of(e.last),
+        })
+    }
+
+    fn top_values(&self, dim: Dimension) -> Vec<(String, f64)> {
+        let Some(d) = keys::dim_index(dim) else {
+            return Vec::new();
+        };
+        let total = self.dim_total(d);
+        if total <= 0.0 {
+            return Vec::new();
+        }
+        let named = keys::is_named(d);
+        let tenant = named.then(|| self.shared.tenant());
+        let mut out: Vec<(String, f64)> = self
+            .entries
+            .iter()
+            .filter(|e| e.dim == d)
+            .filter_map(|e| {
+                let text = match &tenant {
+                    Some(t) => t.labels.get(&e.key).map(|l| l.to_string()),
+                    None => keys::key_text(d, e.key),
+                }?;
+                Some((text, f64::from(e.weight / total)))
+            })
+            .collect();
+        out.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        out
+    }
+
+    fn tenant_share(&self, dim: Dimension, value: &str) -> f64 {
+        let Some(d) = keys::dim_index(dim) else {
+            return 0.0;
+        };
+        let Some(key) = keys::value_key(d, value) else {
+            return 0.0;
+        };
+        let tenant = self.shared.tenant();
+        if tenant.identities < self.shared.config.prior_min_identities || tenant.identities == 0 {
+            return 0.0;
+        }
+        let held = tenant
+            .priors
+            .get(usize::from(d))
+            .and_then(|m| m.get(&key))
+            .copied();
+        (f64::from(held.unwrap_or(0)) / tenant.identities as f64).min(1.0)
+    }
+}

@@ -1,0 +1,304 @@
+//! A small user-agent family parser: browser and operating-system family, never the version.
+//!
+//! A baseline that kept full user-agent strings would call every browser update a new client;
+//! keeping the family ("Chrome on Windows") makes a browser update familiar while an attacker's
+//! different browser or OS stays new.
+
+use std::fmt;
+
+/// A browser (or client program) family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Browser {
+    /// Microsoft Edge (Chromium or legacy).
+    Edge,
+    /// Opera.
+    Opera,
+    /// Samsung Internet.
+    Samsung,
+    /// Mozilla Firefox.
+    Firefox,
+    /// Google Chrome or Chromium.
+    Chrome,
+    /// Apple Safari (and WebKit views).
+    Safari,
+    /// Internet Explorer.
+    InternetExplorer,
+    /// Outlook, Teams or another Microsoft Office client.
+    OfficeClient,
+    /// A scripted client: curl, python-requests, Go, PowerShell, okhttp, legacy-auth tools.
+    Script,
+    /// Anything else, or no user agent.
+    Other,
+}
+
+/// An operating-system family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum Os {
+    /// Microsoft Windows.
+    Windows,
+    /// Apple iOS or iPadOS.
+    Ios,
+    /// Apple macOS.
+    MacOs,
+    /// Android.
+    Android,
+    /// ChromeOS.
+    ChromeOs,
+    /// Linux and other Unix desktops.
+    Linux,
+    /// Anything else, or unknown.
+    Other,
+}
+
+const BROWSERS: [(Browser, &str); 10] = [
+    (Browser::Edge, "Edge"),
+    (Browser::Opera, "Opera"),
+    (Browser::Samsung, "Samsung Internet"),
+    (Browser::Firefox, "Firefox"),
+    (Browser::Chrome, "Chrome"),
+    (Browser::Safari, "Safari"),
+    (Browser::InternetExplorer, "Internet Explorer"),
+    (Browser::OfficeClient, "Office client"),
+    (Browser::Script, "Script"),
+    (Browser::Other, "Other"),
+];
+
+const OSES: [(Os, &str); 7] = [
+    (Os::Windows, "Windows"),
+    (Os::Ios, "iOS"),
+    (Os::MacOs, "macOS"),
+    (Os::Android, "Android"),
+    (Os::ChromeOs, "ChromeOS"),
+    (Os::Linux, "Linux"),
+    (Os::Other, "Other"),
+];
+
+impl Browser {
+    /// The family's display name.
+    pub fn as_str(self) -> &'static str {
+        BROWSERS
+            .iter()
+            .find(|(b, _)| *b == self)
+            .map_or("Other", |(_, s)| s)
+    }
+    fn code(self) -> u64 {
+        BROWSERS
+            .iter()
+            .position(|(b, _)| *b == self)
+            .unwrap_or(BROWSERS.len() - 1) as u64
+    }
+}
+
+impl Os {
+    /// The family's display name.
+    pub fn as_str(self) -> &'static str {
+        OSES.iter()
+            .find(|(o, _)| *o == self)
+            .map_or("Other", |(_, s)| s)
+    }
+    fn code(self) -> u64 {
+        OSES.iter()
+            .position(|(o, _)| *o == self)
+            .unwrap_or(OSES.len() - 1) as u64
+    }
+}
+
+/// A user agent's family: browser and OS, without versions.
+///
+/// ```
+/// use palisade_baseline::{UaFamily, Browser, Os};
+/// let ua = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) \
+///           Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91";
+/// let fam = UaFamily::of(ua);
+/// assert_eq!((fam.browser, fam.os), (Browser::Edge, Os::Windows));
+/// assert_eq!(fam.to_string(), "Edge on Windows");
+/// // Another version of the same browser is the same family.
+/// assert_eq!(UaFamily::of(&ua.replace("120.0", "121.0")), fam);
+/// // A family label parses back to itself.
+/// assert_eq!(UaFamily::parse("Edge on Windows"), fam);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UaFamily {
+    /// Browser family.
+    pub browser: Browser,
+    /// OS family.
+    pub os: Os,
+}
+
+impl UaFamily {
+    /// The family of a raw user-agent string.
+    pub fn of(ua: &str) -> Self {
+        UaFamily {
+            browser: browser_of(ua),
+            os: os_of(ua),
+        }
+    }
+
+    /// The family of either a label written by [`UaFamily`]'s `Display` ("Chrome on Windows")
+    /// or a raw user-agent string.
+    pub fn parse(value: &str) -> Self {
+        Self::from_label(value).unwrap_or_else(|| Self::of(value))
+    }
+
+    /// The family a `"<browser> on <os>"` label names, if it is one.
+    pub fn from_label(label: &str) -> Option<Self> {
+        let (b, o) = label.split_once(" on ")?;
+        let browser = BROWSERS.iter().find(|(_, s)| *s == b)?.0;
+        let os = OSES.iter().find(|(_, s)| *s == o)?.0;
+        Some(UaFamily { browser, os })
+    }
+
+    /// A compact key, unique per family (no hashing needed: the set of families is small).
+    pub fn key(self) -> u64 {
+        (self.browser.code() << 8) | self.os.code()
+    }
+
+    /// The family a key from [`UaFamily::key`] stands for.
+    pub fn from_key(key: u64) -> Option<Self> {
+        let browser = BROWSERS.get(usize::try_from(key >> 8).ok()?)?.0;
+        let os = OSES.get(usize::try_from(key & 0xff).ok()?)?.0;
+        Some(UaFamily { browser, os })
+    }
+}
+
+impl fmt::Display for UaFamily {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} on {}", self.browser.as_str(), self.os.as_str())
+    }
+}
+
+fn has(ua: &str, needle: &str) -> bool {
+    ua.contains(needle)
+}
+
+fn browser_of(ua: &str) -> Browser {
+    // Order matters: Chromium-based browsers also say "Chrome" and "Safari", and Chrome says
+    // "Safari" too, so the more specific tokens are tested first.
+    if has(ua, "Edg/") || has(ua, "Edge/") || has(ua, "EdgA/") || has(ua, "EdgiOS/") {
+        Browser::Edge
+    } else if has(ua, "OPR/") || has(ua, "Opera") {
+        Browser::Opera
+    } else if has(ua, "SamsungBrowser/") {
+        Browser::Samsung
+    } else if has(ua, "Firefox/") || has(ua, "FxiOS/") {
+        Browser::Firefox
+    } else if has(ua, "Chrome/") || has(ua, "CriOS/") || has(ua, "Chromium/") {
+        Browser::Chrome
+    } else if has(ua, "Outlook")
+        || has(ua, "Microsoft Office")
+        || has(ua, "MSOffice")
+        || has(ua, "Teams/")
+        || has(ua, "OneDrive")
+    {
+        Browser::OfficeClient
+    } else if has(ua, "MSIE ") || has(ua, "Trident/") {
+        Browser::InternetExplorer
+    } else if has(ua, "Safari/") || (has(ua, "AppleWebKit/") && has(ua, "Mobile/")) {
+        Browser::Safari
+    } else if is_script(ua) {
+        Browser::Script
+    } else {
+        Browser::Other
+    }
+}
+
+fn is_script(ua: &str) -> bool {
+    const SCRIPTS: [&str; 11] = [
+        "curl/",
+        "python-requests",
+        "Python-urllib",
+        "aiohttp",
+        "Go-http-client",
+        "okhttp",
+        "PowerShell",
+        "Wget",
+        "BAV2ROPC",
+        "axios",
+        "node-fetch",
+    ];
+    SCRIPTS.iter().any(|s| ua.contains(s))
+}
+
+fn os_of(ua: &str) -> Os {
+    // iOS user agents say "like Mac OS X", Android ones say "Linux": test the specific ones first.
+    if has(ua, "iPhone") || has(ua, "iPad") || has(ua, "iPod") || has(ua, "iOS") {
+        Os::Ios
+    } else if has(ua, "Android") {
+        Os::Android
+    } else if has(ua, "Windows") || has(ua, "Win64") || has(ua, "Win32") {
+        Os::Windows
+    } else if has(ua, "CrOS") {
+        Os::ChromeOs
+    } else if has(ua, "Macintosh") || has(ua, "Mac OS X") || has(ua, "macOS") {
+        Os::MacOs
+    } else if has(ua, "Linux") || has(ua, "X11") {
+        Os::Linux
+    } else {
+        Os::Other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn real_user_agents() {
+        let cases = [
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 \
+                 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1",
+                Browser::Safari,
+                Os::Ios,
+            ),
+            (
+                "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like \
+                 Gecko) Chrome/119.0.0.0 Safari/537.36",
+                Browser::Chrome,
+                Os::MacOs,
+            ),
+            (
+                "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
+                Browser::Firefox,
+                Os::Linux,
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 14; SM-S918B) AppleWebKit/537.36 (KHTML, like Gecko) \
+                 SamsungBrowser/23.0 Chrome/115.0.0.0 Mobile Safari/537.36",
+                Browser::Samsung,
+                Os::Android,
+            ),
+            ("python-requests/2.31.0", Browser::Script, Os::Other),
+            ("BAV2ROPC", Browser::Script, Os::Other),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64; Trident/7.0; rv:11.0) like Gecko",
+                Browser::InternetExplorer,
+                Os::Windows,
+            ),
+            ("", Browser::Other, Os::Other),
+        ];
+        for (ua, b, o) in cases {
+            let f = UaFamily::of(ua);
+            assert_eq!((f.browser, f.os), (b, o), "{ua}");
+            assert_eq!(UaFamily::from_key(f.key()), Some(f));
+            assert_eq!(UaFamily::parse(&f.to_string()), f);
+        }
+    }
+
+    #[test]
+    fn keys_are_distinct() {
+        let mut keys = Vec::new();
+        for (b, _) in BROWSERS {
+            for (o, _) in OSES {
+                keys.push(UaFamily { browser: b, os: o }.key());
+            }
+        }
+        let n = keys.len();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), n);
+        assert_eq!(UaFamily::from_key(u64::MAX), None);
+    }
+}

@@ -1,0 +1,528 @@
+//! Behaviour of the baseline store: learning, trust, decay, caps, priors, forgetting, snapshots.
+#![allow(clippy::unwrap_used)]
+
+use palisade_baseline::{BaselineConfig, BaselineStore, DimensionCaps, SNAPSHOT_VERSION};
+use palisade_core::{Dimension, Error, ProfileStore, ProfileView};
+use palisade_schema::*;
+use proptest::prelude::*;
+
+const T0: i64 = 1_709_283_600_000; // 2024-03-01T09:00:00Z
+
+fn at(ms: i64) -> Timestamp {
+    Timestamp::from_millis_unchecked(T0 + ms)
+}
+
+fn day(d: f64) -> i64 {
+    (d * 86_400_000.0) as i64
+}
+
+#[derive(Clone, Debug)]
+struct Props {
+    country: &'static str,
+    asn: u32,
+    ip: &'static str,
+    device: Option<&'static str>,
+    ua: &'static str,
+}
+
+fn home() -> Props {
+    Props {
+        country: "AU",
+        asn: 7545,
+        ip: "110.174.9.20",
+        device: Some("dev-laptop"),
+        ua: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0.0.0 Safari/537.36",
+    }
+}
+
+fn sign_in(who: &str, t: Timestamp, id: &str, p: &Props, ok: bool) -> Event {
+    let act = if ok {
+        Activity::SignIn(SignIn::success(SignInStage::Primary))
+    } else {
+        Activity::SignIn(SignIn::failure(
+            SignInStage::Primary,
+            FailureReason::BadPassword,
+        ))
+    };
+    let mut e = Event::new(t, id, Source::Entra, act).with_actor(Identity::new(who));
+    e.origin.country = Some(p.country.into());
+    e.origin.asn = Some(p.asn);
+    e.origin.ip = Some(p.ip.parse().unwrap());
+    e.origin.device_id = p.device.map(Into::into);
+    e.origin.user_agent = Some(p.ua.into());
+    e
+}
+
+fn key(s: &str) -> IdentityKey {
+    IdentityKey::new(s)
+}
+
+#[test]
+fn failed_sign_ins_never_create_a_profile() {
+    let mut store = BaselineStore::default();
+    for i in 0..50 {
+        store.learn(&sign_in(
+            "bob@x.com",
+            at(i * 1000),
+            &format!("f{i}"),
+            &home(),
+            false,
+        ));
+    }
+    assert!(store.is_empty());
+    assert!(store.view(&key("bob@x.com")).is_none());
+    store.learn(&sign_in("bob@x.com", at(99_000), "s1", &home(), true));
+    assert_eq!(store.len(), 1);
+}
+
+#[test]
+fn trust_needs_the_earlier_of_days_or_sign_ins_but_never_under_the_floor() {
+    let mut store = BaselineStore::default();
+    // 30 sign-ins on day 0..4: many sign-ins but only 4 days — under the 5-day floor.
+    for i in 0..30 {
+        store.learn(&sign_in(
+            "a@x.com",
+            at(day(i as f64 * 4.0 / 29.0)),
+            &format!("a{i}"),
+            &home(),
+            true,
+        ));
+    }
+    let p = store.view(&key("a@x.com")).unwrap();
+    assert_eq!(p.days(), 4);
+    assert!(!p.trusted());
+    store.learn(&sign_in("a@x.com", at(day(5.0)), "a-last", &home(), true));
+    assert!(
+        store.view(&key("a@x.com")).unwrap().trusted(),
+        "10+ sign-ins over 5 days"
+    );
+
+    // Three sign-ins over 14 days: trusted by days alone.
+    for (i, d) in [0.0, 7.0, 13.0].into_iter().enumerate() {
+        store.learn(&sign_in(
+            "b@x.com",
+            at(day(d)),
+            &format!("b{i}"),
+            &home(),
+            true,
+        ));
+    }
+    assert!(!store.view(&key("b@x.com")).unwrap().trusted());
+    store.learn(&sign_in("b@x.com", at(day(14.0)), "b-last", &home(), true));
+    let b = store.view(&key("b@x.com")).unwrap();
+    assert_eq!((b.sign_ins(), b.days(), b.trusted()), (4, 14, true));
+}
+
+#[test]
+fn family_not_version_and_prefix_not_address() {
+    let mut store = BaselineStore::default();
+    store.learn(&sign_in("a@x.com", at(0), "e1", &home(), true));
+    let p = store.view(&key("a@x.com")).unwrap();
+    assert!(!p.is_new(
+        Dimension::UserAgent,
+        "Mozilla/5.0 (Windows NT 10.0) Chrome/125.0 Safari/537.36"
+    ));
+    assert!(p.is_new(
+        Dimension::UserAgent,
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) Chrome/120.0"
+    ));
+    assert!(!p.is_new(Dimension::Prefix, "110.174.9.250"));
+    assert!(p.is_new(Dimension::Prefix, "110.174.10.20"));
+    assert!(!p.is_new(Dimension::Asn, "AS7545"));
+    assert!(!p.is_new(Dimension::Device, "dev-laptop"));
+    assert!(
+        p.is_new(Dimension::Device, "DEV-LAPTOP"),
+        "device ids are compared exactly"
+    );
+    let hour = at(0).hour_of_week().to_string();
+    assert!(!p.is_new(Dimension::HourOfWeek, &hour));
+    assert_eq!(
+        p.top_values(Dimension::Asn),
+        vec![("7545".to_string(), 1.0)]
+    );
+    assert_eq!(
+        p.top_values(Dimension::UserAgent),
+        vec![("Chrome on Windows".to_string(), 1.0)]
+    );
+    assert!(
+        p.top_values(Dimension::Device).is_empty(),
+        "hashed dimensions have no labels"
+    );
+}
+
+#[test]
+fn decay_halves_weight_per_half_life_and_forgets_old_values() {
+    let mut store = BaselineStore::default();
+    let mut us = home();
+    us.country = "US";
+    store.learn(&sign_in("a@x.com", at(0), "e1", &us, true));
+    store.learn(&sign_in("a@x.com", at(day(30.0)), "e2", &home(), true));
+    let p = store.view(&key("a@x.com")).unwrap();
+    let f = p.familiarity(Dimension::Country, "US").unwrap();
+    assert!(
+        (f.weight - 0.5).abs() < 1e-4,
+        "one half-life later: {}",
+        f.weight
+    );
+    assert!((f.share - 0.5 / 1.5).abs() < 1e-4);
+    assert_eq!(f.first_seen, at(0));
+    // 30 × log2(1 / 0.05) ≈ 130 days after its only sighting the US is forgotten.
+    store.learn(&sign_in("a@x.com", at(day(140.0)), "e3", &home(), true));
+    let p = store.view(&key("a@x.com")).unwrap();
+    assert!(p.is_new(Dimension::Country, "US"));
+    assert_eq!(p.top_values(Dimension::Country)[0].0, "AU");
+}
+
+#[test]
+fn late_events_count_as_already_decayed() {
+    let mut store = BaselineStore::default();
+    let mut us = home();
+    us.country = "US";
+    store.learn(&sign_in("a@x.com", at(day(30.0)), "e2", &home(), true));
+    store.learn(&sign_in("a@x.com", at(0), "e1", &us, true));
+    let p = store.view(&key("a@x.com")).unwrap();
+    let f = p.familiarity(Dimension::Country, "US").unwrap();
+    assert!((f.weight - 0.5).abs() < 1e-4);
+    assert_eq!(store.profile("a@x.com").unwrap().first_seen(), at(0));
+}
+
+#[test]
+fn tenant_prior_counts_identities_and_forgets_with_them() {
+    let mut store = BaselineStore::default();
+    for i in 0..30 {
+        let mut p = home();
+        if i % 3 == 0 {
+            p.country = "NZ";
+        }
+        store.learn(&sign_in(
+            &format!("u{i}@x.com"),
+            at(i),
+            &format!("e{i}"),
+            &p,
+            true,
+        ));
+    }
+    let v = store.view(&key("u1@x.com")).unwrap();
+    assert!((v.tenant_share(Dimension::Country, "AU") - 20.0 / 30.0).abs() < 1e-9);
+    assert!((v.tenant_share(Dimension::Country, "nz") - 10.0 / 30.0).abs() < 1e-9);
+    assert_eq!(v.tenant_share(Dimension::Country, "US"), 0.0);
+    assert_eq!(
+        v.tenant_share(Dimension::Device, "dev-laptop"),
+        0.0,
+        "devices are personal"
+    );
+    for i in 0..30 {
+        if i % 3 == 0 {
+            store.forget(&key(&format!("u{i}@x.com")));
+        }
+    }
+    assert_eq!(store.len(), 20);
+    let v = store.view(&key("u1@x.com")).unwrap();
+    assert_eq!(v.tenant_share(Dimension::Country, "NZ"), 0.0);
+    assert_eq!(v.tenant_share(Dimension::Country, "AU"), 1.0);
+    // Forgotten identities are gone; the others are still found after the swap-removal.
+    for i in 0..30 {
+        assert_eq!(
+            store.view(&key(&format!("u{i}@x.com"))).is_some(),
+            i % 3 != 0,
+            "u{i}"
+        );
+    }
+}
+
+#[test]
+fn tenant_prior_is_silent_below_the_minimum_population() {
+    let mut store = BaselineStore::default();
+    store.learn(&sign_in("a@x.com", at(0), "e1", &home(), true));
+    let v = store.view(&key("a@x.com")).unwrap();
+    assert_eq!(v.tenant_share(Dimension::Country, "AU"), 0.0);
+}
+
+#[test]
+fn snapshot_errors_are_clear_and_leave_state_alone() {
+    let mut store = BaselineStore::default();
+    store.learn(&sign_in("a@x.com", at(0), "e1", &home(), true));
+    let bytes = store.snapshot().unwrap();
+    let mut other = BaselineStore::default();
+    other.learn(&sign_in("z@x.com", at(0), "z1", &home(), true));
+
+    assert!(matches!(other.restore(&[]), Err(Error::CorruptSnapshot(m)) if m.contains("empty")));
+    assert!(
+        matches!(other.restore(b"hello world, not a snapshot"), Err(Error::CorruptSnapshot(m)) if m.contains("magic"))
+    );
+    let mut v2 = bytes.clone();
+    v2[8..12].copy_from_slice(&(SNAPSHOT_VERSION + 1).to_le_bytes());
+    assert_eq!(
+        other.restore(&v2),
+        Err(Error::SnapshotVersion {
+            found: SNAPSHOT_VERSION + 1,
+            expected: SNAPSHOT_VERSION
+        })
+    );
+    let mut flipped = bytes.clone();
+    let last = flipped.len() - 3;
+    flipped[last] ^= 0x40;
+    assert!(
+        matches!(other.restore(&flipped), Err(Error::CorruptSnapshot(m)) if m.contains("checksum"))
+    );
+    assert!(other.restore(&bytes[..bytes.len() - 1]).is_err());
+    // Nothing above touched the state.
+    assert!(other.profile("z@x.com").is_some());
+    other.restore(&bytes).unwrap();
+    assert!(other.profile("z@x.com").is_none());
+    assert_eq!(other.profile("a@x.com").unwrap().sign_ins(), 1);
+}
+
+#[test]
+fn restore_applies_this_stores_caps() {
+    let big = BaselineConfig {
+        caps: DimensionCaps {
+            country: 10,
+            ..DimensionCaps::default()
+        },
+        ..BaselineConfig::default()
+    };
+    let mut store = BaselineStore::new(big).unwrap();
+    for (i, c) in ["AU", "NZ", "US", "GB", "FR", "DE"].into_iter().enumerate() {
+        let mut p = home();
+        p.country = c;
+        store.learn(&sign_in(
+            "a@x.com",
+            at(i as i64),
+            &format!("e{i}"),
+            &p,
+            true,
+        ));
+    }
+    assert_eq!(
+        store
+            .profile("a@x.com")
+            .unwrap()
+            .value_count(Dimension::Country),
+        6
+    );
+    let mut small = BaselineStore::default();
+    small.restore(&store.snapshot().unwrap()).unwrap();
+    assert_eq!(
+        small
+            .profile("a@x.com")
+            .unwrap()
+            .value_count(Dimension::Country),
+        3
+    );
+}
+
+#[test]
+fn config_is_validated() {
+    for bad in [
+        BaselineConfig {
+            half_life_days: f64::NAN,
+            ..BaselineConfig::default()
+        },
+        BaselineConfig {
+            min_weight: 1.5,
+            ..BaselineConfig::default()
+        },
+        BaselineConfig {
+            min_learning_days: 20,
+            ..BaselineConfig::default()
+        },
+        BaselineConfig {
+            caps: DimensionCaps {
+                device: 0,
+                ..DimensionCaps::default()
+            },
+            ..BaselineConfig::default()
+        },
+    ] {
+        assert!(matches!(BaselineStore::new(bad), Err(Error::Config(_))));
+    }
+    let unknown = serde_json::from_str::<BaselineConfig>(r#"{"half_life": 3}"#);
+    assert!(unknown.is_err(), "unknown settings are refused");
+}
+
+#[test]
+fn a_realistic_profile_stays_under_a_kibibyte() {
+    let mut store = BaselineStore::default();
+    let n = 2000;
+    for i in 0..n {
+        let who = format!("user{i:06}@contoso.example");
+        for s in 0..40 {
+            let mut p = home();
+            p.ip = [
+                "110.174.9.20",
+                "49.180.3.4",
+                "1.129.200.9",
+                "203.0.113.7",
+                "49.180.77.1",
+            ][s % 5];
+            p.asn = [7545, 4804, 1221, 64500, 4804][s % 5];
+            p.country = if s % 13 == 0 { "NZ" } else { "AU" };
+            p.device = Some(["dev-a", "dev-b"][s % 2]);
+            let t = at(day(s as f64 * 0.7) + (i as i64) * 1000);
+            store.learn(&sign_in(&who, t, &format!("e{i}-{s}"), &p, true));
+        }
+    }
+    let per = store.state_bytes() / n;
+    assert!(per <= 1024, "{per} bytes per identity");
+    assert!(per >= 200, "state_bytes must count the profiles: {per}");
+}
+
+fn arb_props() -> impl Strategy<Value = (u8, u8, u8, u8, u8, bool)> {
+    (0u8..12, 0u8..12, 0u8..40, 0u8..12, 0u8..6, any::<bool>())
+}
+
+fn event_of(who: u8, t: i64, i: usize, p: (u8, u8, u8, u8, u8, bool)) -> Event {
+    let (c, a, ip, d, ua, ok) = p;
+    let act = if ok {
+        Activity::SignIn(SignIn::success(SignInStage::Primary))
+    } else {
+        Activity::SignIn(SignIn::failure(SignInStage::Mfa, FailureReason::MfaDenied))
+    };
+    let mut e = Event::new(at(t), format!("e{i}"), Source::Okta, act)
+        .with_actor(Identity::new(&format!("u{who}@x.com")));
+    e.origin.country = Some(format!("C{c}"));
+    e.origin.city = Some(format!("City {c}-{a}"));
+    e.origin.asn = Some(64_500 + u32::from(a));
+    e.origin.ip = Some(format!("10.{ip}.{}.1", ip / 3).parse().unwrap());
+    e.origin.device_id = Some(format!("d{d}"));
+    e.origin.user_agent = Some(
+        [
+            "Chrome/1 Windows",
+            "Firefox/2 Linux",
+            "Safari/3 iPhone",
+            "Edg/4 Windows",
+            "curl/8",
+            "Opera Android",
+        ][usize::from(ua)]
+        .into(),
+    );
+    if let Activity::SignIn(s) = &mut e.activity {
+        s.app = Some(format!("app{}", (c + a) % 7));
+    }
+    e
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Whatever an identity does, no dimension holds more than its cap, weights stay positive
+    /// and finite, and shares of a dimension sum to one.
+    #[test]
+    fn caps_hold_and_shares_sum_to_one(
+        events in prop::collection::vec((0u8..4, 0i64..100_000_000, arb_props()), 1..300)
+    ) {
+        let mut store = BaselineStore::default();
+        let caps = DimensionCaps::default();
+        for (i, (who, dt, p)) in events.iter().enumerate() {
+            store.learn(&event_of(*who, *dt * 60, i, *p));
+        }
+        for id in store.identities().map(str::to_owned).collect::<Vec<_>>() {
+            let p = store.profile(&id).unwrap();
+            prop_assert!(p.len() <= caps.total());
+            for dim in [Dimension::Country, Dimension::City, Dimension::Asn, Dimension::Prefix,
+                        Dimension::Device, Dimension::UserAgent, Dimension::HourOfWeek, Dimension::App] {
+                prop_assert!(p.value_count(dim) <= caps.get(dim));
+            }
+            for dim in [Dimension::Country, Dimension::Asn, Dimension::City, Dimension::App] {
+                let top = p.top_values(dim);
+                if !top.is_empty() {
+                    let sum: f64 = top.iter().map(|(_, s)| s).sum();
+                    prop_assert!((sum - 1.0).abs() < 1e-3, "{:?} sums to {}", dim, sum);
+                    prop_assert!(top.windows(2).all(|w| w[0].1 >= w[1].1));
+                }
+            }
+        }
+    }
+
+    /// A value's weight decays by exactly 2^(-Δ/half-life) and never grows without a sighting.
+    #[test]
+    fn decay_follows_the_half_life(half_life in 1.0f64..90.0, gaps in prop::collection::vec(1i64..2_000_000, 1..20)) {
+        let config = BaselineConfig { half_life_days: half_life, min_weight: 1e-6, ..BaselineConfig::default() };
+        let mut store = BaselineStore::new(config).unwrap();
+        let mut us = home();
+        us.country = "US";
+        store.learn(&sign_in("a@x.com", at(0), "e0", &us, true));
+        let mut t = 0i64;
+        let mut prev = 1.0f64;
+        for (i, g) in gaps.iter().enumerate() {
+            t += g * 1000;
+            store.learn(&sign_in("a@x.com", at(t), &format!("e{}", i + 1), &home(), true));
+            let expect = (-(t as f64 / 1000.0) / (half_life * 86_400.0)).exp2();
+            let fam = store.view(&key("a@x.com")).unwrap().familiarity(Dimension::Country, "US");
+            if expect < 1e-5 {
+                // Near or under the minimum weight: forgotten, or about to be.
+                prop_assert!(fam.is_none_or(|f| f.weight < 2e-5));
+                break;
+            }
+            let w = fam.unwrap().weight;
+            prop_assert!((w - expect).abs() <= 1e-3 * expect.max(1e-3), "w {} expected {}", w, expect);
+            prop_assert!(w <= prev + 1e-9);
+            prev = w;
+        }
+    }
+
+    /// Snapshot mid-stream, restore into a new store, continue: the result equals never stopping.
+    #[test]
+    fn snapshot_restore_is_invisible(
+        events in prop::collection::vec((0u8..6, 0i64..50_000_000, arb_props()), 2..200),
+        cut in 0usize..200,
+    ) {
+        let cut = cut % events.len();
+        let mut sorted = events.clone();
+        sorted.sort_by_key(|e| e.1);
+        let evs: Vec<Event> = sorted.iter().enumerate().map(|(i, (w, t, p))| event_of(*w, *t * 60, i, *p)).collect();
+        let mut straight = BaselineStore::default();
+        for e in &evs { straight.learn(e); }
+        let mut first = BaselineStore::default();
+        for e in &evs[..cut] { first.learn(e); }
+        let mut second = BaselineStore::default();
+        second.restore(&first.snapshot().unwrap()).unwrap();
+        for e in &evs[cut..] { second.learn(e); }
+        prop_assert_eq!(straight.snapshot().unwrap(), second.snapshot().unwrap());
+    }
+
+    /// Damaged snapshots are refused with an error, never a panic or a silently empty store.
+    #[test]
+    fn damaged_snapshots_are_refused(pos in any::<prop::sample::Index>(), bit in 0u8..8) {
+        let mut store = BaselineStore::default();
+        for i in 0..20 {
+            store.learn(&event_of((i % 4) as u8, i * 60_000, i as usize, (i as u8 % 12, 1, 2, 3, 1, true)));
+        }
+        let mut bytes = store.snapshot().unwrap();
+        let i = pos.index(bytes.len());
+        bytes[i] ^= 1 << bit;
+        let mut other = BaselineStore::default();
+        prop_assert!(other.restore(&bytes).is_err());
+        prop_assert!(other.restore(&bytes[..i]).is_err());
+    }
+
+    /// Forgetting every identity leaves a store whose priors are empty.
+    #[test]
+    fn forgetting_releases_the_prior(events in prop::collection::vec((0u8..30, 0i64..1_000_000, arb_props()), 1..200)) {
+        let mut store = BaselineStore::default();
+        for (i, (who, dt, p)) in events.iter().enumerate() {
+            store.learn(&event_of(*who, *dt * 60, i, *p));
+        }
+        let ids: Vec<String> = store.identities().map(str::to_owned).collect();
+        for id in &ids[1..] {
+            store.forget(&key(id));
+        }
+        if let Some(first) = ids.first() {
+            let p = store.profile(first).unwrap();
+            // One identity left: below the minimum population, the prior says nothing.
+            prop_assert_eq!(p.tenant_share(Dimension::Country, "C1"), 0.0);
+            store.forget(&key(first));
+        }
+        prop_assert!(store.is_empty());
+        let mut fresh = home();
+        fresh.country = "ZZ";
+        for i in 0..20 {
+            store.learn(&sign_in(&format!("n{i}@x.com"), at(i), &format!("n{i}"), &fresh, true));
+        }
+        let p = store.view(&key("n0@x.com")).unwrap();
+        prop_assert_eq!(p.tenant_share(Dimension::Country, "ZZ"), 1.0);
+        prop_assert_eq!(p.tenant_share(Dimension::Country, "C1"), 0.0);
+        prop_assert_eq!(p.tenant_share(Dimension::Asn, "64501"), 0.0);
+    }
+}

@@ -1,0 +1,271 @@
+//! Resolution: the [`GeoResolver`] trait for IP lookups, and the [`Geolocator`] that applies
+//! Palisade's order — coordinates the event supplies, then a database, then what earlier events
+//! taught about the address.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use palisade_schema::{Origin, Timestamp};
+
+use crate::{AccuracyDefaults, LearnedLocations, Location, LocationSource, Precision};
+
+/// Looks an IP address up in some geolocation source.
+///
+/// Implementations never panic and return `None` for addresses they do not know (private
+/// ranges, unknown networks, a database of the wrong address family). `Box<R>`, `Arc<R>` and
+/// `Option<R>` are resolvers too, so one opened database can be shared by many detectors.
+///
+/// ```
+/// use std::net::IpAddr;
+/// use palisade_geo::{GeoResolver, Location, LocationSource, Precision};
+///
+/// /// Knows one office network.
+/// struct Office;
+/// impl GeoResolver for Office {
+///     fn resolve(&self, ip: IpAddr) -> Option<Location> {
+///         let office: IpAddr = "198.51.100.10".parse().unwrap();
+///         (ip == office).then(|| {
+///             Location::new(-33.87, 151.21, 5.0, Precision::City, LocationSource::Database)
+///                 .unwrap()
+///                 .with_place(Some("AU"), None, Some("Sydney"))
+///         })
+///     }
+/// }
+/// assert_eq!(Office.resolve("198.51.100.10".parse().unwrap()).unwrap().label(), "Sydney, AU");
+/// assert!(Office.resolve("192.0.2.1".parse().unwrap()).is_none());
+/// ```
+pub trait GeoResolver: Send + Sync {
+    /// The location of `ip`, if this source knows it.
+    fn resolve(&self, ip: IpAddr) -> Option<Location>;
+
+    /// The autonomous system of `ip`, if this source knows it (an ASN database knows networks
+    /// without knowing places). Defaults to the ASN of [`GeoResolver::resolve`]'s answer.
+    fn network(&self, ip: IpAddr) -> Option<Network> {
+        let l = self.resolve(ip)?;
+        Some(Network {
+            asn: l.asn?,
+            org: l.as_org,
+        })
+    }
+}
+
+/// An autonomous system: its number and, when known, its organisation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Network {
+    /// Autonomous system number.
+    pub asn: u32,
+    /// Autonomous system organisation.
+    pub org: Option<String>,
+}
+
+impl<R: GeoResolver + ?Sized> GeoResolver for Box<R> {
+    fn resolve(&self, ip: IpAddr) -> Option<Location> {
+        (**self).resolve(ip)
+    }
+    fn network(&self, ip: IpAddr) -> Option<Network> {
+        (**self).network(ip)
+    }
+}
+
+impl<R: GeoResolver + ?Sized> GeoResolver for Arc<R> {
+    fn resolve(&self, ip: IpAddr) -> Option<Location> {
+        (**self).resolve(ip)
+    }
+    fn network(&self, ip: IpAddr) -> Option<Network> {
+        (**self).network(ip)
+    }
+}
+
+impl<R: GeoResolver> GeoResolver for Option<R> {
+    fn resolve(&self, ip: IpAddr) -> Option<Location> {
+        self.as_ref()?.resolve(ip)
+    }
+    fn network(&self, ip: IpAddr) -> Option<Network> {
+        self.as_ref()?.network(ip)
+    }
+}
+
+/// A resolver that knows nothing: the default when no database is configured.
+///
+/// ```
+/// use palisade_geo::{GeoResolver, NoResolver};
+/// assert!(NoResolver.resolve("81.2.69.142".parse().unwrap()).is_none());
+/// ```
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoResolver;
+
+impl GeoResolver for NoResolver {
+    fn resolve(&self, _ip: IpAddr) -> Option<Location> {
+        None
+    }
+}
+
+/// Locates an event's origin in Palisade's resolution order, learning as it goes:
+///
+/// 1. **The event's own coordinates** (Okta `client.geographicalContext.geolocation`, Entra
+///    `location.geoCoordinates`) win. The vendor's accuracy radius is kept; without one, the
+///    default for the precision the event names (city, region or country) applies. Such an event
+///    also teaches the learned cache where its IP address is.
+/// 2. **A database** (any [`GeoResolver`], typically an [`MmdbResolver`] over GeoLite2 or DB-IP
+///    Lite files), by the event's IP address.
+/// 3. **What earlier identity-provider events taught** about the same address
+///    ([`LearnedLocations`]): the Microsoft 365 audit log carries only `ClientIP`, and the
+///    sign-in that preceded it usually carried coordinates for the same address.
+///
+/// The event's own ASN and organisation, when it gives them, override whatever a lookup found.
+///
+/// [`MmdbResolver`]: crate::MmdbResolver
+///
+/// ```
+/// use palisade_geo::{Geolocator, LocationSource};
+/// use palisade_schema::{GeoPoint, Origin, Timestamp, Duration};
+/// let t = Timestamp::parse_rfc3339("2024-05-01T09:00:00Z").unwrap();
+/// let ip = "203.0.113.7".parse().unwrap();
+/// let mut geo = Geolocator::new();
+/// // An Entra sign-in with coordinates...
+/// let signin = Origin {
+///     ip: Some(ip),
+///     geo: GeoPoint::new(-33.87, 151.21, None),
+///     country: Some("AU".into()),
+///     city: Some("Sydney".into()),
+///     ..Origin::default()
+/// };
+/// let here = geo.locate(&signin, t).unwrap();
+/// assert_eq!((here.source, here.accuracy_km()), (LocationSource::Event, 50.0));
+/// // ...teaches where the address is, for an M365 audit record with only ClientIP.
+/// let audit = Origin { ip: Some(ip), ..Origin::default() };
+/// let there = geo.locate(&audit, t + Duration::from_mins(20)).unwrap();
+/// assert_eq!((there.source, there.label()), (LocationSource::Learned, "Sydney, AU".to_owned()));
+/// ```
+pub struct Geolocator {
+    database: Option<Box<dyn GeoResolver>>,
+    learned: LearnedLocations,
+    defaults: AccuracyDefaults,
+}
+
+impl Default for Geolocator {
+    fn default() -> Self {
+        Geolocator::new()
+    }
+}
+
+impl std::fmt::Debug for Geolocator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Geolocator")
+            .field("database", &self.database.is_some())
+            .field("learned", &self.learned.len())
+            .field("defaults", &self.defaults)
+            .finish()
+    }
+}
+
+impl Geolocator {
+    /// No database, a default [`LearnedLocations`] cache and default accuracy radii.
+    pub fn new() -> Self {
+        Geolocator {
+            database: None,
+            learned: LearnedLocations::default(),
+            defaults: AccuracyDefaults::default(),
+        }
+    }
+
+    /// The same geolocator looking addresses up in `database` (step 2).
+    pub fn with_database(mut self, database: impl GeoResolver + 'static) -> Self {
+        self.database = Some(Box::new(database));
+        self
+    }
+
+    /// The same geolocator with other default radii.
+    pub fn with_defaults(mut self, defaults: AccuracyDefaults) -> Self {
+        self.defaults = defaults;
+        self
+    }
+
+    /// The same geolocator with another learned cache (to change its capacity or age limit).
+    pub fn with_learned(mut self, learned: LearnedLocations) -> Self {
+        self.learned = learned;
+        self
+    }
+
+    /// The default accuracy radii in use.
+    pub fn defaults(&self) -> &AccuracyDefaults {
+        &self.defaults
+    }
+
+    /// The learned cache (read).
+    pub fn learned(&self) -> &LearnedLocations {
+        &self.learned
+    }
+
+    /// The learned cache (for snapshots and restores).
+    pub fn learned_mut(&mut self) -> &mut LearnedLocations {
+        &mut self.learned
+    }
+
+    /// Locates `origin` as of event time `at`, learning from it when it carries coordinates.
+    pub fn locate(&mut self, origin: &Origin, at: Timestamp) -> Option<Location> {
+        if let Some(loc) = self.from_event(origin) {
+            if let Some(ip) = origin.ip {
+                self.learned.learn(ip, &loc, at);
+            }
+            return Some(loc);
+        }
+        let ip = origin.ip?;
+        let mut loc = match self.database.as_ref().and_then(|d| d.resolve(ip)) {
+            Some(l) => l,
+            None => self.learned.lookup(ip, at)?,
+        };
+        if origin.asn.is_some() {
+            loc.asn = origin.asn;
+            loc.as_org.clone_from(&origin.as_org);
+        }
+        Some(loc)
+    }
+
+    /// Step 1 alone: the location the event itself supplies, if its coordinates are valid.
+    ///
+    /// ```
+    /// use palisade_geo::{Geolocator, Precision};
+    /// use palisade_schema::{GeoPoint, Origin};
+    /// let geo = Geolocator::new();
+    /// let o = Origin { geo: GeoPoint::new(48.0, 11.0, Some(3.0)), country: Some("DE".into()), ..Origin::default() };
+    /// let l = geo.from_event(&o).unwrap();
+    /// assert_eq!((l.precision, l.accuracy_km()), (Precision::Country, 3.0));
+    /// // Coordinates forged past the poles are ignored, never panicked on.
+    /// let bad = Origin { geo: Some(GeoPoint { lat: 123.0, lon: 0.0, accuracy_km: None }), ..Origin::default() };
+    /// assert!(geo.from_event(&bad).is_none());
+    /// ```
+    pub fn from_event(&self, origin: &Origin) -> Option<Location> {
+        let g = origin.geo?;
+        let precision = if origin.city.is_some() {
+            Precision::City
+        } else if origin.region.is_some() {
+            Precision::Region
+        } else if origin.country.is_some() {
+            Precision::Country
+        } else {
+            // Bare coordinates come from the vendor's own IP geolocation, at city level.
+            Precision::City
+        };
+        let radius = match g.accuracy_km {
+            Some(r) if r.is_finite() && r >= 0.0 => r,
+            _ => self.defaults.radius_km(precision),
+        };
+        let mut loc = Location::new(g.lat, g.lon, radius, precision, LocationSource::Event)?
+            .with_place(
+                origin.country.as_deref(),
+                origin.region.as_deref(),
+                origin.city.as_deref(),
+            )
+            .with_network(origin.asn, origin.as_org.as_deref());
+        if loc.asn.is_none() {
+            if let (Some(ip), Some(db)) = (origin.ip, self.database.as_ref()) {
+                if let Some(found) = db.network(ip) {
+                    loc.asn = Some(found.asn);
+                    loc.as_org = found.org;
+                }
+            }
+        }
+        Some(loc)
+    }
+}

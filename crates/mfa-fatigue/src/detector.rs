@@ -1,0 +1,964 @@
+//! The `mfa_fatigue` detector: prompts paired into bursts, bursts graded by the ladder.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+use palisade_core::{
+    stable_hash, Context, Detector, Dimension, Error, Finding, FindingStatus, ProfileView,
+    Severity, Technique,
+};
+use palisade_schema::{
+    Activity, Duration, Event, FailureReason, IdentityKey, MfaPrompt, Outcome, PromptResult,
+    RiskLevel, SignIn, Timestamp,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::state::{
+    Burst, Prompt, PromptState, Track, CLAIMED, FRAUD_COUNTED, SEEN_PROMPT, SEEN_SIGN_IN,
+    UNFAMILIAR,
+};
+use crate::{BurstFacts, MfaFatigueConfig};
+
+/// The detector's stable name, used in findings and policy files.
+pub const NAME: &str = "mfa_fatigue";
+
+/// The snapshot format this build writes and reads.
+pub const SNAPSHOT_VERSION: u32 = 1;
+
+/// Detects MFA fatigue (push bombing, MITRE ATT&CK T1621) on normalized events from any vendor.
+///
+/// Per identity it pairs every report of an MFA prompt (sent, denied, timed out, reported as
+/// fraud, approved; as an `MfaPrompt` or as a failed or successful MFA `SignIn`) into one
+/// prompt, counts the prompts refused or left unanswered in a sliding window, and raises one
+/// finding per burst, graded by [`MfaFatigueConfig::ladder`]. The finding is re-emitted with
+/// `revision + 1` as the burst grows or escalates, and a last time with `status: closed` when the
+/// window has moved past it.
+///
+/// # Pairing
+///
+/// - A sent prompt waits for its answer. An answer (denial, timeout, fraud report, approval)
+///   takes the newest unanswered prompt sent less than `answer_within` before it with the same
+///   correlation id, else the newest pending prompt whose correlation id does not contradict it
+///   (missing on either side). A vendor that shares one transaction id across several pushes is
+///   handled: each answer takes the newest prompt of that transaction.
+/// - A refusal that finds no waiting prompt is a second report of an already answered one when a
+///   refused prompt with a compatible correlation id got its answer less than `pair_within` ago
+///   through the other kind of event (`MfaPrompt` vs `SignIn`); otherwise it is a new prompt.
+/// - A newer prompt makes older pending ones unanswered; `answer_within` does the same for the
+///   last one, when event time (an event of that identity, or [`Detector::advance`]) passes it.
+///
+/// # Example: the Uber-style attack
+///
+/// ```
+/// use palisade_core::{Context, Detector, Severity, FindingStatus};
+/// use palisade_mfa_fatigue::MfaFatigue;
+/// use palisade_schema::*;
+///
+/// let t0 = Timestamp::parse_rfc3339("2022-09-15T23:08:00Z").unwrap();
+/// let push = |i: i64, result| {
+///     let mut e = Event::new(t0 + Duration::from_secs(40 * i), format!("duo-{i}"), Source::Duo,
+///         Activity::MfaPrompt(MfaPrompt { factor: Factor::Push, result }))
+///         .with_actor(Identity::new("contractor@uber.example"));
+///     e.origin.ip = Some("203.0.113.7".parse().unwrap());
+///     e.origin.country = Some("US".into());
+///     e
+/// };
+/// let mut d = MfaFatigue::default();
+/// let mut out = Vec::new();
+/// for i in 0..9 {
+///     d.observe(&push(i, PromptResult::Denied), &Context::empty(), &mut out);
+/// }
+/// d.observe(&push(9, PromptResult::Approved), &Context::empty(), &mut out);
+/// let last = out.last().unwrap();
+/// assert_eq!(last.severity, Severity::Critical);
+/// assert!(out.iter().all(|f| f.id == last.id)); // one finding, many revisions
+/// assert!(last.summary.starts_with("9 push prompts denied or unanswered in 5 min from 203.0.113.7 (US), then approved at 23:14"));
+///
+/// out.clear();
+/// d.advance(t0 + Duration::from_hours(1), &mut out);
+/// assert_eq!(out[0].status, FindingStatus::Closed);
+/// ```
+pub struct MfaFatigue {
+    config: MfaFatigueConfig,
+    index: HashMap<IdentityKey, u32>,
+    slots: Vec<Option<Track>>,
+    free: Vec<u32>,
+    /// Expiry queue: (due ms, slot, generation); stale entries are skipped when popped.
+    queue: BinaryHeap<Reverse<(i64, u32, u64)>>,
+    next_gen: u64,
+    bytes: usize,
+}
+
+impl Default for MfaFatigue {
+    fn default() -> Self {
+        MfaFatigue::build(MfaFatigueConfig::default())
+    }
+}
+
+impl std::fmt::Debug for MfaFatigue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MfaFatigue")
+            .field("config", &self.config)
+            .field("identities", &self.index.len())
+            .field("state_bytes", &self.bytes)
+            .finish()
+    }
+}
+
+/// What an event means for the detector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Signal {
+    Send,
+    Refusal(PromptState),
+    Approval,
+}
+
+#[derive(Serialize)]
+struct SnapshotOut<'a> {
+    version: u32,
+    tracks: Vec<&'a Track>,
+}
+
+/// The snapshot body (its `version` is checked first, through [`VersionProbe`]).
+#[derive(Deserialize)]
+struct SnapshotIn {
+    tracks: Vec<Track>,
+}
+
+#[derive(Deserialize)]
+struct VersionProbe {
+    version: u32,
+}
+
+impl MfaFatigue {
+    /// A detector with `config`, checked.
+    ///
+    /// ```
+    /// use palisade_mfa_fatigue::{MfaFatigue, MfaFatigueConfig};
+    /// assert!(MfaFatigue::new(MfaFatigueConfig::default()).is_ok());
+    /// assert!(MfaFatigue::new(MfaFatigueConfig { high_at: 0, ..Default::default() }).is_err());
+    /// ```
+    pub fn new(config: MfaFatigueConfig) -> Result<Self, Error> {
+        config.validate()?;
+        Ok(MfaFatigue::build(config))
+    }
+
+    fn build(config: MfaFatigueConfig) -> Self {
+        MfaFatigue {
+            config,
+            index: HashMap::new(),
+            slots: Vec::new(),
+            free: Vec::new(),
+            queue: BinaryHeap::new(),
+            next_gen: 0,
+            bytes: 0,
+        }
+    }
+
+    /// The settings in use.
+    pub fn config(&self) -> &MfaFatigueConfig {
+        &self.config
+    }
+
+    /// How many identities have state.
+    pub fn tracked_identities(&self) -> usize {
+        self.index.len()
+    }
+
+    /// Prompts of `identity` refused, reported or left unanswered whose send time lies in
+    /// `(at - span, at]`, as the detector knows them after the events it has seen (a prompt still
+    /// waiting at `at - answer_within` or earlier counts as unanswered). Only prompts still kept
+    /// are counted (at most `max_prompts`, none older than the longest window).
+    ///
+    /// ```
+    /// use palisade_core::{Context, Detector};
+    /// use palisade_mfa_fatigue::MfaFatigue;
+    /// use palisade_schema::*;
+    /// let t = Timestamp::parse_rfc3339("2024-03-01T10:00:00Z").unwrap();
+    /// let sent = Event::new(t, "p1", Source::Okta,
+    ///     Activity::MfaPrompt(MfaPrompt { factor: Factor::Push, result: PromptResult::Sent }))
+    ///     .with_actor(Identity::new("bob@x.com"));
+    /// let mut d = MfaFatigue::default();
+    /// d.observe(&sent, &Context::empty(), &mut Vec::new());
+    /// let bob = IdentityKey::new("bob@x.com");
+    /// assert_eq!(d.window_count(&bob, t, Duration::from_mins(10)), 0); // still waiting
+    /// assert_eq!(d.window_count(&bob, t + Duration::from_mins(5), Duration::from_mins(10)), 1);
+    /// ```
+    pub fn window_count(&self, identity: &IdentityKey, at: Timestamp, span: Duration) -> usize {
+        let Some(track) = self.index.get(identity).and_then(|&s| self.slot(s)) else {
+            return 0;
+        };
+        let at = at.as_millis();
+        let from = at.saturating_sub(span.as_millis());
+        let aw = self.config.answer_within.as_millis();
+        track
+            .prompts
+            .iter()
+            .filter(|p| p.time > from && p.time <= at)
+            .filter(|p| {
+                p.state.counts()
+                    || (p.state == PromptState::Pending && p.time.saturating_add(aw) <= at)
+            })
+            .count()
+    }
+
+    fn slot(&self, s: u32) -> Option<&Track> {
+        self.slots.get(s as usize).and_then(Option::as_ref)
+    }
+
+    fn classify(&self, event: &Event) -> Option<(Signal, u8)> {
+        let counted = |f| self.config.factors.contains(&f);
+        match &event.activity {
+            Activity::MfaPrompt(MfaPrompt { factor, result }) => {
+                let signal = match result {
+                    PromptResult::Sent if counted(*factor) => Signal::Send,
+                    PromptResult::Denied if counted(*factor) => {
+                        Signal::Refusal(PromptState::Denied)
+                    }
+                    PromptResult::TimedOut if counted(*factor) => {
+                        Signal::Refusal(PromptState::TimedOut)
+                    }
+                    PromptResult::FraudReported => Signal::Refusal(PromptState::Fraud),
+                    PromptResult::Approved => Signal::Approval,
+                    _ => return None,
+                };
+                Some((signal, SEEN_PROMPT))
+            }
+            Activity::SignIn(SignIn {
+                stage,
+                outcome,
+                factor,
+                mfa_satisfied,
+                ..
+            }) => {
+                let signal = match outcome {
+                    Outcome::Failure { reason } => {
+                        let factor_ok = !matches!(factor, Some(f) if !counted(*f));
+                        match reason {
+                            FailureReason::MfaDenied if factor_ok => {
+                                Signal::Refusal(PromptState::Denied)
+                            }
+                            FailureReason::MfaTimeout if factor_ok => {
+                                Signal::Refusal(PromptState::TimedOut)
+                            }
+                            FailureReason::MfaFraudReported => Signal::Refusal(PromptState::Fraud),
+                            _ => return None,
+                        }
+                    }
+                    Outcome::Success
+                        if *stage == palisade_schema::SignInStage::Mfa
+                            || *mfa_satisfied == Some(true) =>
+                    {
+                        Signal::Approval
+                    }
+                    Outcome::Success => return None,
+                };
+                Some((signal, SEEN_SIGN_IN))
+            }
+            _ => None,
+        }
+    }
+
+    fn schedule(&mut self, slot: u32) {
+        let cfg = &self.config;
+        let Some(Some(track)) = self.slots.get_mut(slot as usize) else {
+            return;
+        };
+        let Some(due) = due_time(cfg, track) else {
+            return;
+        };
+        if due < track.queued {
+            self.next_gen += 1;
+            track.gen = self.next_gen;
+            track.queued = due;
+            self.queue.push(Reverse((due, slot, track.gen)));
+        }
+    }
+
+    /// Recomputes a track's bytes, drops it when it holds nothing, else (re)schedules it.
+    fn settle(&mut self, slot: u32) {
+        let Some(Some(track)) = self.slots.get_mut(slot as usize) else {
+            return;
+        };
+        let before = track.bytes;
+        if track.prompts.is_empty() && track.burst.is_none() {
+            self.bytes = self.bytes.saturating_sub(before);
+            if let Some(t) = self.slots[slot as usize].take() {
+                self.index.remove(&t.key);
+            }
+            self.free.push(slot);
+            return;
+        }
+        if track.prompts.capacity() > 4 * track.prompts.len().max(2) {
+            track.prompts.shrink_to_fit();
+        }
+        track.bytes = track.estimate_bytes();
+        self.bytes = self.bytes.saturating_sub(before) + track.bytes;
+        self.schedule(slot);
+    }
+
+    fn slot_for(&mut self, key: &IdentityKey) -> u32 {
+        if let Some(&s) = self.index.get(key) {
+            return s;
+        }
+        let track = Track::new(key.clone());
+        let s = match self.free.pop() {
+            Some(s) => {
+                self.slots[s as usize] = Some(track);
+                s
+            }
+            None => {
+                self.slots.push(Some(track));
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.index.insert(key.clone(), s);
+        s
+    }
+}
+
+/// When the track next needs attention: a pending prompt times out, the burst may close, or
+/// every prompt has aged out.
+fn due_time(cfg: &MfaFatigueConfig, track: &Track) -> Option<i64> {
+    let aw = cfg.answer_within.as_millis();
+    let mut due = track
+        .prompts
+        .back()
+        .map(|p| p.time.saturating_add(cfg.horizon_ms()));
+    let mut take = |t: i64| due = Some(due.map_or(t, |d: i64| d.min(t)));
+    if let Some(e) = earliest_expiry(track, aw) {
+        take(e.0);
+    }
+    if let Some(b) = &track.burst {
+        take(close_time(cfg, b, track));
+    }
+    due
+}
+
+fn earliest_expiry(track: &Track, aw: i64) -> Option<(i64, usize)> {
+    let mut best: Option<(i64, usize)> = None;
+    for (i, p) in track.prompts.iter().enumerate() {
+        if p.state == PromptState::Pending {
+            let e = p.time.saturating_add(aw);
+            if !matches!(best, Some((b, _)) if b <= e) {
+                best = Some((e, i));
+            }
+        }
+    }
+    best
+}
+
+/// A burst closes `window` after its last prompt, but not while a prompt sent before then
+/// still waits for its answer (it may yet join).
+fn close_time(cfg: &MfaFatigueConfig, b: &Burst, track: &Track) -> i64 {
+    let c = b.last.saturating_add(cfg.window.as_millis());
+    let aw = cfg.answer_within.as_millis();
+    track
+        .prompts
+        .iter()
+        .filter(|p| p.state == PromptState::Pending && p.time < c)
+        .map(|p| p.time.saturating_add(aw))
+        .fold(c, i64::max)
+}
+
+fn corr_hash(event: &Event) -> u64 {
+    match &event.correlation_id {
+        Some(c) if !c.is_empty() => stable_hash(&[c]).max(1),
+        _ => 0,
+    }
+}
+
+fn compatible(a: u64, b: u64) -> bool {
+    a == 0 || b == 0 || a == b
+}
+
+/// Whether the event's origin is one the identity does not know, or one the vendor itself
+/// flags. With a trusted profile a new country or network is unfamiliar; without one only the
+/// vendor's own signals (or a requester in another country than the answering phone) count.
+fn unfamiliar(event: &Event, profile: Option<&dyn ProfileView>) -> bool {
+    let o = &event.origin;
+    if let Some(p) = profile.filter(|p| p.trusted()) {
+        let new_country = o
+            .country
+            .as_deref()
+            .is_some_and(|c| p.is_new(Dimension::Country, c));
+        let new_asn = o
+            .asn
+            .is_some_and(|a| p.is_new(Dimension::Asn, &a.to_string()));
+        if new_country || new_asn {
+            return true;
+        }
+    }
+    let s = &event.vendor_signals;
+    let risky = s.risk_level.is_some_and(|r| r >= RiskLevel::Medium);
+    // Okta's behaviour names, as its System Log writes them.
+    let new_place = s.behaviors.iter().any(|b| {
+        matches!(
+            b.as_str(),
+            "New Geo-Location" | "New Country" | "New State" | "Velocity"
+        )
+    });
+    let phone_elsewhere = match (
+        &o.country,
+        event.mfa_device.as_ref().and_then(|d| d.country.as_ref()),
+    ) {
+        (Some(a), Some(b)) => !a.eq_ignore_ascii_case(b),
+        _ => false,
+    };
+    s.says_anonymous() || risky || new_place || phone_elsewhere
+}
+
+fn human_span(ms: i64) -> String {
+    let s = (ms.max(0) + 500) / 1000;
+    if s < 60 {
+        format!("{s} s")
+    } else if s < 3600 {
+        format!("{} min", (s + 30) / 60)
+    } else {
+        let m = (s + 30) / 60;
+        format!("{} h {} min", m / 60, m % 60)
+    }
+}
+
+fn clock(ms: i64) -> String {
+    let text = Timestamp::from_millis_unchecked(ms).to_string();
+    text.get(11..16).map_or(text.clone(), str::to_owned)
+}
+
+impl MfaFatigue {
+    /// Brings one track up to event time `now`: pending prompts time out and bursts close, in
+    /// time order (a timeout before a close at the same instant, since it may join the burst).
+    fn catch_up(&self, track: &mut Track, now: i64, out: &mut Vec<Finding>) {
+        let aw = self.config.answer_within.as_millis();
+        loop {
+            let expiry = earliest_expiry(track, aw);
+            let close = track
+                .burst
+                .as_ref()
+                .map(|b| close_time(&self.config, b, track));
+            match (expiry, close) {
+                (Some((e, i)), c) if e <= now && !matches!(c, Some(c) if c < e) => {
+                    if let Some(p) = track.prompts.get_mut(i) {
+                        p.state = PromptState::Unanswered;
+                    }
+                    self.on_counting(track, i, e, out);
+                }
+                (_, Some(c)) if c <= now => {
+                    if let Some(mut b) = track.burst.take() {
+                        b.finding.status = FindingStatus::Closed;
+                        self.publish(track, &mut b, out);
+                    }
+                }
+                _ => break,
+            }
+        }
+        let cutoff = now.saturating_sub(self.config.horizon_ms());
+        while track
+            .prompts
+            .front()
+            .is_some_and(|p| p.time <= cutoff && p.state != PromptState::Pending)
+        {
+            track.prompts.pop_front();
+        }
+    }
+
+    /// Prompt `i` has just started to count (refused, reported or unanswered) or been reported
+    /// as fraud, at time `at`: it joins the open burst, or may open one.
+    fn on_counting(&self, track: &mut Track, i: usize, at: i64, out: &mut Vec<Finding>) {
+        let cfg = &self.config;
+        if let Some(mut b) = track.burst.take() {
+            let changed = track.prompts.get_mut(i).is_some_and(|p| join(&mut b, p));
+            if changed {
+                self.publish(track, &mut b, out);
+            }
+            track.burst = Some(b);
+            return;
+        }
+        let Some(p) = track.prompts.get(i) else {
+            return;
+        };
+        if p.flags & CLAIMED != 0 {
+            // Already part of a burst that closed: never a second finding for it.
+            return;
+        }
+        let fraud = p.state == PromptState::Fraud;
+        let in_window = |span: Duration| {
+            let from = at.saturating_sub(span.as_millis());
+            move |q: &&Prompt| {
+                q.flags & CLAIMED == 0 && q.state.counts() && q.time > from && q.time <= at
+            }
+        };
+        let short: Vec<&Prompt> = track.prompts.iter().filter(in_window(cfg.window)).collect();
+        let strange = short.iter().any(|q| q.flags & UNFAMILIAR != 0);
+        let threshold = if strange {
+            cfg.unfamiliar_medium_at
+        } else {
+            cfg.medium_at
+        };
+        let open_short = short.len() as u32 >= threshold;
+        let open_slow = track
+            .prompts
+            .iter()
+            .filter(in_window(cfg.slow_window))
+            .count() as u32
+            >= cfg.slow_at;
+        if !(open_short || open_slow || fraud) {
+            return;
+        }
+        let span = if open_slow && !open_short {
+            cfg.slow_window
+        } else {
+            cfg.window
+        };
+        let from = at.saturating_sub(span.as_millis());
+        let member = |j: usize, q: &Prompt| {
+            j == i || (q.flags & CLAIMED == 0 && q.state.counts() && q.time > from && q.time <= at)
+        };
+        let Some(first) = track
+            .prompts
+            .iter()
+            .enumerate()
+            .find(|(j, q)| member(*j, q))
+        else {
+            return;
+        };
+        let (_, first) = first;
+        let at_first = Timestamp::from_millis_unchecked(first.time);
+        let finding = Finding::new(NAME, Some(track.key.clone()), &first.event_id, at_first)
+            .with_technique(Technique::MfaRequestGeneration);
+        let mut b = Box::new(Burst {
+            finding,
+            first: first.time,
+            last: first.time,
+            prompts: 0,
+            fraud_reports: 0,
+            unfamiliar: false,
+            approved_at: None,
+        });
+        for (j, q) in track.prompts.iter_mut().enumerate() {
+            if member(j, q) {
+                join(&mut b, q);
+            }
+        }
+        self.publish(track, &mut b, out);
+        track.burst = Some(b);
+    }
+
+    /// Grades the burst, writes its finding and emits it (as the next revision after the first).
+    fn publish(&self, track: &Track, b: &mut Burst, out: &mut Vec<Finding>) {
+        let facts = BurstFacts {
+            prompts: b.prompts,
+            span: Duration::from_millis(b.last.saturating_sub(b.first)),
+            fraud_reports: b.fraud_reports,
+            unfamiliar: b.unfamiliar,
+            approved: b.approved_at.is_some(),
+        };
+        let severity = self.config.ladder(&facts);
+        let confidence = match severity {
+            Severity::Critical => 0.95,
+            Severity::High if b.fraud_reports > 0 => 0.9,
+            Severity::High => 0.8,
+            _ => 0.6,
+        };
+        let summary = self.summary(b, &facts);
+        let f = &mut b.finding;
+        if f.summary.is_empty() {
+            // First emission: revision 1 as built.
+        } else {
+            *f = f.next_revision();
+        }
+        f.severity = severity;
+        f.confidence = confidence;
+        f.first_seen = Timestamp::from_millis_unchecked(b.first);
+        f.last_seen = Timestamp::from_millis_unchecked(b.last.max(b.approved_at.unwrap_or(b.last)));
+        f.baseline = track.maturity;
+        f.summary = summary;
+        out.push(f.clone());
+    }
+
+    fn summary(&self, b: &Burst, facts: &BurstFacts) -> String {
+        let e = &b.finding.entities;
+        let mut from = String::new();
+        match e.ips.as_slice() {
+            [] => {}
+            [ip] => from.push_str(&format!(" from {ip}")),
+            ips => from.push_str(&format!(" from {} IPs", ips.len())),
+        }
+        if !e.countries.is_empty() {
+            let list = e.countries.join(", ");
+            if from.is_empty() {
+                from.push_str(&format!(" from {list}"));
+            } else {
+                from.push_str(&format!(" ({list})"));
+            }
+        }
+        let noun = if b.prompts == 1 {
+            "push prompt"
+        } else {
+            "push prompts"
+        };
+        let mut s = format!(
+            "{} {noun} denied or unanswered in {}{from}",
+            b.prompts,
+            human_span(facts.span.as_millis())
+        );
+        if b.fraud_reports > 0 {
+            s.push_str(&format!(
+                ", {} reported as fraud by the user",
+                b.fraud_reports
+            ));
+        }
+        if b.unfamiliar {
+            s.push_str(", from an origin this identity does not use");
+        }
+        match b.approved_at {
+            Some(t) => s.push_str(&format!(
+                ", then approved at {}: account probably taken over",
+                clock(t)
+            )),
+            None if b.fraud_reports > 0 => s.push_str(
+                ": the user saw prompts they did not ask for; the password is probably known",
+            ),
+            None => s.push_str(
+                ": someone holding the password is probably prompting until the user approves",
+            ),
+        }
+        s
+    }
+
+    fn apply(
+        &self,
+        track: &mut Track,
+        event: &Event,
+        signal: Signal,
+        kind: u8,
+        strange: bool,
+        out: &mut Vec<Finding>,
+    ) {
+        let t = event.time.as_millis();
+        let corr = corr_hash(event);
+        let aw = self.config.answer_within.as_millis();
+        match signal {
+            Signal::Send => {
+                // A newer prompt means the user was not answering the older ones.
+                for i in 0..track.prompts.len() {
+                    let pending = track
+                        .prompts
+                        .get(i)
+                        .is_some_and(|p| p.state == PromptState::Pending && p.time <= t);
+                    if pending {
+                        if let Some(p) = track.prompts.get_mut(i) {
+                            p.state = PromptState::Unanswered;
+                        }
+                        self.on_counting(track, i, t, out);
+                    }
+                }
+                let p = new_prompt(event, t, corr, PromptState::Pending, 0, strange);
+                insert_sorted(track, p);
+            }
+            Signal::Refusal(_) | Signal::Approval => {
+                let state = match signal {
+                    Signal::Refusal(s) => s,
+                    _ => PromptState::Approved,
+                };
+                if let Some(i) = waiting_prompt(track, t, corr, aw) {
+                    let Some(p) = track.prompts.get_mut(i) else {
+                        return;
+                    };
+                    let was_counting = p.state.counts();
+                    p.state = state;
+                    p.resolved_at = t;
+                    p.flags |= kind | if strange { UNFAMILIAR } else { 0 };
+                    if event.origin.ip.is_some() && p.ip.is_none() {
+                        set_origin(p, event);
+                    }
+                    let newly = state.counts() && !was_counting;
+                    if newly || state == PromptState::Fraud {
+                        self.on_counting(track, i, t, out);
+                    }
+                } else if state != PromptState::Approved {
+                    if let Some(i) = duplicate_report(track, t, corr, kind, &self.config) {
+                        let fraud_now = state == PromptState::Fraud;
+                        if let Some(p) = track.prompts.get_mut(i) {
+                            p.flags |= kind;
+                            if fraud_now {
+                                p.state = PromptState::Fraud;
+                            }
+                        }
+                        if fraud_now {
+                            self.on_counting(track, i, t, out);
+                        }
+                    } else {
+                        let p = new_prompt(event, t, corr, state, kind, strange);
+                        let i = insert_sorted(track, p);
+                        self.on_counting(track, i, t, out);
+                    }
+                }
+                if state == PromptState::Approved {
+                    if let Some(mut b) = track.burst.take() {
+                        if b.approved_at.is_none() {
+                            b.approved_at = Some(t);
+                            b.finding.evidence.push(event.id.as_str());
+                            b.finding.entities.add_origin_of(event);
+                            self.publish(track, &mut b, out);
+                        }
+                        track.burst = Some(b);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The prompt an answer at `t` belongs to, if one still waits for it.
+fn waiting_prompt(track: &Track, t: i64, corr: u64, aw: i64) -> Option<usize> {
+    let open = |p: &Prompt| {
+        matches!(p.state, PromptState::Pending | PromptState::Unanswered)
+            && p.time <= t
+            && p.time > t.saturating_sub(aw)
+            && p.flags & (SEEN_PROMPT | SEEN_SIGN_IN) == 0
+    };
+    let newest = |f: &dyn Fn(&Prompt) -> bool| {
+        track
+            .prompts
+            .iter()
+            .enumerate()
+            .rev()
+            .find(|(_, p)| f(p))
+            .map(|(i, _)| i)
+    };
+    if corr != 0 {
+        if let Some(i) = newest(&|p| open(p) && p.corr == corr) {
+            return Some(i);
+        }
+    }
+    newest(&|p| open(p) && p.state == PromptState::Pending && compatible(p.corr, corr))
+}
+
+/// The already answered prompt that a refusal at `t` reports a second time, if any.
+fn duplicate_report(
+    track: &Track,
+    t: i64,
+    corr: u64,
+    kind: u8,
+    cfg: &MfaFatigueConfig,
+) -> Option<usize> {
+    let from = t.saturating_sub(cfg.pair_within.as_millis());
+    let candidate = |p: &Prompt| {
+        p.state.answered_no()
+            && p.flags & kind == 0
+            && p.resolved_at > from
+            && p.resolved_at <= t
+            && compatible(p.corr, corr)
+    };
+    let exact = track
+        .prompts
+        .iter()
+        .position(|p| candidate(p) && corr != 0 && p.corr == corr);
+    exact.or_else(|| track.prompts.iter().position(candidate))
+}
+
+/// Adds a prompt to a burst (or updates what it says); whether the burst changed.
+fn join(b: &mut Burst, p: &mut Prompt) -> bool {
+    let mut changed = false;
+    if p.flags & CLAIMED == 0 {
+        changed = true;
+        if b.prompts > 0 {
+            b.finding.evidence.push(p.event_id.as_ref());
+        }
+        p.flags |= CLAIMED;
+        b.prompts += 1;
+        b.first = b.first.min(p.time);
+        b.last = b.last.max(p.time);
+        if let Some(ip) = p.ip {
+            b.finding.entities.add_ip(ip);
+        }
+        if let Some(a) = p.asn {
+            b.finding.entities.add_asn(a);
+        }
+        if let Some(c) = &p.country {
+            b.finding.entities.add_country(c);
+        }
+    }
+    if p.flags & UNFAMILIAR != 0 && !b.unfamiliar {
+        b.unfamiliar = true;
+        changed = true;
+    }
+    if p.state == PromptState::Fraud && p.flags & FRAUD_COUNTED == 0 {
+        p.flags |= FRAUD_COUNTED;
+        b.fraud_reports += 1;
+        changed = true;
+    }
+    changed
+}
+
+fn set_origin(p: &mut Prompt, event: &Event) {
+    p.ip = event.origin.ip;
+    p.asn = event.origin.asn;
+    p.country = event.origin.country.as_deref().map(Box::from);
+}
+
+fn new_prompt(
+    event: &Event,
+    t: i64,
+    corr: u64,
+    state: PromptState,
+    kind: u8,
+    strange: bool,
+) -> Prompt {
+    let mut p = Prompt {
+        time: t,
+        resolved_at: t,
+        corr,
+        state,
+        flags: kind | if strange { UNFAMILIAR } else { 0 },
+        event_id: Box::from(event.id.as_str()),
+        ip: None,
+        asn: None,
+        country: None,
+    };
+    set_origin(&mut p, event);
+    p
+}
+
+/// Inserts in time order (after prompts at the same time: events arrive in total order).
+fn insert_sorted(track: &mut Track, p: Prompt) -> usize {
+    // Most identities hold one or two prompts: grow exactly while small (the default first
+    // allocation of four would be most of an identity's memory).
+    if track.prompts.len() == track.prompts.capacity() && track.prompts.len() < 8 {
+        track.prompts.reserve_exact(1);
+    }
+    let at = track
+        .prompts
+        .iter()
+        .rposition(|q| q.time <= p.time)
+        .map_or(0, |i| i + 1);
+    track.prompts.insert(at, p);
+    at
+}
+
+impl Detector for MfaFatigue {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn observe(&mut self, event: &Event, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+        let Some(key) = event.identity() else { return };
+        let Some((signal, kind)) = self.classify(event) else {
+            return;
+        };
+        if signal == Signal::Approval && !self.index.contains_key(key) {
+            // Nothing to pair with and no burst to end: an approval alone keeps no state.
+            return;
+        }
+        let slot = self.slot_for(key);
+        let Some(mut track) = self.slots.get_mut(slot as usize).and_then(Option::take) else {
+            return;
+        };
+        let t = event.time.as_millis();
+        self.catch_up(&mut track, t, out);
+        if let Some(p) = ctx.profile {
+            track.maturity = Some(p.maturity());
+        }
+        let strange = unfamiliar(event, ctx.profile);
+        self.apply(&mut track, event, signal, kind, strange, out);
+        while track.prompts.len() > self.config.max_prompts {
+            track.prompts.pop_front();
+        }
+        self.slots[slot as usize] = Some(track);
+        self.settle(slot);
+    }
+
+    fn advance(&mut self, now: Timestamp, out: &mut Vec<Finding>) {
+        let now = now.as_millis();
+        let mut due: Vec<(i64, u32)> = Vec::new();
+        while let Some(&Reverse((t, slot, gen))) = self.queue.peek() {
+            if t > now {
+                break;
+            }
+            self.queue.pop();
+            if let Some(Some(track)) = self.slots.get_mut(slot as usize) {
+                if track.gen == gen {
+                    track.queued = i64::MAX;
+                    due.push((t, slot));
+                }
+            }
+        }
+        // Slot numbers depend on history (and differ after a restore): order by identity.
+        due.sort_by(|a, b| {
+            let key = |s: u32| self.slot(s).map(|t| &t.key);
+            a.0.cmp(&b.0).then_with(|| key(a.1).cmp(&key(b.1)))
+        });
+        for (_, slot) in due {
+            let Some(mut track) = self.slots.get_mut(slot as usize).and_then(Option::take) else {
+                continue;
+            };
+            self.catch_up(&mut track, now, out);
+            self.slots[slot as usize] = Some(track);
+            self.settle(slot);
+        }
+    }
+
+    fn forget(&mut self, identity: &IdentityKey) {
+        if let Some(slot) = self.index.remove(identity) {
+            if let Some(track) = self.slots.get_mut(slot as usize).and_then(Option::take) {
+                self.bytes = self.bytes.saturating_sub(track.bytes);
+            }
+            self.free.push(slot);
+        }
+    }
+
+    fn state_bytes(&self) -> usize {
+        self.bytes
+            + self.queue.len() * std::mem::size_of::<Reverse<(i64, u32, u64)>>()
+            + self.free.capacity() * 4
+    }
+
+    fn snapshot(&self) -> Result<Vec<u8>, Error> {
+        let mut tracks: Vec<&Track> = self.slots.iter().flatten().collect();
+        tracks.sort_by(|a, b| a.key.cmp(&b.key));
+        serde_json::to_vec(&SnapshotOut {
+            version: SNAPSHOT_VERSION,
+            tracks,
+        })
+        .map_err(|e| Error::Snapshot {
+            component: NAME.to_owned(),
+            reason: e.to_string(),
+        })
+    }
+
+    fn restore(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let probe: VersionProbe = serde_json::from_slice(bytes)
+            .map_err(|e| Error::CorruptSnapshot(format!("{NAME}: {e}")))?;
+        if probe.version != SNAPSHOT_VERSION {
+            return Err(Error::SnapshotVersion {
+                found: probe.version,
+                expected: SNAPSHOT_VERSION,
+            });
+        }
+        let snap: SnapshotIn = serde_json::from_slice(bytes)
+            .map_err(|e| Error::CorruptSnapshot(format!("{NAME}: {e}")))?;
+        let mut fresh = MfaFatigue::build(self.config.clone());
+        for mut track in snap.tracks {
+            if track.key.is_empty() || fresh.index.contains_key(&track.key) {
+                return Err(Error::CorruptSnapshot(format!(
+                    "{NAME}: identity {:?} is empty or appears twice",
+                    track.key.as_str()
+                )));
+            }
+            track.prompts.make_contiguous().sort_by_key(|p| p.time);
+            while track.prompts.len() > fresh.config.max_prompts {
+                track.prompts.pop_front();
+            }
+            track.gen = 0;
+            track.queued = i64::MAX;
+            track.bytes = 0;
+            let slot = fresh.slots.len() as u32;
+            fresh.index.insert(track.key.clone(), slot);
+            fresh.slots.push(Some(track));
+            fresh.settle(slot);
+        }
+        *self = fresh;
+        Ok(())
+    }
+}

@@ -1,0 +1,159 @@
+//! Per-identity state: the recent prompts and the open burst, kept small and serializable.
+
+use std::collections::VecDeque;
+use std::net::IpAddr;
+
+use palisade_core::{BaselineMaturity, Finding};
+use palisade_schema::IdentityKey;
+use serde::{Deserialize, Serialize};
+
+/// What became of one prompt so far.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum PromptState {
+    /// Sent, no answer yet, not yet timed out or superseded.
+    Pending,
+    /// Sent and never answered (timed out or superseded by a newer prompt).
+    Unanswered,
+    /// The user said no.
+    Denied,
+    /// The vendor said nobody answered.
+    TimedOut,
+    /// The user reported it as fraud.
+    Fraud,
+    /// The user (or someone holding the phone) said yes.
+    Approved,
+}
+
+impl PromptState {
+    /// Whether the prompt counts toward a burst.
+    pub(crate) fn counts(self) -> bool {
+        matches!(
+            self,
+            PromptState::Unanswered
+                | PromptState::Denied
+                | PromptState::TimedOut
+                | PromptState::Fraud
+        )
+    }
+
+    /// Whether an answer event said no (as opposed to silence).
+    pub(crate) fn answered_no(self) -> bool {
+        matches!(
+            self,
+            PromptState::Denied | PromptState::TimedOut | PromptState::Fraud
+        )
+    }
+}
+
+/// An answer arrived through an `MfaPrompt` event.
+pub(crate) const SEEN_PROMPT: u8 = 1;
+/// An answer arrived through a `SignIn` event.
+pub(crate) const SEEN_SIGN_IN: u8 = 2;
+/// Its origin was unfamiliar to the identity.
+pub(crate) const UNFAMILIAR: u8 = 4;
+/// It belongs to a burst (open or closed), so it never opens another one.
+pub(crate) const CLAIMED: u8 = 8;
+/// Its fraud report was counted in its burst.
+pub(crate) const FRAUD_COUNTED: u8 = 16;
+
+/// One MFA prompt, however many events reported it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Prompt {
+    /// When it was sent (or first reported), ms since the epoch.
+    pub(crate) time: i64,
+    /// When its answer arrived (ms), for pairing a second report of the same answer.
+    pub(crate) resolved_at: i64,
+    /// Hash of the correlation id, 0 when none.
+    pub(crate) corr: u64,
+    pub(crate) state: PromptState,
+    pub(crate) flags: u8,
+    /// The first event that reported it: evidence, and the finding id when it opens a burst.
+    pub(crate) event_id: Box<str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) ip: Option<IpAddr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) asn: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) country: Option<Box<str>>,
+}
+
+/// An open burst: the finding as last emitted and the facts behind it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Burst {
+    pub(crate) finding: Finding,
+    /// Earliest and latest member prompt times (ms).
+    pub(crate) first: i64,
+    pub(crate) last: i64,
+    pub(crate) prompts: u32,
+    pub(crate) fraud_reports: u32,
+    pub(crate) unfamiliar: bool,
+    /// When an approval followed (ms).
+    pub(crate) approved_at: Option<i64>,
+}
+
+fn never() -> i64 {
+    i64::MAX
+}
+
+/// Everything kept about one identity.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct Track {
+    pub(crate) key: IdentityKey,
+    /// Prompts in time order (ties in event order).
+    pub(crate) prompts: VecDeque<Prompt>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) burst: Option<Box<Burst>>,
+    /// The profile's maturity the last time one was shown with this identity's events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) maturity: Option<BaselineMaturity>,
+    /// Generation of this track's live expiry-queue entry.
+    #[serde(skip)]
+    pub(crate) gen: u64,
+    /// Time of the live expiry-queue entry, `i64::MAX` when none.
+    #[serde(skip, default = "never")]
+    pub(crate) queued: i64,
+    /// This track's share of `state_bytes`, as last computed.
+    #[serde(skip)]
+    pub(crate) bytes: usize,
+}
+
+impl Track {
+    pub(crate) fn new(key: IdentityKey) -> Self {
+        Track {
+            key,
+            prompts: VecDeque::new(),
+            burst: None,
+            maturity: None,
+            gen: 0,
+            queued: i64::MAX,
+            bytes: 0,
+        }
+    }
+
+    /// Approximate heap and inline bytes, including the index entry that points at it.
+    pub(crate) fn estimate_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let key = self.key.as_str().len();
+        // The track itself, its key, and the index entry with its own copy of the key.
+        let mut n = size_of::<Track>() + key + size_of::<IdentityKey>() + 8 + key;
+        n += self.prompts.capacity() * size_of::<Prompt>();
+        for p in &self.prompts {
+            n += p.event_id.len() + p.country.as_ref().map_or(0, |c| c.len());
+        }
+        if let Some(b) = &self.burst {
+            n += size_of::<Burst>() + b.finding.summary.len();
+            n += b
+                .finding
+                .evidence
+                .event_ids
+                .iter()
+                .map(|s| s.len() + 24)
+                .sum::<usize>();
+            let e = &b.finding.entities;
+            n += e.ips.len() * 17 + e.asns.len() * 4;
+            n += e.countries.iter().map(|c| c.len() + 24).sum::<usize>();
+        }
+        n
+    }
+}

@@ -1,0 +1,506 @@
+//! The severity ladder and the burst lifecycle, one behaviour per test.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use common::*;
+use palisade_core::{Context, Detector, Error, Finding, FindingStatus, Severity, Technique};
+use palisade_mfa_fatigue::{MfaFatigue, MfaFatigueConfig};
+use palisade_schema::*;
+
+fn run(d: &mut MfaFatigue, events: &[Event], ctx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for e in events {
+        d.observe(e, ctx, &mut out);
+    }
+    out
+}
+
+fn last_of(out: &[Finding]) -> &Finding {
+    out.last().expect("a finding")
+}
+
+fn denials(user: &str, n: i64, every: i64) -> Vec<Event> {
+    (0..n)
+        .map(|i| {
+            from(
+                prompt(
+                    user,
+                    i * every,
+                    &format!("{user}-d{i}"),
+                    PromptResult::Denied,
+                ),
+                "203.0.113.7",
+                "US",
+                64500,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn uber_burst_then_approval_is_critical_one_finding_then_closed() {
+    let mut d = MfaFatigue::default();
+    let mut events = denials("victim@x.com", 9, 40);
+    events.push(from(
+        prompt("victim@x.com", 9 * 40, "ok", PromptResult::Approved),
+        "203.0.113.7",
+        "US",
+        64500,
+    ));
+    let out = run(&mut d, &events, &Context::empty());
+    assert!(!out.is_empty());
+    let id = &out[0].id;
+    assert!(out.iter().all(|f| &f.id == id), "one finding per burst");
+    for (i, f) in out.iter().enumerate() {
+        assert_eq!(f.revision as usize, i + 1);
+    }
+    assert_eq!(out[0].severity, Severity::Medium);
+    assert_eq!(out[0].evidence.total, 4);
+    let f = last_of(&out);
+    assert_eq!(f.severity, Severity::Critical);
+    assert_eq!(f.technique, Technique::MfaRequestGeneration);
+    assert_eq!(f.evidence.total, 10);
+    assert_eq!(f.evidence.first(), Some("victim@x.com-d0"));
+    assert_eq!(f.entities.ips[0].to_string(), "203.0.113.7");
+    assert_eq!(f.entities.asns, vec![64500]);
+    assert_eq!(
+        f.summary,
+        "9 push prompts denied or unanswered in 5 min from 203.0.113.7 (US), then approved at \
+         23:06: account probably taken over"
+    );
+    let mut closed = Vec::new();
+    d.advance(at(9 * 40 + 600), &mut closed);
+    assert_eq!(closed.len(), 1);
+    assert_eq!(closed[0].status, FindingStatus::Closed);
+    assert_eq!(closed[0].id, *id);
+    assert_eq!(closed[0].revision, f.revision + 1);
+    assert_eq!(closed[0].severity, Severity::Critical);
+    // The same `now` again emits nothing.
+    let mut again = Vec::new();
+    d.advance(at(9 * 40 + 600), &mut again);
+    assert!(again.is_empty());
+}
+
+#[test]
+fn burst_without_approval_is_medium_then_high_when_larger() {
+    let mut d = MfaFatigue::default();
+    let out = run(&mut d, &denials("a@x.com", 5, 30), &Context::empty());
+    assert_eq!(last_of(&out).severity, Severity::Medium);
+    assert!(last_of(&out)
+        .summary
+        .contains("probably prompting until the user approves"));
+    let mut d = MfaFatigue::default();
+    let out = run(&mut d, &denials("a@x.com", 10, 30), &Context::empty());
+    assert_eq!(out[0].severity, Severity::Medium);
+    assert_eq!(last_of(&out).severity, Severity::High);
+}
+
+#[test]
+fn three_denials_stay_quiet_at_a_familiar_place_but_not_from_an_unfamiliar_one() {
+    let au = Known {
+        countries: vec!["AU"],
+        asns: vec![1221],
+    };
+    let ctx = Context {
+        profile: Some(&au),
+        ..Context::empty()
+    };
+    let mut d = MfaFatigue::default();
+    let home: Vec<Event> = (0..3)
+        .map(|i| {
+            from(
+                prompt("b@x.com", i * 30, &format!("h{i}"), PromptResult::Denied),
+                "1.1.1.1",
+                "AU",
+                1221,
+            )
+        })
+        .collect();
+    assert!(run(&mut d, &home, &ctx).is_empty());
+
+    let mut d = MfaFatigue::default();
+    let abroad: Vec<Event> = (0..3)
+        .map(|i| {
+            from(
+                prompt("b@x.com", i * 30, &format!("u{i}"), PromptResult::Denied),
+                "203.0.113.9",
+                "US",
+                64500,
+            )
+        })
+        .collect();
+    let out = run(&mut d, &abroad, &ctx);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].severity, Severity::High);
+    assert!(out[0]
+        .summary
+        .contains("from an origin this identity does not use"));
+    let maturity = out[0].baseline.unwrap();
+    assert!(maturity.trusted && maturity.sign_ins == 120);
+}
+
+#[test]
+fn without_a_trusted_profile_vendor_signals_make_an_origin_unfamiliar() {
+    let mut d = MfaFatigue::default();
+    let events: Vec<Event> = (0..3)
+        .map(|i| {
+            let mut e = prompt("c@x.com", i * 30, &format!("t{i}"), PromptResult::Denied);
+            e.vendor_signals.tor = Some(true);
+            e
+        })
+        .collect();
+    let out = run(&mut d, &events, &Context::empty());
+    assert_eq!(last_of(&out).severity, Severity::High);
+}
+
+#[test]
+fn ignored_prompts_then_approval_is_critical() {
+    let mut d = MfaFatigue::default();
+    let mut events: Vec<Event> = (0..7)
+        .map(|i| prompt("e@x.com", i * 30, &format!("s{i}"), PromptResult::Sent))
+        .collect();
+    events.push(mfa_sign_in("e@x.com", 7 * 30 - 5, "win", None));
+    let out = run(&mut d, &events, &Context::empty());
+    let f = last_of(&out);
+    assert_eq!(f.severity, Severity::Critical);
+    // Six ignored (superseded) prompts; the seventh is the one approved.
+    assert!(
+        f.summary.starts_with("6 push prompts denied or unanswered"),
+        "{}",
+        f.summary
+    );
+}
+
+#[test]
+fn ignored_prompts_alone_count_when_time_moves_on() {
+    let mut d = MfaFatigue::default();
+    let events: Vec<Event> = (0..4)
+        .map(|i| prompt("f@x.com", i * 30, &format!("s{i}"), PromptResult::Sent))
+        .collect();
+    // Three superseded prompts: not yet a burst.
+    assert!(run(&mut d, &events, &Context::empty()).is_empty());
+    let mut out = Vec::new();
+    d.advance(at(90 + 299), &mut out);
+    assert!(out.is_empty(), "the last prompt may still be answered");
+    d.advance(at(90 + 300), &mut out);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].severity, Severity::Medium);
+    assert_eq!(out[0].evidence.total, 4);
+}
+
+#[test]
+fn a_fraud_report_is_high_at_once_and_an_approval_after_it_critical() {
+    let mut d = MfaFatigue::default();
+    let out = run(
+        &mut d,
+        &[from(
+            prompt("g@x.com", 0, "fr", PromptResult::FraudReported),
+            "198.51.100.4",
+            "NL",
+            64501,
+        )],
+        &Context::empty(),
+    );
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].severity, Severity::High);
+    assert!(out[0].summary.contains("1 reported as fraud by the user"));
+    let out = run(
+        &mut d,
+        &[prompt("g@x.com", 60, "ap", PromptResult::Approved)],
+        &Context::empty(),
+    );
+    assert_eq!(last_of(&out).severity, Severity::Critical);
+    assert_eq!(last_of(&out).revision, 2);
+}
+
+#[test]
+fn a_benign_user_who_misses_two_prompts_then_approves_stays_quiet() {
+    let mut d = MfaFatigue::default();
+    let events = vec![
+        prompt("h@x.com", 0, "s1", PromptResult::Sent),
+        prompt("h@x.com", 60, "to1", PromptResult::TimedOut),
+        prompt("h@x.com", 120, "s2", PromptResult::Sent),
+        prompt("h@x.com", 180, "to2", PromptResult::TimedOut),
+        prompt("h@x.com", 240, "s3", PromptResult::Sent),
+        prompt("h@x.com", 250, "ok", PromptResult::Approved),
+    ];
+    let mut out = run(&mut d, &events, &Context::empty());
+    d.advance(at(86_400), &mut out);
+    assert!(out.is_empty(), "{out:?}");
+    assert_eq!(d.tracked_identities(), 0, "idle identities expire");
+    assert!(d.state_bytes() < 64, "only the free list is left");
+}
+
+#[test]
+fn a_prompt_reported_twice_counts_once() {
+    // Entra: an MfaPrompt denial and a failed MFA sign-in for each prompt, no correlation id.
+    let mut d = MfaFatigue::default();
+    let mut events = Vec::new();
+    for i in 0..3 {
+        events.push(prompt(
+            "i@x.com",
+            i * 40,
+            &format!("p{i}"),
+            PromptResult::Denied,
+        ));
+        events.push(mfa_sign_in(
+            "i@x.com",
+            i * 40,
+            &format!("s{i}"),
+            Some(FailureReason::MfaDenied),
+        ));
+    }
+    sort(&mut events);
+    assert!(
+        run(&mut d, &events, &Context::empty()).is_empty(),
+        "3 prompts, not 6"
+    );
+    let key = IdentityKey::new("i@x.com");
+    assert_eq!(d.window_count(&key, at(80), Duration::from_mins(10)), 3);
+
+    // Okta: sent, denied and a failed MFA step, all with one transaction id per prompt.
+    let mut d = MfaFatigue::default();
+    let mut events = Vec::new();
+    for i in 0..3 {
+        let c = format!("tx{i}");
+        events.push(corr(
+            prompt("j@x.com", i * 40, &format!("a{i}"), PromptResult::Sent),
+            &c,
+        ));
+        events.push(corr(
+            prompt(
+                "j@x.com",
+                i * 40 + 5,
+                &format!("b{i}"),
+                PromptResult::Denied,
+            ),
+            &c,
+        ));
+        events.push(corr(
+            mfa_sign_in(
+                "j@x.com",
+                i * 40 + 5,
+                &format!("c{i}"),
+                Some(FailureReason::MfaDenied),
+            ),
+            &c,
+        ));
+    }
+    sort(&mut events);
+    assert!(run(&mut d, &events, &Context::empty()).is_empty());
+    assert_eq!(
+        d.window_count(
+            &IdentityKey::new("j@x.com"),
+            at(85),
+            Duration::from_mins(10)
+        ),
+        3
+    );
+}
+
+#[test]
+fn one_transaction_id_shared_by_many_pushes_still_counts_each() {
+    let mut d = MfaFatigue::default();
+    let mut events = Vec::new();
+    for i in 0..5 {
+        events.push(corr(
+            prompt("k@x.com", i * 20, &format!("s{i}"), PromptResult::Sent),
+            "tx",
+        ));
+        events.push(corr(
+            prompt(
+                "k@x.com",
+                i * 20 + 3,
+                &format!("d{i}"),
+                PromptResult::Denied,
+            ),
+            "tx",
+        ));
+    }
+    let out = run(&mut d, &events, &Context::empty());
+    assert_eq!(last_of(&out).evidence.total, 5);
+}
+
+#[test]
+fn a_burst_straddling_a_window_edge_is_one_burst() {
+    // Two denials at minutes 8 and 9, two at 10.5 and 11: no fixed 10-minute bucket holds four.
+    let mut d = MfaFatigue::default();
+    let events: Vec<Event> = [480, 540, 630, 660]
+        .iter()
+        .enumerate()
+        .map(|(i, s)| prompt("l@x.com", *s, &format!("d{i}"), PromptResult::Denied))
+        .collect();
+    let out = run(&mut d, &events, &Context::empty());
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].first_seen, at(480));
+}
+
+#[test]
+fn slow_prompting_is_caught_by_the_hour_window_and_long_bursts_are_high() {
+    let mut d = MfaFatigue::default();
+    // Never more than two in ten minutes, five in 28 minutes: Okta Workflows' "5 in an hour".
+    let out = run(&mut d, &denials("m@x.com", 5, 7 * 60), &Context::empty());
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].severity, Severity::Medium);
+    assert_eq!(out[0].evidence.total, 5);
+
+    let mut d = MfaFatigue::default();
+    let out = run(&mut d, &denials("m@x.com", 5, 12 * 60), &Context::empty());
+    assert_eq!(out.len(), 1);
+    assert_eq!(
+        out[0].severity,
+        Severity::High,
+        "48 minutes of prompting is a long burst"
+    );
+
+    let mut d = MfaFatigue::default();
+    let out = run(&mut d, &denials("n@x.com", 9, 4 * 60), &Context::empty());
+    assert_eq!(
+        last_of(&out).severity,
+        Severity::High,
+        "32 minutes of prompting"
+    );
+}
+
+#[test]
+fn after_a_burst_closes_a_new_burst_gets_a_new_finding() {
+    let mut d = MfaFatigue::default();
+    let mut out = run(&mut d, &denials("o@x.com", 4, 30), &Context::empty());
+    d.advance(at(3 * 30 + 600), &mut out);
+    assert_eq!(last_of(&out).status, FindingStatus::Closed);
+    let later: Vec<Event> = (0..4)
+        .map(|i| {
+            prompt(
+                "o@x.com",
+                7200 + i * 30,
+                &format!("late{i}"),
+                PromptResult::Denied,
+            )
+        })
+        .collect();
+    let out2 = run(&mut d, &later, &Context::empty());
+    assert_eq!(out2.len(), 1);
+    assert_ne!(out2[0].id, out[0].id);
+    assert_eq!(out2[0].revision, 1);
+}
+
+#[test]
+fn state_is_capped_per_identity() {
+    let mut d = MfaFatigue::default();
+    let events: Vec<Event> = (0..500)
+        .map(|i| prompt("p@x.com", i, &format!("d{i}"), PromptResult::Denied))
+        .collect();
+    let out = run(&mut d, &events, &Context::empty());
+    let key = IdentityKey::new("p@x.com");
+    assert!(d.window_count(&key, at(500), Duration::from_hours(2)) <= 64);
+    assert_eq!(
+        last_of(&out).evidence.total,
+        500,
+        "the burst itself keeps counting"
+    );
+    assert_eq!(last_of(&out).evidence.event_ids.len(), 100);
+    let bytes = d.state_bytes();
+    assert!(bytes < 64 * 1024, "{bytes}");
+    d.forget(&key);
+    assert_eq!(d.tracked_identities(), 0);
+    assert!(d.state_bytes() < 1024);
+}
+
+#[test]
+fn snapshot_restore_mid_stream_changes_nothing() {
+    let events = {
+        let mut v = denials("q@x.com", 6, 30);
+        v.extend(denials("r@x.com", 2, 50));
+        v.push(prompt("r@x.com", 200, "rs", PromptResult::Sent));
+        v.push(prompt("q@x.com", 400, "qa", PromptResult::Approved));
+        sort(&mut v);
+        v
+    };
+    let mut whole = MfaFatigue::default();
+    let mut expected = run(&mut whole, &events, &Context::empty());
+    whole.advance(at(7200), &mut expected);
+    for cut in 0..events.len() {
+        let mut a = MfaFatigue::default();
+        let mut got = run(&mut a, &events[..cut], &Context::empty());
+        let bytes = a.snapshot().unwrap();
+        let mut b = MfaFatigue::default();
+        b.restore(&bytes).unwrap();
+        assert_eq!(b.snapshot().unwrap(), bytes, "snapshots are stable");
+        got.extend(run(&mut b, &events[cut..], &Context::empty()));
+        b.advance(at(7200), &mut got);
+        assert_eq!(got, expected, "cut at {cut}");
+    }
+}
+
+#[test]
+fn bad_snapshots_are_typed_errors() {
+    let mut d = MfaFatigue::default();
+    assert!(matches!(
+        d.restore(b"not json"),
+        Err(Error::CorruptSnapshot(_))
+    ));
+    assert!(matches!(d.restore(b""), Err(Error::CorruptSnapshot(_))));
+    assert!(matches!(
+        d.restore(br#"{"version":1,"tracks":[{"key":"a"}]}"#),
+        Err(Error::CorruptSnapshot(_))
+    ));
+    assert!(matches!(
+        d.restore(br#"{"version":7,"tracks":[]}"#),
+        Err(Error::SnapshotVersion {
+            found: 7,
+            expected: 1
+        })
+    ));
+}
+
+#[test]
+fn config_round_trips_and_rejects_nonsense() {
+    let c = MfaFatigueConfig::default();
+    let json = serde_json::to_string(&c).unwrap();
+    assert_eq!(serde_json::from_str::<MfaFatigueConfig>(&json).unwrap(), c);
+    assert!(serde_json::from_str::<MfaFatigueConfig>(r#"{"windw": 5}"#).is_err());
+    let neg = MfaFatigueConfig {
+        window: Duration::from_millis(-1),
+        ..c.clone()
+    };
+    assert!(matches!(MfaFatigue::new(neg), Err(Error::Config(_))));
+    let strict = MfaFatigueConfig { medium_at: 2, ..c };
+    let mut d = MfaFatigue::new(strict).unwrap();
+    assert_eq!(
+        run(&mut d, &denials("s@x.com", 2, 30), &Context::empty()).len(),
+        1
+    );
+}
+
+#[test]
+fn other_factors_and_other_activities_are_ignored() {
+    let mut d = MfaFatigue::default();
+    let events: Vec<Event> = (0..6)
+        .map(|i| {
+            Event::new(
+                at(i * 10),
+                format!("t{i}"),
+                Source::Okta,
+                Activity::MfaPrompt(MfaPrompt {
+                    factor: Factor::Totp,
+                    result: PromptResult::Denied,
+                }),
+            )
+            .with_actor(Identity::new("t@x.com"))
+        })
+        .collect();
+    assert!(run(&mut d, &events, &Context::empty()).is_empty());
+    let pw = Event::new(
+        at(0),
+        "pw",
+        Source::Entra,
+        Activity::SignIn(SignIn::failure(
+            SignInStage::Primary,
+            FailureReason::BadPassword,
+        )),
+    )
+    .with_actor(Identity::new("t@x.com"));
+    assert!(run(&mut d, &[pw], &Context::empty()).is_empty());
+    assert_eq!(d.tracked_identities(), 0);
+}

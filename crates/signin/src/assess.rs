@@ -1,0 +1,335 @@
+//! How unfamiliar a sign-in is for its identity: which properties are new or rare against the
+//! profile, how much each is worth, and the words that explain it.
+
+use std::borrow::Cow;
+
+use palisade_core::{Dimension, ProfileView};
+use palisade_schema::{Activity, Event};
+use serde::{Deserialize, Serialize};
+
+/// What each unfamiliar property is worth, and when a seen value still counts as rare.
+///
+/// Location properties (country, ASN, city, prefix) are correlated — a new country nearly always
+/// comes with a new ASN — so they are added up and then discounted when the client itself is
+/// familiar (the identity's own device or browser family): that is a traveller, not an intruder.
+///
+/// ```
+/// use palisade_signin::NoveltyWeights;
+/// let w = NoveltyWeights::default();
+/// assert!(w.country + w.asn + w.device > 3.0 * w.user_agent);
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NoveltyWeights {
+    /// A country never seen (default 3.0).
+    pub country: f64,
+    /// An autonomous system never seen (default 1.5).
+    pub asn: f64,
+    /// A city never seen (default 0.5).
+    pub city: f64,
+    /// An IP prefix never seen (default 0.25: home and mobile prefixes rotate).
+    pub prefix: f64,
+    /// A device id never seen (default 2.0).
+    pub device: f64,
+    /// A browser and OS family never seen (default 2.0; a new version of a known browser is
+    /// the same family and worth nothing).
+    pub user_agent: f64,
+    /// An application never signed into (default 0.25).
+    pub app: f64,
+    /// A seen value with less than this share of its dimension counts as rare (default 0.05).
+    pub rare_share: f64,
+    /// A rare value is worth this fraction of a new one (default 0.5).
+    pub rare_factor: f64,
+    /// A device or browser family with at least this share is the identity's own (default 0.1).
+    pub anchor_share: f64,
+    /// How much of the location score a familiar client removes (default 0.5).
+    pub anchor_discount: f64,
+    /// A value held by this share of the tenant's identities is common (default 0.2).
+    pub common_share: f64,
+    /// How much a common tenant value lowers surprise for a trusted profile (default 0.5).
+    pub prior_trusted: f64,
+    /// How much a common tenant value lowers surprise for a still-learning profile (default 0.8).
+    pub prior_learning: f64,
+}
+
+impl Default for NoveltyWeights {
+    fn default() -> Self {
+        NoveltyWeights {
+            country: 3.0,
+            asn: 1.5,
+            city: 0.5,
+            prefix: 0.25,
+            device: 2.0,
+            user_agent: 2.0,
+            app: 0.25,
+            rare_share: 0.05,
+            rare_factor: 0.5,
+            anchor_share: 0.1,
+            anchor_discount: 0.5,
+            common_share: 0.2,
+            prior_trusted: 0.5,
+            prior_learning: 0.8,
+        }
+    }
+}
+
+impl NoveltyWeights {
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        let all = [
+            self.country,
+            self.asn,
+            self.city,
+            self.prefix,
+            self.device,
+            self.user_agent,
+            self.app,
+            self.rare_share,
+            self.rare_factor,
+            self.anchor_share,
+            self.anchor_discount,
+            self.common_share,
+            self.prior_trusted,
+            self.prior_learning,
+        ];
+        if all.iter().any(|w| !w.is_finite() || *w < 0.0) {
+            return Err("novelty weights must be finite and not negative".into());
+        }
+        if [
+            self.rare_factor,
+            self.anchor_discount,
+            self.prior_trusted,
+            self.prior_learning,
+        ]
+        .iter()
+        .any(|f| *f > 1.0)
+        {
+            return Err("rare_factor, anchor_discount and prior_* must lie in 0..=1".into());
+        }
+        if self.common_share <= 0.0 {
+            return Err("common_share must be positive".into());
+        }
+        Ok(())
+    }
+}
+
+/// One property of a sign-in that the profile does not know well.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Novel {
+    pub(crate) dim: Dimension,
+    pub(crate) value: String,
+    /// Seen before, but rarely.
+    pub(crate) rare: bool,
+    /// Its share of the dimension when rare.
+    pub(crate) share: f64,
+    /// What it adds to the score, after the tenant prior.
+    pub(crate) surprise: f64,
+}
+
+/// A sign-in measured against its identity's profile.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Assessment {
+    pub(crate) novel: Vec<Novel>,
+    pub(crate) location: f64,
+    pub(crate) client: f64,
+    pub(crate) other: f64,
+    /// 0 (unknown client) to 1 (the identity's own device).
+    pub(crate) anchor: f64,
+}
+
+impl Assessment {
+    /// The combined score: location discounted by a familiar client, plus client and others.
+    pub(crate) fn score(&self, w: &NoveltyWeights) -> f64 {
+        self.location * (1.0 - w.anchor_discount * self.anchor) + self.client + self.other
+    }
+
+    pub(crate) fn is_new(&self, dim: Dimension) -> bool {
+        self.novel.iter().any(|n| n.dim == dim && !n.rare)
+    }
+
+    pub(crate) fn is_unfamiliar(&self, dim: Dimension) -> bool {
+        self.novel.iter().any(|n| n.dim == dim)
+    }
+}
+
+fn values(event: &Event) -> [(Dimension, Option<Cow<'_, str>>); 7] {
+    let o = &event.origin;
+    let app = match &event.activity {
+        Activity::SignIn(s) => s.app.as_deref(),
+        _ => None,
+    };
+    fn text(v: &Option<String>) -> Option<Cow<'_, str>> {
+        v.as_deref().map(Cow::Borrowed)
+    }
+    [
+        (Dimension::Country, text(&o.country)),
+        (Dimension::Asn, o.asn.map(|a| Cow::Owned(a.to_string()))),
+        (Dimension::City, text(&o.city)),
+        (Dimension::Prefix, o.ip.map(|ip| Cow::Owned(ip.to_string()))),
+        (Dimension::Device, text(&o.device_id)),
+        (Dimension::UserAgent, text(&o.user_agent)),
+        (Dimension::App, app.map(Cow::Borrowed)),
+    ]
+}
+
+/// Measures `event` against `profile` (as it was before the event).
+pub(crate) fn assess(event: &Event, profile: &dyn ProfileView, w: &NoveltyWeights) -> Assessment {
+    let mut a = Assessment::default();
+    let prior = if profile.trusted() {
+        w.prior_trusted
+    } else {
+        w.prior_learning
+    };
+    let mut device_anchor = 0.0f64;
+    let mut ua_anchor = 0.0f64;
+    for (dim, value) in values(event) {
+        let Some(value) = value.filter(|v| !v.trim().is_empty()) else {
+            continue;
+        };
+        let value: &str = &value;
+        let fam = profile.familiarity(dim, value);
+        let (novelty, rare, share) = match fam {
+            None => (1.0, false, 0.0),
+            Some(f) if f.share < w.rare_share => (w.rare_factor, true, f.share),
+            Some(f) => {
+                if f.share >= w.anchor_share {
+                    match dim {
+                        Dimension::Device => device_anchor = 1.0,
+                        // A browser family half the organisation uses says little about who
+                        // is at the keyboard.
+                        Dimension::UserAgent => {
+                            ua_anchor = 1.0 - profile.tenant_share(dim, value).min(1.0)
+                        }
+                        _ => {}
+                    }
+                }
+                continue;
+            }
+        };
+        let weight = match dim {
+            Dimension::Country => w.country,
+            Dimension::Asn => w.asn,
+            Dimension::City => w.city,
+            Dimension::Prefix => w.prefix,
+            Dimension::Device => w.device,
+            Dimension::UserAgent => w.user_agent,
+            _ => w.app,
+        };
+        let common = (profile.tenant_share(dim, value) / w.common_share).min(1.0);
+        let surprise = weight * novelty * (1.0 - prior * common);
+        match dim {
+            Dimension::Country | Dimension::Asn | Dimension::City | Dimension::Prefix => {
+                a.location += surprise
+            }
+            Dimension::Device | Dimension::UserAgent => a.client += surprise,
+            _ => a.other += surprise,
+        }
+        a.novel.push(Novel {
+            dim,
+            value: value.to_owned(),
+            rare,
+            share,
+            surprise,
+        });
+    }
+    a.anchor = device_anchor.max(ua_anchor);
+    a
+}
+
+fn short(v: &str) -> String {
+    const MAX: usize = 60;
+    if v.chars().count() <= MAX {
+        v.to_owned()
+    } else {
+        let cut: String = v.chars().take(MAX).collect();
+        format!("{cut}…")
+    }
+}
+
+/// "first sign-in from US (AS7922), new device, new browser family (python-requests/2.31)".
+pub(crate) fn describe_novelty(a: &Assessment, event: &Event) -> String {
+    let mut parts = Vec::new();
+    let asn = event.origin.asn.map(|n| format!("AS{n}"));
+    let country = a.novel.iter().find(|n| n.dim == Dimension::Country);
+    let asn_novel = a.novel.iter().find(|n| n.dim == Dimension::Asn);
+    match (country, &asn) {
+        (Some(c), Some(asn)) if !c.rare => {
+            parts.push(format!("first sign-in from {} ({asn})", c.value))
+        }
+        (Some(c), None) if !c.rare => parts.push(format!("first sign-in from {}", c.value)),
+        (Some(c), _) => parts.push(format!(
+            "rare country {} ({:.0}% of sign-ins)",
+            c.value,
+            c.share * 100.0
+        )),
+        (None, _) => {}
+    }
+    if let Some(n) = asn_novel {
+        if country.is_none() {
+            let org = event
+                .origin
+                .as_org
+                .as_deref()
+                .map(|o| format!(" {}", short(o)))
+                .unwrap_or_default();
+            if n.rare {
+                parts.push(format!("rare network AS{}{org}", n.value));
+            } else {
+                parts.push(format!("first sign-in from AS{}{org}", n.value));
+            }
+        }
+    }
+    for n in &a.novel {
+        let what = match n.dim {
+            Dimension::City if country.is_none() => format!("city {}", n.value),
+            Dimension::Device => format!("device {}", short(&n.value)),
+            Dimension::UserAgent => format!("browser/OS {}", short(&n.value)),
+            Dimension::App => format!("application {}", short(&n.value)),
+            _ => continue,
+        };
+        parts.push(if n.rare {
+            format!("rare {what}")
+        } else {
+            format!("new {what}")
+        });
+    }
+    if event.vendor_signals.says_anonymous() {
+        let what = if event.vendor_signals.tor == Some(true) {
+            "Tor"
+        } else {
+            "an anonymizing proxy"
+        };
+        parts.push(format!("the vendor flags {what}"));
+    }
+    if parts.is_empty() {
+        parts.push("unfamiliar properties".into());
+    }
+    parts.join(", ")
+}
+
+/// "212 earlier sign-ins over 90 days, all from AU" (or "mostly from AU (85%), also NZ").
+pub(crate) fn describe_history(p: &dyn ProfileView) -> String {
+    let n = p.sign_ins();
+    let plural = if n == 1 { "" } else { "s" };
+    let mut s = format!(
+        "{n} earlier sign-in{plural} over {} day{}",
+        p.days(),
+        if p.days() == 1 { "" } else { "s" }
+    );
+    let top = p.top_values(Dimension::Country);
+    match top.as_slice() {
+        [] => {}
+        [(only, _)] => s.push_str(&format!(", all from {only}")),
+        [(first, share), rest @ ..] => {
+            let others: Vec<&str> = rest.iter().take(3).map(|(c, _)| c.as_str()).collect();
+            s.push_str(&format!(
+                ", mostly from {first} ({:.0}%), also {}",
+                share * 100.0,
+                others.join(", ")
+            ));
+        }
+    }
+    if !p.trusted() {
+        s.push_str(" (still learning)");
+    }
+    s
+}

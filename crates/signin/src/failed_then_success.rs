@@ -1,0 +1,450 @@
+//! `failed_then_success`: failed password or MFA attempts followed by a success from an origin
+//! the identity does not know.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use palisade_core::{
+    Context, Detector, Dimension, Error, Evidence, Finding, FindingStatus, Severity, Technique,
+};
+use palisade_schema::{Activity, Duration, Event, FailureReason, IdentityKey, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::assess::{assess, describe_history, describe_novelty, NoveltyWeights};
+use crate::state::{self, Expiry};
+
+const NAME: &str = "failed_then_success";
+const VERSION: u32 = 1;
+const MAX_FAILURE_IPS: usize = 8;
+
+/// Settings of [`FailedThenSuccess`].
+///
+/// ```
+/// use palisade_signin::FailedThenSuccessConfig;
+/// let c = FailedThenSuccessConfig::default();
+/// assert_eq!((c.min_failures, c.window_minutes), (2, 60));
+/// assert!(c.validate().is_ok());
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FailedThenSuccessConfig {
+    /// Failed attempts (bad password or failed MFA) needed before the success (default 2).
+    pub min_failures: u32,
+    /// The success must follow the last failure within this many minutes (default 60); failures
+    /// older than that are forgotten.
+    pub window_minutes: i64,
+    /// How unfamiliar the origin must be: the country and network part of the novelty score
+    /// (default 1.0: a new network, or a rare country, is enough; a rare network alone is not).
+    pub min_origin_score: f64,
+    /// How properties are weighed (shared with `unfamiliar_signin`).
+    pub weights: NoveltyWeights,
+    /// Identities tracked at most (default 100 000); past it the one with the oldest deadline is
+    /// dropped (and its finding closed).
+    pub max_identities: usize,
+}
+
+impl Default for FailedThenSuccessConfig {
+    fn default() -> Self {
+        FailedThenSuccessConfig {
+            min_failures: 2,
+            window_minutes: 60,
+            min_origin_score: 1.0,
+            weights: NoveltyWeights::default(),
+            max_identities: 100_000,
+        }
+    }
+}
+
+impl FailedThenSuccessConfig {
+    /// Checks ranges.
+    pub fn validate(&self) -> Result<(), Error> {
+        self.weights.validate().map_err(Error::Config)?;
+        if self.min_failures == 0 || self.window_minutes <= 0 || self.max_identities == 0 {
+            return Err(Error::Config(
+                "failed_then_success needs min_failures, window_minutes and max_identities > 0"
+                    .into(),
+            ));
+        }
+        if !(self.min_origin_score.is_finite() && self.min_origin_score >= 0.0) {
+            return Err(Error::Config(
+                "min_origin_score must be a finite number >= 0".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Failures {
+    first: Timestamp,
+    last: Timestamp,
+    mfa: u32,
+    password: u32,
+    evidence: Evidence,
+    ips: Vec<IpAddr>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Open {
+    finding: Finding,
+    country: Option<String>,
+    asn: Option<u32>,
+    #[serde(with = "state::millis")]
+    until: Timestamp,
+}
+
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct Track {
+    failures: Option<Failures>,
+    open: Option<Open>,
+    #[serde(with = "state::millis")]
+    deadline: Timestamp,
+}
+
+impl Track {
+    fn next_deadline(&self, window: Duration) -> Option<Timestamp> {
+        let f = self.failures.as_ref().map(|f| f.last + window);
+        let o = self.open.as_ref().map(|o| o.until);
+        f.into_iter().chain(o).max()
+    }
+}
+
+/// What kind of failure an event is, if it counts.
+fn failure_kind(event: &Event) -> Option<bool> {
+    match &event.activity {
+        Activity::SignIn(s) => match &s.outcome {
+            palisade_schema::Outcome::Failure { reason } if reason.is_mfa() => Some(true),
+            palisade_schema::Outcome::Failure {
+                reason: FailureReason::BadPassword,
+            } => Some(false),
+            _ => None,
+        },
+        // A denied, unanswered or reported push (Duo, Okta Verify) is a failed MFA attempt too.
+        Activity::MfaPrompt(p) if p.result.is_unanswered_or_refused() => Some(true),
+        _ => None,
+    }
+}
+
+/// Failed attempts followed by a success from an unfamiliar origin: the password (or a push) was
+/// got past after some tries, from somewhere this identity does not sign in from.
+///
+/// The reference case: two failed MFA attempts, then a success from a rare US endpoint for an
+/// identity that always signs in from Australia. Failed MFA raises the severity (someone had the
+/// password), and so does a client that is not the identity's own device or browser family; a
+/// still-learning profile lowers it.
+///
+/// ```
+/// use palisade_baseline::BaselineStore;
+/// use palisade_core::*;
+/// use palisade_schema::*;
+/// use palisade_signin::FailedThenSuccess;
+///
+/// let who = IdentityKey::new("ana@contoso.com");
+/// let t0 = Timestamp::parse_rfc3339("2024-03-01T09:00:00Z").unwrap();
+/// let ev = |t: Timestamp, id: &str, act: Activity, country: &str, asn: u32| {
+///     let mut e = Event::new(t, id, Source::Okta, act).with_actor(Identity::new("ana@contoso.com"));
+///     e.origin.country = Some(country.into());
+///     e.origin.asn = Some(asn);
+///     e
+/// };
+/// let mut store = BaselineStore::default();
+/// for d in 0..20 {
+///     store.learn(&ev(t0 + Duration::from_days(d), &format!("h{d}"),
+///         Activity::SignIn(SignIn::success(SignInStage::Primary)), "AU", 7545));
+/// }
+/// let mut det = FailedThenSuccess::default();
+/// let mut out = Vec::new();
+/// let t = t0 + Duration::from_days(21);
+/// let denied = Activity::SignIn(SignIn::failure(SignInStage::Mfa, FailureReason::MfaDenied));
+/// for (i, e) in [
+///     ev(t, "f1", denied.clone(), "US", 7922),
+///     ev(t + Duration::from_mins(2), "f2", denied, "US", 7922),
+///     ev(t + Duration::from_mins(4), "ok", Activity::SignIn(SignIn::success(SignInStage::Mfa)), "US", 7922),
+/// ].iter().enumerate() {
+///     let ctx = Context { profile: store.view(&who), ..Context::empty() };
+///     det.observe(e, &ctx, &mut out);
+/// }
+/// assert_eq!(out.len(), 1);
+/// assert!(out[0].severity >= Severity::Medium);
+/// assert_eq!(out[0].evidence.event_ids, ["f1", "f2", "ok"]);
+/// assert!(out[0].summary.starts_with("2 failed MFA attempts in 4 minutes, then success"));
+/// det.advance(t + Duration::from_hours(3), &mut out);
+/// assert_eq!(out[1].status, FindingStatus::Closed);
+/// ```
+#[derive(Debug, Default)]
+pub struct FailedThenSuccess {
+    config: FailedThenSuccessConfig,
+    tracks: BTreeMap<IdentityKey, Track>,
+    expiry: Expiry<IdentityKey>,
+}
+
+impl FailedThenSuccess {
+    /// A detector with these settings (validated).
+    pub fn new(config: FailedThenSuccessConfig) -> Result<Self, Error> {
+        config.validate()?;
+        Ok(FailedThenSuccess {
+            config,
+            ..Self::default()
+        })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &FailedThenSuccessConfig {
+        &self.config
+    }
+
+    fn window(&self) -> Duration {
+        Duration::from_mins(self.config.window_minutes)
+    }
+
+    /// Re-queues `key` at its next deadline, or drops it when nothing is left.
+    fn settle(&mut self, key: &IdentityKey) {
+        let window = self.window();
+        let Some(track) = self.tracks.get_mut(key) else {
+            return;
+        };
+        match track.next_deadline(window) {
+            Some(d) => {
+                let old = track.deadline;
+                track.deadline = d;
+                self.expiry.set(key, Some(old), d);
+            }
+            None => {
+                self.expiry.remove(key, track.deadline);
+                self.tracks.remove(key);
+            }
+        }
+    }
+
+    fn track(&mut self, key: &IdentityKey, now: Timestamp, out: &mut Vec<Finding>) -> &mut Track {
+        if !self.tracks.contains_key(key) {
+            if self.tracks.len() >= self.config.max_identities {
+                if let Some(oldest) = self.expiry.pop_earliest() {
+                    if let Some(mut t) = self.tracks.remove(&oldest) {
+                        if let Some(o) = &mut t.open {
+                            out.push(state::revise(&mut o.finding, FindingStatus::Closed));
+                        }
+                    }
+                }
+            }
+            self.expiry.set(key, None, now);
+            self.tracks.insert(
+                key.clone(),
+                Track {
+                    deadline: now,
+                    ..Track::default()
+                },
+            );
+        }
+        self.tracks.entry(key.clone()).or_default()
+    }
+
+    fn on_failure(&mut self, event: &Event, key: &IdentityKey, mfa: bool, out: &mut Vec<Finding>) {
+        let window = self.window();
+        let track = self.track(key, event.time, out);
+        let f = match &mut track.failures {
+            Some(f) if event.time.since(f.last) <= window => f,
+            slot => slot.insert(Failures {
+                first: event.time,
+                last: event.time,
+                mfa: 0,
+                password: 0,
+                evidence: Evidence::default(),
+                ips: Vec::new(),
+            }),
+        };
+        f.last = f.last.max(event.time);
+        f.evidence.push(event.id.clone());
+        if mfa {
+            f.mfa += 1;
+        } else {
+            f.password += 1;
+        }
+        if let Some(ip) = event.origin.ip {
+            if f.ips.len() < MAX_FAILURE_IPS && !f.ips.contains(&ip) {
+                f.ips.push(ip);
+            }
+        }
+        self.settle(key);
+    }
+
+    fn on_success(
+        &mut self,
+        event: &Event,
+        key: &IdentityKey,
+        ctx: &Context<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        let window = self.window();
+        let Some(track) = self.tracks.get_mut(key) else {
+            return;
+        };
+        // A further success from the same origin joins the open finding.
+        if let Some(open) = &mut track.open {
+            if open.country == event.origin.country && open.asn == event.origin.asn {
+                let f = &mut open.finding;
+                f.evidence.push(event.id.clone());
+                f.last_seen = f.last_seen.max(event.time);
+                open.until = open.until.max(event.time + window);
+                if state::doubling(f.evidence.total) {
+                    out.push(state::revise(f, FindingStatus::Open));
+                }
+                self.settle(key);
+                return;
+            }
+        }
+        let Some(failures) = track.failures.take() else {
+            return;
+        };
+        let tries = failures.mfa + failures.password;
+        let recent = event.time.since(failures.last) <= window && event.time >= failures.first;
+        let finding = match ctx.profile {
+            Some(p) if recent && tries >= self.config.min_failures => {
+                let w = &self.config.weights;
+                let a = assess(event, p, w);
+                let origin_score: f64 = a
+                    .novel
+                    .iter()
+                    .filter(|n| matches!(n.dim, Dimension::Country | Dimension::Asn))
+                    .map(|n| n.surprise)
+                    .sum();
+                (origin_score >= self.config.min_origin_score).then(|| {
+                    let mut sev = Severity::Low;
+                    if failures.mfa > 0 {
+                        sev = sev.bump();
+                    }
+                    if a.anchor < 0.5 {
+                        sev = sev.bump();
+                        if a.is_unfamiliar(Dimension::Country) {
+                            sev = sev.bump();
+                        }
+                    }
+                    if !p.trusted() {
+                        sev = sev.lower();
+                    }
+                    let sev = sev.clamp(Severity::Low, Severity::High);
+                    let what = match (failures.mfa, failures.password) {
+                        (0, n) => format!("{n} failed password attempt{}", plural(n)),
+                        (n, 0) => format!("{n} failed MFA attempt{}", plural(n)),
+                        (m, n) => format!("{n} failed password and {m} failed MFA attempts"),
+                    };
+                    let span = event.time.since(failures.first).as_millis() / 60_000;
+                    let summary = format!(
+                        "{what} in {span} minute{}, then success: {}; {}",
+                        plural(span as u32),
+                        describe_novelty(&a, event),
+                        describe_history(p)
+                    );
+                    let first_id = failures.evidence.first().unwrap_or(&event.id).to_owned();
+                    let mut f = Finding::new(NAME, Some(key.clone()), &first_id, failures.first)
+                        .with_severity(sev)
+                        .with_technique(Technique::ValidCloudAccounts)
+                        .with_confidence(if failures.mfa > 0 { 0.8 } else { 0.6 })
+                        .with_summary(summary);
+                    f.evidence = failures.evidence.clone();
+                    f.evidence.push(event.id.clone());
+                    f.last_seen = event.time;
+                    f.entities.add_origin_of(event);
+                    for ip in &failures.ips {
+                        f.entities.add_ip(*ip);
+                    }
+                    f.baseline = Some(p.maturity());
+                    f
+                })
+            }
+            _ => None,
+        };
+        if let Some(f) = finding {
+            if let Some(mut old) = track.open.take() {
+                out.push(state::revise(&mut old.finding, FindingStatus::Closed));
+            }
+            out.push(f.clone());
+            track.open = Some(Open {
+                finding: f,
+                country: event.origin.country.clone(),
+                asn: event.origin.asn,
+                until: event.time + window,
+            });
+        }
+        self.settle(key);
+    }
+}
+
+fn plural(n: u32) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+impl Detector for FailedThenSuccess {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn observe(&mut self, event: &Event, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+        let Some(key) = event.identity() else { return };
+        if let Some(mfa) = failure_kind(event) {
+            self.on_failure(event, key, mfa, out);
+        } else if event.activity.is_successful_sign_in() {
+            self.on_success(event, key, ctx, out);
+        }
+    }
+
+    fn advance(&mut self, now: Timestamp, out: &mut Vec<Finding>) {
+        let window = self.window();
+        while let Some(key) = self.expiry.pop_due(now) {
+            let Some(track) = self.tracks.get_mut(&key) else {
+                continue;
+            };
+            if track
+                .failures
+                .as_ref()
+                .is_some_and(|f| f.last + window <= now)
+            {
+                track.failures = None;
+            }
+            if track.open.as_ref().is_some_and(|o| o.until <= now) {
+                if let Some(mut o) = track.open.take() {
+                    out.push(state::revise(&mut o.finding, FindingStatus::Closed));
+                }
+            }
+            match track.next_deadline(window) {
+                Some(d) => {
+                    track.deadline = d;
+                    self.expiry.set(&key, None, d);
+                }
+                None => {
+                    self.tracks.remove(&key);
+                }
+            }
+        }
+    }
+
+    fn forget(&mut self, identity: &IdentityKey) {
+        if let Some(t) = self.tracks.remove(identity) {
+            self.expiry.remove(identity, t.deadline);
+        }
+    }
+
+    fn state_bytes(&self) -> usize {
+        // An estimate per tracked identity (key, a few failure ids, perhaps one open finding):
+        // exact accounting would cost a walk over every track on each call.
+        self.tracks.len() * 640 + self.expiry.len() * 48
+    }
+
+    fn snapshot(&self) -> Result<Vec<u8>, Error> {
+        state::encode(NAME, VERSION, &self.tracks)
+    }
+
+    fn restore(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let tracks: BTreeMap<IdentityKey, Track> = state::decode(NAME, VERSION, bytes)?;
+        self.expiry.clear();
+        for (k, t) in &tracks {
+            self.expiry.set(k, None, t.deadline);
+        }
+        self.tracks = tracks;
+        Ok(())
+    }
+}

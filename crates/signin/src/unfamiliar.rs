@@ -1,0 +1,352 @@
+//! `unfamiliar_signin`: a successful sign-in whose properties are new for its identity.
+
+use std::collections::BTreeMap;
+
+use palisade_core::{
+    Context, Detector, Dimension, Error, Finding, FindingStatus, Severity, Technique,
+};
+use palisade_schema::{Duration, Event, IdentityKey, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::assess::{assess, describe_history, describe_novelty, Assessment, NoveltyWeights};
+use crate::state::{self, Expiry};
+
+const NAME: &str = "unfamiliar_signin";
+const VERSION: u32 = 1;
+
+/// Settings of [`UnfamiliarSignIn`].
+///
+/// ```
+/// use palisade_signin::UnfamiliarConfig;
+/// let c: UnfamiliarConfig = serde_json::from_str(r#"{"medium_score": 5.5}"#).unwrap();
+/// assert_eq!(c.medium_score, 5.5);
+/// assert_eq!(c.high_score, 7.0);
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct UnfamiliarConfig {
+    /// What each unfamiliar property is worth.
+    pub weights: NoveltyWeights,
+    /// Score for a low finding (default 2.0); below it nothing is reported.
+    pub low_score: f64,
+    /// Score for a medium finding (default 5.0): a traveller on their own laptop scores about
+    /// 2.6, an unknown client in a new country about 7.
+    pub medium_score: f64,
+    /// Score for a high finding (default 7.0).
+    pub high_score: f64,
+    /// What the vendor's anonymous-proxy or Tor flag adds (default 4.0); such a sign-in is at
+    /// least medium, even while the profile is still learning.
+    pub anonymous_score: f64,
+    /// Further sign-ins from the same country and network within this many minutes of the last
+    /// one join the open finding (default 60); after it the finding closes.
+    pub merge_minutes: i64,
+    /// A new-country sign-in within this many hours of a medium-or-higher finding about the same
+    /// identity (from any detector) is raised one level (default 168, a week).
+    pub follow_up_hours: i64,
+    /// Open findings kept at most (default 100 000); past it the oldest is closed early.
+    pub max_open: usize,
+}
+
+impl Default for UnfamiliarConfig {
+    fn default() -> Self {
+        UnfamiliarConfig {
+            weights: NoveltyWeights::default(),
+            low_score: 2.0,
+            medium_score: 5.0,
+            high_score: 7.0,
+            anonymous_score: 4.0,
+            merge_minutes: 60,
+            follow_up_hours: 168,
+            max_open: 100_000,
+        }
+    }
+}
+
+impl UnfamiliarConfig {
+    /// Checks that thresholds rise and windows are positive.
+    pub fn validate(&self) -> Result<(), Error> {
+        self.weights.validate().map_err(Error::Config)?;
+        let ok = self.low_score.is_finite()
+            && self.low_score > 0.0
+            && self.low_score <= self.medium_score
+            && self.medium_score <= self.high_score
+            && self.high_score.is_finite()
+            && self.anonymous_score.is_finite()
+            && self.anonymous_score >= 0.0;
+        if !ok {
+            return Err(Error::Config(
+                "unfamiliar_signin needs 0 < low_score <= medium_score <= high_score".into(),
+            ));
+        }
+        if self.merge_minutes <= 0 || self.follow_up_hours < 0 || self.max_open == 0 {
+            return Err(Error::Config(
+                "unfamiliar_signin needs merge_minutes > 0, follow_up_hours >= 0, max_open > 0"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Open {
+    finding: Finding,
+    country: Option<String>,
+    asn: Option<u32>,
+    #[serde(with = "state::millis")]
+    deadline: Timestamp,
+}
+
+/// Flags a successful sign-in whose properties are new for its identity, scored by how many and
+/// how rare: a new country, network and device together are worth far more than a new browser
+/// version (which is no novelty at all: profiles keep browser families).
+///
+/// Every finding carries the baseline's maturity. While a profile is still learning, findings
+/// stay below medium unless the vendor flags an anonymizing proxy or Tor, which counts from the
+/// first sign-in. Sign-ins with no profile at all (the identity's first) are judged only on
+/// those flags.
+///
+/// ```
+/// use palisade_baseline::BaselineStore;
+/// use palisade_core::*;
+/// use palisade_schema::*;
+/// use palisade_signin::UnfamiliarSignIn;
+///
+/// let mut store = BaselineStore::default();
+/// let mut detector = UnfamiliarSignIn::default();
+/// let t0 = Timestamp::parse_rfc3339("2024-03-01T09:00:00Z").unwrap();
+/// let sign_in = |t: Timestamp, id: &str, country: &str, asn: u32, ua: &str| {
+///     let mut e = Event::new(t, id, Source::Entra,
+///         Activity::SignIn(SignIn::success(SignInStage::Primary)))
+///         .with_actor(Identity::new("ana@contoso.com"));
+///     e.origin.country = Some(country.into());
+///     e.origin.asn = Some(asn);
+///     e.origin.user_agent = Some(ua.into());
+///     e
+/// };
+/// let mut out = Vec::new();
+/// let chrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0 Safari/537.36";
+/// for d in 0..30 {
+///     let e = sign_in(t0 + Duration::from_days(d), &format!("e{d}"), "AU", 7545, chrome);
+///     let ctx = Context { profile: store.view(&IdentityKey::new("ana@contoso.com")), ..Context::empty() };
+///     detector.observe(&e, &ctx, &mut out);
+///     store.learn(&e);
+/// }
+/// assert!(out.is_empty());
+/// let attack = sign_in(t0 + Duration::from_days(31), "x1", "US", 7922, "python-requests/2.31");
+/// let ctx = Context { profile: store.view(&IdentityKey::new("ana@contoso.com")), ..Context::empty() };
+/// detector.observe(&attack, &ctx, &mut out);
+/// // New country (3) + new network (1.5) + new browser family (2): medium.
+/// assert_eq!(out[0].severity, Severity::Medium);
+/// assert!(out[0].summary.starts_with("first sign-in from US (AS7922)"));
+/// assert!(out[0].summary.contains("30 earlier sign-ins over 29 days, all from AU"));
+/// assert_eq!(out[0].baseline.unwrap().sign_ins, 30);
+/// ```
+#[derive(Debug, Default)]
+pub struct UnfamiliarSignIn {
+    config: UnfamiliarConfig,
+    open: BTreeMap<IdentityKey, Open>,
+    expiry: Expiry<IdentityKey>,
+    bytes: usize,
+}
+
+impl UnfamiliarSignIn {
+    /// A detector with these settings (validated).
+    pub fn new(config: UnfamiliarConfig) -> Result<Self, Error> {
+        config.validate()?;
+        Ok(UnfamiliarSignIn {
+            config,
+            ..Self::default()
+        })
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &UnfamiliarConfig {
+        &self.config
+    }
+
+    fn severity(&self, a: &Assessment, anonymous: bool, trusted: bool) -> Option<Severity> {
+        let c = &self.config;
+        let mut score = a.score(&c.weights);
+        if anonymous {
+            score += c.anonymous_score;
+        }
+        let mut sev = if score >= c.high_score {
+            Severity::High
+        } else if score >= c.medium_score {
+            Severity::Medium
+        } else if score >= c.low_score {
+            Severity::Low
+        } else if anonymous {
+            Severity::Medium
+        } else {
+            return None;
+        };
+        if anonymous {
+            sev = sev.max(Severity::Medium);
+        } else if !trusted {
+            sev = sev.min(Severity::Low);
+        }
+        Some(sev)
+    }
+
+    fn close(&mut self, key: &IdentityKey, out: &mut Vec<Finding>) {
+        if let Some(mut open) = self.open.remove(key) {
+            self.bytes = self.bytes.saturating_sub(open_bytes(&open));
+            out.push(state::revise(&mut open.finding, FindingStatus::Closed));
+        }
+    }
+
+    /// Joins a sign-in from the open finding's origin to it; true when it did.
+    fn extend(
+        &mut self,
+        event: &Event,
+        key: &IdentityKey,
+        sev: Option<Severity>,
+        out: &mut Vec<Finding>,
+    ) -> bool {
+        let merge = Duration::from_mins(self.config.merge_minutes);
+        let Some(open) = self.open.get_mut(key) else {
+            return false;
+        };
+        if open.country != event.origin.country || open.asn != event.origin.asn {
+            return false;
+        }
+        let f = &mut open.finding;
+        f.evidence.push(event.id.clone());
+        f.last_seen = f.last_seen.max(event.time);
+        f.entities.add_origin_of(event);
+        let old = open.deadline;
+        open.deadline = open.deadline.max(event.time + merge);
+        self.expiry.set(key, Some(old), open.deadline);
+        let raised = sev.is_some_and(|s| s > f.severity);
+        if let Some(s) = sev {
+            f.severity = f.severity.max(s);
+        }
+        if raised || state::doubling(f.evidence.total) {
+            out.push(state::revise(f, FindingStatus::Open));
+        }
+        true
+    }
+
+    fn recent_alarm(&self, event: &Event, ctx: &Context<'_>) -> bool {
+        let window = Duration::from_hours(self.config.follow_up_hours);
+        ctx.recent.iter().any(|r| {
+            r.severity >= Severity::Medium
+                && r.last_seen <= event.time
+                && event.time.since(r.last_seen) <= window
+        })
+    }
+}
+
+fn open_bytes(o: &Open) -> usize {
+    state::finding_bytes(&o.finding) + o.country.as_ref().map_or(0, String::capacity) + 64
+}
+
+impl Detector for UnfamiliarSignIn {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn observe(&mut self, event: &Event, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+        if !event.activity.is_successful_sign_in() {
+            return;
+        }
+        let Some(identity) = event.identity() else {
+            return;
+        };
+        let anonymous = event.vendor_signals.says_anonymous();
+        let (assessment, trusted) = match ctx.profile {
+            Some(p) => (assess(event, p, &self.config.weights), p.trusted()),
+            None if anonymous => (Assessment::default(), false),
+            None => return,
+        };
+        let mut sev = self.severity(&assessment, anonymous, trusted);
+        if self.extend(event, identity, sev, out) {
+            return;
+        }
+        let Some(base) = sev else { return };
+        let follow_up =
+            trusted && assessment.is_new(Dimension::Country) && self.recent_alarm(event, ctx);
+        if follow_up {
+            sev = Some(base.bump());
+        }
+        let severity = sev.unwrap_or(base);
+        if self.open.contains_key(identity) {
+            self.close(identity, out);
+        }
+        if self.open.len() >= self.config.max_open {
+            if let Some(oldest) = self.expiry.pop_earliest() {
+                self.close(&oldest, out);
+            }
+        }
+        let history = match ctx.profile {
+            Some(p) => describe_history(p),
+            None => "no earlier sign-ins".to_owned(),
+        };
+        let mut summary = format!("{}; {history}", describe_novelty(&assessment, event));
+        if follow_up {
+            summary.push_str("; follows a recent alert on this identity");
+        }
+        let score = assessment.score(&self.config.weights)
+            + if anonymous {
+                self.config.anonymous_score
+            } else {
+                0.0
+            };
+        let mut finding = Finding::new(NAME, Some(identity.clone()), &event.id, event.time)
+            .with_severity(severity)
+            .with_technique(Technique::ValidCloudAccounts)
+            .with_confidence((score / (self.config.high_score * 1.5)) as f32)
+            .with_summary(summary);
+        finding.entities.add_origin_of(event);
+        finding.baseline = Some(match ctx.profile {
+            Some(p) => p.maturity(),
+            None => Default::default(),
+        });
+        out.push(finding.clone());
+        let deadline = event.time + Duration::from_mins(self.config.merge_minutes);
+        let open = Open {
+            finding,
+            country: event.origin.country.clone(),
+            asn: event.origin.asn,
+            deadline,
+        };
+        self.bytes += open_bytes(&open) + identity.as_str().len();
+        self.expiry.set(identity, None, deadline);
+        self.open.insert(identity.clone(), open);
+    }
+
+    fn advance(&mut self, now: Timestamp, out: &mut Vec<Finding>) {
+        while let Some(key) = self.expiry.pop_due(now) {
+            self.close(&key, out);
+        }
+    }
+
+    fn forget(&mut self, identity: &IdentityKey) {
+        if let Some(open) = self.open.remove(identity) {
+            self.expiry.remove(identity, open.deadline);
+            self.bytes = self.bytes.saturating_sub(open_bytes(&open));
+        }
+    }
+
+    fn state_bytes(&self) -> usize {
+        self.bytes + self.expiry.len() * 48
+    }
+
+    fn snapshot(&self) -> Result<Vec<u8>, Error> {
+        state::encode(NAME, VERSION, &self.open)
+    }
+
+    fn restore(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        let open: BTreeMap<IdentityKey, Open> = state::decode(NAME, VERSION, bytes)?;
+        self.expiry.clear();
+        self.bytes = 0;
+        for (k, o) in &open {
+            self.expiry.set(k, None, o.deadline);
+            self.bytes += open_bytes(o) + k.as_str().len();
+        }
+        self.open = open;
+        Ok(())
+    }
+}

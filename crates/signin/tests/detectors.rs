@@ -1,0 +1,736 @@
+//! Behaviour of the sign-in detectors against real baselines (palisade-baseline as a dev-dependency).
+#![allow(clippy::unwrap_used)]
+
+use palisade_baseline::BaselineStore;
+use palisade_core::*;
+use palisade_schema::*;
+use palisade_signin::*;
+use proptest::prelude::*;
+
+const T0: i64 = 1_709_283_600_000; // 2024-03-01T09:00:00Z
+
+fn at_min(m: i64) -> Timestamp {
+    Timestamp::from_millis_unchecked(T0 + m * 60_000)
+}
+
+#[derive(Clone, Debug)]
+struct Origin {
+    country: &'static str,
+    city: &'static str,
+    asn: u32,
+    ip: &'static str,
+    device: Option<&'static str>,
+    ua: &'static str,
+}
+
+const CHROME_WIN: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
+
+fn home() -> Origin {
+    Origin {
+        country: "AU",
+        city: "Sydney",
+        asn: 7545,
+        ip: "110.174.9.20",
+        device: Some("laptop-1"),
+        ua: CHROME_WIN,
+    }
+}
+
+fn paris_hotel() -> Origin {
+    Origin {
+        country: "FR",
+        city: "Paris",
+        asn: 3215,
+        ip: "90.12.4.7",
+        device: Some("laptop-1"),
+        ua: CHROME_WIN,
+    }
+}
+
+fn attacker() -> Origin {
+    Origin {
+        country: "US",
+        city: "Ashburn",
+        asn: 7922,
+        ip: "73.22.1.9",
+        device: None,
+        ua: "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
+    }
+}
+
+fn event(who: &str, t: Timestamp, id: &str, o: &Origin, act: Activity) -> Event {
+    let mut e = Event::new(t, id, Source::Entra, act).with_actor(Identity::new(who));
+    e.origin.country = Some(o.country.into());
+    e.origin.city = Some(o.city.into());
+    e.origin.asn = Some(o.asn);
+    e.origin.ip = Some(o.ip.parse().unwrap());
+    e.origin.device_id = o.device.map(Into::into);
+    e.origin.user_agent = Some(o.ua.into());
+    e
+}
+
+fn ok() -> Activity {
+    Activity::SignIn(SignIn::success(SignInStage::Primary))
+}
+
+fn failed(reason: FailureReason) -> Activity {
+    let stage = if reason.is_mfa() {
+        SignInStage::Mfa
+    } else {
+        SignInStage::Primary
+    };
+    Activity::SignIn(SignIn::failure(stage, reason))
+}
+
+/// Runs events through a store and detectors the way the pipeline does: view, observe, learn.
+struct Harness<D: Detector> {
+    store: BaselineStore,
+    det: D,
+    out: Vec<Finding>,
+}
+
+impl<D: Detector> Harness<D> {
+    fn new(det: D) -> Self {
+        Harness {
+            store: BaselineStore::default(),
+            det,
+            out: Vec::new(),
+        }
+    }
+    fn run(&mut self, e: &Event) -> Vec<Finding> {
+        let start = self.out.len();
+        let profile = e.identity().and_then(|k| self.store.view(k));
+        let ctx = Context {
+            profile,
+            ..Context::empty()
+        };
+        self.det.observe(e, &ctx, &mut self.out);
+        self.store.learn(e);
+        self.out[start..].to_vec()
+    }
+    fn advance(&mut self, t: Timestamp) -> Vec<Finding> {
+        let start = self.out.len();
+        self.det.advance(t, &mut self.out);
+        self.out[start..].to_vec()
+    }
+    /// 40 sign-ins over 40 days from home.
+    fn learn_home(&mut self, who: &str) {
+        for d in 0..40 {
+            let e = event(who, at_min(d * 1440), &format!("{who}-h{d}"), &home(), ok());
+            assert!(self.run(&e).is_empty(), "home sign-ins are familiar");
+        }
+    }
+}
+
+const DAY: i64 = 1440;
+
+#[test]
+fn traveller_on_own_laptop_stays_low_attacker_is_high() {
+    let mut h = Harness::new(UnfamiliarSignIn::default());
+    h.learn_home("ana@x.com");
+    let trip = h.run(&event(
+        "ana@x.com",
+        at_min(41 * DAY),
+        "trip",
+        &paris_hotel(),
+        ok(),
+    ));
+    assert_eq!(trip.len(), 1);
+    assert_eq!(trip[0].severity, Severity::Low, "{}", trip[0].summary);
+    h.advance(at_min(42 * DAY));
+
+    let x = h.run(&event(
+        "ana@x.com",
+        at_min(50 * DAY),
+        "x1",
+        &attacker(),
+        ok(),
+    ));
+    assert_eq!(x.len(), 1);
+    let f = &x[0];
+    assert_eq!(f.severity, Severity::High, "{}", f.summary);
+    assert_eq!(f.technique, Technique::ValidCloudAccounts);
+    assert!(
+        f.summary.starts_with("first sign-in from US (AS7922)"),
+        "{}",
+        f.summary
+    );
+    assert!(
+        f.summary
+            .contains("41 earlier sign-ins over 41 days, mostly from AU"),
+        "{}",
+        f.summary
+    );
+    let b = f.baseline.unwrap();
+    assert_eq!((b.sign_ins, b.trusted), (41, true));
+    assert_eq!(
+        f.id,
+        FindingId::derive(&["unfamiliar_signin", "ana@x.com", "x1"])
+    );
+}
+
+#[test]
+fn summary_names_history_all_from_one_country() {
+    let mut h = Harness::new(UnfamiliarSignIn::default());
+    h.learn_home("ana@x.com");
+    let f = &h.run(&event(
+        "ana@x.com",
+        at_min(41 * DAY),
+        "x1",
+        &attacker(),
+        ok(),
+    ))[0];
+    assert!(
+        f.summary
+            .starts_with("first sign-in from US (AS7922), new browser/OS Mozilla/5.0 (X11; Linux")
+            && f.summary
+                .contains("; 40 earlier sign-ins over 39 days, all from AU"),
+        "{}",
+        f.summary
+    );
+}
+
+#[test]
+fn new_browser_version_is_not_novel() {
+    let mut h = Harness::new(UnfamiliarSignIn::default());
+    h.learn_home("ana@x.com");
+    let mut o = home();
+    let newer = CHROME_WIN.replace("Chrome/120.0.0.0", "Chrome/126.0.6478.61");
+    o.ua = Box::leak(newer.into_boxed_str());
+    assert!(h
+        .run(&event("ana@x.com", at_min(41 * DAY), "v", &o, ok()))
+        .is_empty());
+}
+
+#[test]
+fn learning_profiles_stay_below_medium_unless_anonymous() {
+    let mut h = Harness::new(UnfamiliarSignIn::default());
+    for d in 0..3 {
+        h.run(&event(
+            "bo@x.com",
+            at_min(d * DAY),
+            &format!("h{d}"),
+            &home(),
+            ok(),
+        ));
+    }
+    let f = h.run(&event("bo@x.com", at_min(3 * DAY), "x1", &attacker(), ok()));
+    assert_eq!(f[0].severity, Severity::Low);
+    assert!(!f[0].baseline.unwrap().trusted);
+    assert!(f[0].summary.contains("(still learning)"));
+
+    let mut tor = event("bo@x.com", at_min(4 * DAY), "tor", &home(), ok());
+    tor.vendor_signals.tor = Some(true);
+    let f = h.run(&tor);
+    // The earlier finding (another origin) closes; the Tor sign-in opens its own.
+    assert_eq!(f.len(), 2);
+    assert_eq!(f[0].status, FindingStatus::Closed);
+    assert!(f[1].severity >= Severity::Medium);
+    assert!(
+        f[1].summary.contains("the vendor flags Tor"),
+        "{}",
+        f[1].summary
+    );
+
+    // A first-ever sign-in is judged on the vendor's flags alone.
+    assert!(h
+        .run(&event("new@x.com", at_min(0), "n1", &attacker(), ok()))
+        .is_empty());
+    let mut proxy = event("new2@x.com", at_min(0), "n2", &attacker(), ok());
+    proxy.vendor_signals.anonymous_proxy = Some(true);
+    let f = h.run(&proxy);
+    assert_eq!(f[0].severity, Severity::Medium);
+    assert_eq!(f[0].baseline, Some(BaselineMaturity::default()));
+}
+
+#[test]
+fn tenant_prior_lowers_surprise_for_sparse_identities() {
+    let mut h = Harness::new(UnfamiliarSignIn::default());
+    // Thirty colleagues sign in through the Paris office.
+    for i in 0..30 {
+        h.run(&event(
+            &format!("c{i}@x.com"),
+            at_min(i),
+            &format!("c{i}"),
+            &paris_hotel(),
+            ok(),
+        ));
+    }
+    for d in 0..3 {
+        h.run(&event(
+            "sparse@x.com",
+            at_min(d * DAY),
+            &format!("s{d}"),
+            &home(),
+            ok(),
+        ));
+    }
+    let mut via_office = paris_hotel();
+    via_office.device = Some("other-laptop");
+    let common = h.run(&event(
+        "sparse@x.com",
+        at_min(3 * DAY),
+        "p",
+        &via_office,
+        ok(),
+    ));
+    let rare = {
+        let mut h2 = Harness::new(UnfamiliarSignIn::default());
+        for i in 0..30 {
+            h2.run(&event(
+                &format!("c{i}@x.com"),
+                at_min(i),
+                &format!("c{i}"),
+                &home(),
+                ok(),
+            ));
+        }
+        for d in 0..3 {
+            h2.run(&event(
+                "sparse@x.com",
+                at_min(d * DAY),
+                &format!("s{d}"),
+                &home(),
+                ok(),
+            ));
+        }
+        h2.run(&event(
+            "sparse@x.com",
+            at_min(3 * DAY),
+            "p",
+            &via_office,
+            ok(),
+        ))
+    };
+    let conf = |v: &[Finding]| v.first().map_or(0.0, |f| f.confidence);
+    assert!(
+        conf(&common) < conf(&rare),
+        "common {:?} rare {:?}",
+        common,
+        rare
+    );
+}
+
+#[test]
+fn repeated_sign_ins_from_one_new_origin_grow_one_finding_then_close() {
+    let mut h = Harness::new(UnfamiliarSignIn::default());
+    h.learn_home("ana@x.com");
+    let t = at_min(41 * DAY);
+    let mut all = Vec::new();
+    for i in 0..5 {
+        all.extend(h.run(&event(
+            "ana@x.com",
+            t + Duration::from_mins(i * 5),
+            &format!("x{i}"),
+            &attacker(),
+            ok(),
+        )));
+    }
+    assert!(all.iter().all(|f| f.id == all[0].id));
+    assert_eq!(
+        all.iter().map(|f| f.revision).collect::<Vec<_>>(),
+        [1, 2, 3],
+        "revisions at 1, 2 and 4 events"
+    );
+    assert!(
+        h.advance(t + Duration::from_mins(30)).is_empty(),
+        "still inside the merge window"
+    );
+    let closed = h.advance(t + Duration::from_hours(3));
+    assert_eq!(closed.len(), 1);
+    assert_eq!(
+        (
+            closed[0].status,
+            closed[0].revision,
+            closed[0].evidence.total
+        ),
+        (FindingStatus::Closed, 4, 5)
+    );
+    assert!(
+        h.advance(t + Duration::from_hours(3)).is_empty(),
+        "advance is idempotent"
+    );
+}
+
+#[test]
+fn failed_mfa_then_success_from_another_continent() {
+    let mut h = Harness::new(FailedThenSuccess::default());
+    h.learn_home("ana@x.com");
+    let t = at_min(41 * DAY);
+    assert!(h
+        .run(&event(
+            "ana@x.com",
+            t,
+            "f1",
+            &attacker(),
+            failed(FailureReason::MfaDenied)
+        ))
+        .is_empty());
+    assert!(h
+        .run(&event(
+            "ana@x.com",
+            t + Duration::from_mins(1),
+            "f2",
+            &attacker(),
+            failed(FailureReason::MfaTimeout)
+        ))
+        .is_empty());
+    let f = h.run(&event(
+        "ana@x.com",
+        t + Duration::from_mins(3),
+        "s",
+        &attacker(),
+        ok(),
+    ));
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].severity, Severity::High, "{}", f[0].summary);
+    assert_eq!(f[0].first_seen, t);
+    assert_eq!(f[0].last_seen, t + Duration::from_mins(3));
+    assert!(
+        f[0].summary.contains("first sign-in from US (AS7922)"),
+        "{}",
+        f[0].summary
+    );
+    assert_eq!(
+        f[0].id,
+        FindingId::derive(&["failed_then_success", "ana@x.com", "f1"])
+    );
+}
+
+#[test]
+fn typo_then_success_from_a_trip_is_low_and_from_home_is_nothing() {
+    let mut h = Harness::new(FailedThenSuccess::default());
+    h.learn_home("ana@x.com");
+    let t = at_min(41 * DAY);
+    for (i, o) in [(0, home()), (1, home())] {
+        h.run(&event(
+            "ana@x.com",
+            t + Duration::from_mins(i),
+            &format!("f{i}"),
+            &o,
+            failed(FailureReason::BadPassword),
+        ));
+    }
+    assert!(h
+        .run(&event(
+            "ana@x.com",
+            t + Duration::from_mins(2),
+            "s",
+            &home(),
+            ok()
+        ))
+        .is_empty());
+
+    let t = at_min(45 * DAY);
+    for i in 0..2 {
+        h.run(&event(
+            "ana@x.com",
+            t + Duration::from_mins(i),
+            &format!("g{i}"),
+            &paris_hotel(),
+            failed(FailureReason::BadPassword),
+        ));
+    }
+    let f = h.run(&event(
+        "ana@x.com",
+        t + Duration::from_mins(2),
+        "s2",
+        &paris_hotel(),
+        ok(),
+    ));
+    assert_eq!(f[0].severity, Severity::Low, "{}", f[0].summary);
+
+    // Failures that are too old are forgotten.
+    let t = at_min(50 * DAY);
+    for i in 0..3 {
+        h.run(&event(
+            "ana@x.com",
+            t + Duration::from_mins(i),
+            &format!("o{i}"),
+            &attacker(),
+            failed(FailureReason::MfaDenied),
+        ));
+    }
+    h.advance(t + Duration::from_hours(2));
+    assert!(h
+        .run(&event(
+            "ana@x.com",
+            t + Duration::from_hours(2),
+            "late",
+            &attacker(),
+            ok()
+        ))
+        .is_empty());
+}
+
+fn spray_failure(i: i64, who: &str, ip: &'static str) -> Event {
+    let mut o = attacker();
+    o.ip = ip;
+    event(
+        who,
+        at_min(0) + Duration::from_secs(i * 20),
+        &format!("sp{i}-{who}"),
+        &o,
+        failed(FailureReason::BadPassword),
+    )
+}
+
+#[test]
+fn spray_is_keyed_on_the_ip_and_escalates_on_success() {
+    let mut h = Harness::new(
+        PasswordSpray::new(PasswordSprayConfig {
+            asn_min_identities: 0,
+            ..Default::default()
+        })
+        .unwrap(),
+    );
+    let mut all = Vec::new();
+    for i in 0..40 {
+        all.extend(h.run(&spray_failure(i, &format!("u{i:02}@x.com"), "73.22.1.9")));
+    }
+    assert_eq!(
+        all.iter().map(|f| f.revision).collect::<Vec<_>>(),
+        [1, 2, 3],
+        "at 10, 20 and 40 identities"
+    );
+    let f = all.last().unwrap();
+    assert_eq!(f.identity, None);
+    assert_eq!(f.identities.len(), 40);
+    assert_eq!(f.technique, Technique::PasswordSpraying);
+    assert_eq!(
+        f.id,
+        FindingId::derive(&["password_spray", "ip:73.22.1.9", "sp0-u00@x.com"])
+    );
+    // Someone never sprayed succeeding from the IP changes nothing; a sprayed one escalates.
+    let mut o = attacker();
+    o.ip = "73.22.1.9";
+    assert!(h
+        .run(&event("other@x.com", at_min(15), "ok0", &o, ok()))
+        .is_empty());
+    let esc = h.run(&event("u07@x.com", at_min(16), "ok1", &o, ok()));
+    assert_eq!((esc[0].revision, esc[0].severity), (4, Severity::High));
+    assert!(
+        esc[0]
+            .summary
+            .contains("u07@x.com then signed in successfully"),
+        "{}",
+        esc[0].summary
+    );
+    let closed = h.advance(at_min(200));
+    assert_eq!((closed.len(), closed[0].status), (1, FindingStatus::Closed));
+}
+
+#[test]
+fn busy_egress_with_typos_is_not_a_spray() {
+    let mut h = Harness::new(PasswordSpray::default());
+    let egress = "203.0.113.10";
+    for i in 0..400 {
+        let who = format!("u{}@x.com", i % 200);
+        let mut o = home();
+        o.ip = egress;
+        let e = if i % 20 == 0 {
+            event(
+                &who,
+                at_min(i),
+                &format!("e{i}"),
+                &o,
+                failed(FailureReason::BadPassword),
+            )
+        } else {
+            event(&who, at_min(i), &format!("e{i}"), &o, ok())
+        };
+        assert!(h.run(&e).is_empty());
+    }
+}
+
+#[test]
+fn spray_from_a_million_addresses_keeps_bounded_state() {
+    let config = PasswordSprayConfig {
+        max_sources: 1000,
+        ..Default::default()
+    };
+    let mut det = PasswordSpray::new(config).unwrap();
+    let mut out = Vec::new();
+    for i in 0..50_000u32 {
+        let mut e = Event::new(
+            at_min(0) + Duration::from_millis(i64::from(i)),
+            format!("e{i}"),
+            Source::Okta,
+            failed(FailureReason::BadPassword),
+        )
+        .with_actor(Identity::new(&format!("u{}@x.com", i % 500)));
+        e.origin.ip = Some(std::net::IpAddr::from(i.to_be_bytes()));
+        det.observe(&e, &Context::empty(), &mut out);
+    }
+    assert!(det.tracked_sources() <= 1000);
+    assert!(det.state_bytes() < 2_000_000, "{}", det.state_bytes());
+}
+
+#[test]
+fn restore_refuses_foreign_versioned_and_damaged_bytes() {
+    let mut spray = PasswordSpray::default();
+    let mut out = Vec::new();
+    spray.observe(
+        &spray_failure(0, "a@x.com", "73.22.1.9"),
+        &Context::empty(),
+        &mut out,
+    );
+    let bytes = spray.snapshot().unwrap();
+    let mut other = UnfamiliarSignIn::default();
+    assert!(
+        matches!(other.restore(&bytes), Err(Error::CorruptSnapshot(m)) if m.contains("password_spray"))
+    );
+    let v2 = String::from_utf8(bytes.clone())
+        .unwrap()
+        .replace("\"version\":1", "\"version\":7");
+    assert_eq!(
+        PasswordSpray::default().restore(v2.as_bytes()),
+        Err(Error::SnapshotVersion {
+            found: 7,
+            expected: 1
+        })
+    );
+    assert!(matches!(
+        PasswordSpray::default().restore(&bytes[..bytes.len() / 2]),
+        Err(Error::CorruptSnapshot(_))
+    ));
+    assert!(matches!(
+        FailedThenSuccess::default().restore(b""),
+        Err(Error::CorruptSnapshot(_))
+    ));
+    let mut fresh = PasswordSpray::default();
+    fresh.restore(&bytes).unwrap();
+    assert_eq!(fresh.tracked_sources(), 2);
+}
+
+#[test]
+fn configs_are_validated() {
+    assert!(UnfamiliarSignIn::new(UnfamiliarConfig {
+        medium_score: 1.0,
+        ..Default::default()
+    })
+    .is_err());
+    assert!(FailedThenSuccess::new(FailedThenSuccessConfig {
+        min_failures: 0,
+        ..Default::default()
+    })
+    .is_err());
+    assert!(PasswordSpray::new(PasswordSprayConfig {
+        min_failure_ratio: 2.0,
+        ..Default::default()
+    })
+    .is_err());
+    let w = NoveltyWeights {
+        country: -1.0,
+        ..Default::default()
+    };
+    assert!(UnfamiliarSignIn::new(UnfamiliarConfig {
+        weights: w,
+        ..Default::default()
+    })
+    .is_err());
+}
+
+/// A random mix of home sign-ins, trips, attacks, failures and sprays for a few identities.
+fn arb_events() -> impl Strategy<Value = Vec<Event>> {
+    prop::collection::vec((0u8..5, 0u8..8, 1i64..400), 1..160).prop_map(|steps| {
+        let mut t = 0i64;
+        steps
+            .into_iter()
+            .enumerate()
+            .map(|(i, (who, kind, gap))| {
+                t += gap;
+                let who = format!("u{who}@x.com");
+                let at = at_min(t);
+                let id = format!("e{i}");
+                match kind {
+                    0..=2 => event(&who, at, &id, &home(), ok()),
+                    3 => event(&who, at, &id, &paris_hotel(), ok()),
+                    4 => event(&who, at, &id, &attacker(), ok()),
+                    5 => event(&who, at, &id, &attacker(), failed(FailureReason::MfaDenied)),
+                    6 => event(
+                        &format!("v{i}@x.com"),
+                        at,
+                        &id,
+                        &attacker(),
+                        failed(FailureReason::BadPassword),
+                    ),
+                    _ => event(&who, at, &id, &home(), failed(FailureReason::BadPassword)),
+                }
+            })
+            .collect()
+    })
+}
+
+fn detectors() -> Vec<Box<dyn Detector>> {
+    vec![
+        Box::new(UnfamiliarSignIn::default()),
+        Box::new(FailedThenSuccess::default()),
+        Box::new(
+            PasswordSpray::new(PasswordSprayConfig {
+                min_identities: 3,
+                asn_min_identities: 5,
+                ..Default::default()
+            })
+            .unwrap(),
+        ),
+    ]
+}
+
+fn run_all(
+    store: &mut BaselineStore,
+    dets: &mut Vec<Box<dyn Detector>>,
+    events: &[Event],
+    out: &mut Vec<Finding>,
+) {
+    for e in events {
+        let ctx = Context {
+            profile: e.identity().and_then(|k| store.view(k)),
+            ..Context::empty()
+        };
+        dets.observe(e, &ctx, out);
+        store.learn(e);
+        dets.advance(e.time - Duration::from_mins(1), out);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// A then B gives the same findings as A, snapshot, restore into fresh instances, B —
+    /// wherever the cut falls (inside open sprays and merge windows included).
+    #[test]
+    fn snapshot_cut_anywhere_changes_nothing(events in arb_events(), cut in any::<prop::sample::Index>()) {
+        let cut = cut.index(events.len() + 1);
+        let mut store = BaselineStore::default();
+        let mut dets = detectors();
+        let mut straight = Vec::new();
+        run_all(&mut store, &mut dets, &events, &mut straight);
+
+        let mut store_a = BaselineStore::default();
+        let mut dets_a = detectors();
+        let mut split = Vec::new();
+        run_all(&mut store_a, &mut dets_a, &events[..cut], &mut split);
+        let (sb, db) = (store_a.snapshot().unwrap(), dets_a.snapshot().unwrap());
+        let mut store_b = BaselineStore::default();
+        let mut dets_b = detectors();
+        store_b.restore(&sb).unwrap();
+        dets_b.restore(&db).unwrap();
+        run_all(&mut store_b, &mut dets_b, &events[cut..], &mut split);
+        prop_assert_eq!(straight, split);
+    }
+
+    /// Deterministic: the same events give byte-identical findings and snapshots.
+    #[test]
+    fn same_events_same_output(events in arb_events()) {
+        let run = || {
+            let mut store = BaselineStore::default();
+            let mut dets = detectors();
+            let mut out = Vec::new();
+            run_all(&mut store, &mut dets, &events, &mut out);
+            dets.advance(at_min(10_000_000), &mut out);
+            (serde_json::to_string(&out).unwrap(), dets.snapshot().unwrap())
+        };
+        prop_assert_eq!(run(), run());
+    }
+}

@@ -1,0 +1,139 @@
+//! Generated tenant populations (palisade-testkit) through the pipeline with real baselines:
+//! benign travellers, VPN users, mobile users and laptop refreshes stay below medium once
+//! profiles are trusted, and the reference case and password sprays are caught, over 20 seeds,
+//! from normalized events and from OCSF JSON read back by the ingest adapter.
+#![allow(clippy::unwrap_used)]
+
+use palisade_baseline::BaselineStore;
+use palisade_core::{Finding, Severity};
+use palisade_ingest::Ingest;
+use palisade_pipeline::{Output, Pipeline};
+use palisade_schema::Event;
+use palisade_signin::{FailedThenSuccess, PasswordSpray, UnfamiliarSignIn};
+use palisade_testkit::shapes::{render, Ocsf, Shape};
+use palisade_testkit::{generate, Archetype, AttackKind, PopulationConfig, Scenario, Score};
+
+const SEEDS: u64 = 20;
+const ATTACKS: [AttackKind; 3] = [
+    AttackKind::ReferenceCase,
+    AttackKind::PasswordSpray,
+    AttackKind::ImpossibleTravel,
+];
+
+/// The one configuration every seed and shape runs with: default settings throughout.
+fn pipeline() -> Pipeline {
+    Pipeline::builder()
+        .detector(UnfamiliarSignIn::default())
+        .detector(FailedThenSuccess::default())
+        .detector(PasswordSpray::default())
+        .profiles(BaselineStore::default())
+        .build()
+        .unwrap()
+}
+
+fn run(events: Vec<Event>) -> Vec<Finding> {
+    let mut p = pipeline();
+    let mut out = Output::default();
+    p.run_batch(events, &mut out);
+    p.finish(&mut out);
+    out.findings
+}
+
+fn through_shape(shape: &dyn Shape, events: &[Event]) -> Vec<Event> {
+    let rendered = render(shape, events);
+    let mut back = Vec::new();
+    let mut problems = Vec::new();
+    Ingest::new().read_from(
+        format!("generated.{}.jsonl", shape.name()).as_ref(),
+        rendered.text.as_bytes(),
+        |e| back.push(e),
+        |p| problems.push(p.to_string()),
+    );
+    assert!(
+        problems.is_empty(),
+        "{} shape read back with problems: {problems:?}",
+        shape.name()
+    );
+    back
+}
+
+fn check(scenario: &Scenario, findings: &[Finding], shape: &str) {
+    let score = Score::of(
+        scenario,
+        &[AttackKind::ReferenceCase, AttackKind::PasswordSpray],
+        findings,
+        Severity::Medium,
+    );
+    assert!(
+        score.false_negatives.is_empty()
+            && score
+                .false_positives_at_or_above(Severity::Medium)
+                .is_empty(),
+        "seed {} ({shape}):\n{}",
+        scenario.name,
+        score.report(Severity::Medium)
+    );
+    // The archetypes the issue names are each present and quiet.
+    for archetype in [
+        Archetype::Traveller,
+        Archetype::VpnUser,
+        Archetype::MobileUser,
+        Archetype::LaptopRefresh,
+    ] {
+        assert!(
+            scenario.benign(archetype).next().is_some(),
+            "{archetype:?} missing"
+        );
+    }
+}
+
+#[test]
+fn benign_quiet_attacks_caught_over_twenty_seeds_normalized() {
+    for seed in 0..SEEDS {
+        let s = generate(&PopulationConfig::small(seed), &ATTACKS);
+        let findings = run(s.events.clone());
+        check(&s, &findings, "normalized");
+    }
+}
+
+#[test]
+fn benign_quiet_attacks_caught_over_twenty_seeds_ocsf() {
+    for seed in 0..SEEDS {
+        let s = generate(&PopulationConfig::small(seed), &ATTACKS);
+        let events = through_shape(&Ocsf, &s.events);
+        let findings = run(events);
+        check(&s, &findings, "ocsf");
+    }
+}
+
+#[test]
+#[ignore = "prints the findings of one seed, for calibration"]
+#[allow(clippy::print_stdout)]
+fn show_one_seed() {
+    let s = generate(&PopulationConfig::small(3), &ATTACKS);
+    let findings = palisade_testkit::latest_revisions(&run(s.events.clone()));
+    for f in &findings {
+        let who = f
+            .identity
+            .as_ref()
+            .map(|k| k.to_string())
+            .unwrap_or_default();
+        let arche = f
+            .identity
+            .as_ref()
+            .and_then(|k| s.persona(k))
+            .map(|p| format!("{:?}", p.archetype))
+            .unwrap_or_default();
+        println!(
+            "{:>8} {:20} {:30} {:12} {}",
+            f.severity.as_str(),
+            f.detector,
+            who,
+            arche,
+            f.summary
+        );
+    }
+    for l in &s.labels {
+        println!("label {:?} {} {}", l.kind, l.primary, l.summary);
+    }
+}

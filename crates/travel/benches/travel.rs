@@ -1,0 +1,204 @@
+//! Throughput of the impossible travel detector on 2M normalized sign-in events over 200k
+//! identities, against a bare `HashMap<u64, u64>` increment pass over the same events; and
+//! `.mmdb` lookups per second on a database of 20k networks built in memory.
+//!
+//! Events are generated in chunks of 250k (generation is never timed): most sign-ins come from
+//! the identity's home address, some from another address in the same city, a few from far
+//! away (flagged), and a share of MFA prompts the detector only glances at.
+// A bench reports what it measured.
+#![allow(clippy::print_stderr, clippy::unwrap_used, missing_docs)]
+
+#[path = "../../geo/tests/support/mmdb_writer.rs"]
+mod mmdb_writer;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::{Duration as StdDuration, Instant};
+
+use criterion::{criterion_group, criterion_main, Criterion, SamplingMode, Throughput};
+use palisade_core::{stable_hash, Context, Detector};
+use palisade_geo::{GeoResolver, MmdbResolver};
+use palisade_schema::*;
+use palisade_travel::ImpossibleTravel;
+
+const EVENTS: usize = 2_000_000;
+const IDENTITIES: u64 = 200_000;
+const CHUNK: usize = 250_000;
+/// 2024-01-01T00:00:00Z; the events span two days.
+const START: i64 = 1_704_067_200_000;
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+const CITIES: &[(&str, &str, f64, f64)] = &[
+    ("Sydney", "AU", -33.8688, 151.2093),
+    ("Melbourne", "AU", -37.8136, 144.9631),
+    ("London", "GB", 51.5074, -0.1278),
+    ("New York", "US", 40.7128, -74.0060),
+    ("Frankfurt", "DE", 50.1109, 8.6821),
+    ("Singapore", "SG", 1.3521, 103.8198),
+];
+
+fn chunk(k: usize) -> Vec<Event> {
+    let mut rng = Rng(k as u64 + 7);
+    let step = 2 * 86_400_000 / EVENTS as i64;
+    (0..CHUNK)
+        .map(|n| {
+            let i = k * CHUNK + n;
+            let user = rng.next() % IDENTITIES;
+            let home = (user % 6) as usize;
+            let roll = rng.next() % 100;
+            let (city, third) = match roll {
+                0..=84 => (home, 0u8),
+                85..=95 => (home, 1 + (rng.next() % 200) as u8),
+                _ => ((home + 1 + (rng.next() % 5) as usize) % 6, 250),
+            };
+            let (name, cc, lat, lon) = CITIES[city];
+            let activity = if roll % 10 == 9 {
+                Activity::MfaPrompt(MfaPrompt {
+                    factor: Factor::Push,
+                    result: PromptResult::Sent,
+                })
+            } else {
+                Activity::SignIn(SignIn::success(SignInStage::Primary))
+            };
+            let ip = IpAddr::V4(Ipv4Addr::new(
+                10 + city as u8,
+                (user >> 8) as u8,
+                third,
+                user as u8,
+            ));
+            Event::new(
+                Timestamp::from_millis_unchecked(START + i as i64 * step),
+                format!("ev{i}"),
+                Source::Okta,
+                activity,
+            )
+            .with_actor(Identity::new(&format!("user{user}@corp.example")))
+            .with_origin(Origin {
+                ip: Some(ip),
+                geo: GeoPoint::new(lat, lon, Some(20.0)),
+                country: Some(cc.into()),
+                city: Some(name.into()),
+                asn: Some(64_500 + city as u32),
+                ..Origin::default()
+            })
+        })
+        .collect()
+}
+
+fn detector_pass() -> (StdDuration, usize, ImpossibleTravel) {
+    let mut total = StdDuration::ZERO;
+    let mut d = ImpossibleTravel::default();
+    let mut out = Vec::new();
+    let mut findings = 0;
+    for k in 0..EVENTS / CHUNK {
+        let events = chunk(k);
+        let started = Instant::now();
+        for (n, e) in events.iter().enumerate() {
+            d.observe(e, &Context::empty(), &mut out);
+            if n % 1000 == 999 {
+                d.advance(e.time, &mut out);
+            }
+            findings += out.len();
+            out.clear();
+        }
+        total += started.elapsed();
+    }
+    (total, findings, d)
+}
+
+fn baseline_pass() -> StdDuration {
+    let mut total = StdDuration::ZERO;
+    let mut counts: HashMap<u64, u64> = HashMap::new();
+    for k in 0..EVENTS / CHUNK {
+        let events = chunk(k);
+        let started = Instant::now();
+        for e in &events {
+            let key = stable_hash(&[e.identity().map_or("", IdentityKey::as_str)]);
+            *counts.entry(key).or_insert(0) += 1;
+        }
+        total += started.elapsed();
+    }
+    criterion::black_box(counts.len());
+    total
+}
+
+fn mmdb() -> (MmdbResolver, Vec<IpAddr>) {
+    let mut w = mmdb_writer::MmdbWriter::new("GeoLite2-City");
+    let mut rng = Rng(99);
+    let mut nets = Vec::new();
+    for i in 0..20_000u32 {
+        // Disjoint /24s spread over the IPv4 space.
+        let base = (i.wrapping_mul(2_654_435_761) & 0xffff_ff00) | 0x0100_0000;
+        let a = Ipv4Addr::from(base);
+        if nets.iter().any(|n: &Ipv4Addr| u32::from(*n) == base) {
+            continue;
+        }
+        let (name, cc, lat, lon) = CITIES[(rng.next() % 6) as usize];
+        w.insert(
+            &format!("{a}/24"),
+            &mmdb_writer::city(cc, None, Some(name), lat, lon, 20),
+        );
+        nets.push(a);
+    }
+    let mut r = MmdbResolver::new();
+    r.add_bytes(w.finish(), "bench").unwrap();
+    let probes = (0..100_000)
+        .map(|_| {
+            let n = u32::from(nets[(rng.next() % nets.len() as u64) as usize]);
+            IpAddr::V4(Ipv4Addr::from(n | (rng.next() % 256) as u32))
+        })
+        .collect();
+    (r, probes)
+}
+
+fn bench(c: &mut Criterion) {
+    let (det, findings, d) = detector_pass();
+    let base = baseline_pass();
+    eprintln!(
+        "one pass: detector {:.0} ns/event, hashmap baseline {:.0} ns/event, ratio {:.2}x of baseline \
+         throughput; {findings} findings; {} bytes for {} identities ({} bytes each)",
+        det.as_nanos() as f64 / EVENTS as f64,
+        base.as_nanos() as f64 / EVENTS as f64,
+        base.as_secs_f64() / det.as_secs_f64(),
+        d.state_bytes(),
+        d.tracked_identities(),
+        d.state_bytes() / d.tracked_identities().max(1)
+    );
+    drop(d);
+
+    let mut g = c.benchmark_group("impossible_travel_2M_events_200k_identities");
+    g.sampling_mode(SamplingMode::Flat);
+    g.sample_size(10);
+    g.warm_up_time(StdDuration::from_millis(1));
+    g.measurement_time(StdDuration::from_secs(1));
+    g.throughput(Throughput::Elements(EVENTS as u64));
+    g.bench_function("hashmap_u64_increment", |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| baseline_pass()).sum())
+    });
+    g.bench_function("detector", |b| {
+        b.iter_custom(|iters| (0..iters).map(|_| detector_pass().0).sum())
+    });
+    g.finish();
+
+    let (r, probes) = mmdb();
+    let mut g = c.benchmark_group("mmdb_city_lookup_20k_networks");
+    g.throughput(Throughput::Elements(probes.len() as u64));
+    g.sample_size(10);
+    g.bench_function("resolve", |b| {
+        b.iter(|| probes.iter().filter(|ip| r.resolve(**ip).is_some()).count())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,127 @@
+//! The impossible travel detector's settings, with documented defaults.
+
+use std::path::PathBuf;
+
+use palisade_geo::AccuracyDefaults;
+use serde::{Deserialize, Serialize};
+
+/// Settings of [`ImpossibleTravel`](crate::ImpossibleTravel). Every field has a default
+/// ([`TravelConfig::default`]), so a configuration file names only what it changes.
+///
+/// ```
+/// use palisade_travel::TravelConfig;
+/// let cfg: TravelConfig = serde_json::from_str(r#"{"speed_kmh": 900, "egress_lists": ["corp.txt"]}"#).unwrap();
+/// assert_eq!(cfg.speed_kmh, 900.0);
+/// assert_eq!(cfg.min_distance_km, 300.0);
+/// assert!(cfg.validate().is_ok());
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TravelConfig {
+    /// Speed above which a move is impossible, in km/h, computed from the great-circle distance
+    /// minus both locations' accuracy radii. Default **800** (Okta's velocity default is 805,
+    /// Elastic's 800, Panther's 900): a door-to-door trip by plane, airport time included, stays
+    /// well below it.
+    pub speed_kmh: f64,
+    /// Moves shorter than this, in km after subtracting both accuracy radii, are never flagged.
+    /// Default **300** (Elastic requires 500 km of raw distance; 300 km after the radii keeps
+    /// neighbouring cities and a carrier's regional gateways quiet while catching any flight).
+    pub min_distance_km: f64,
+    /// The shortest elapsed time a speed is computed over, in seconds, so two sign-ins in the
+    /// same second give a large finite speed rather than a division by zero, and vendors' clock
+    /// skew cannot inflate it without bound. Default **60**.
+    pub min_elapsed_secs: u32,
+    /// How many *other* identities must have made the same impossible move (between the same two
+    /// places) before it counts as a shared egress and is reported low. Default **3**.
+    pub shared_pair_identities: u32,
+    /// A pair of places an identity moved between counts as familiar only once this many hours
+    /// have passed since its first such move, so an attacker's own back-and-forth in one
+    /// session never lowers itself. Default **24**.
+    pub pair_settle_hours: u32,
+    /// How many place pairs each identity remembers having moved between. Default **4**.
+    pub identity_pairs: usize,
+    /// How many place pairs the tenant-wide memory holds. Default **4,096**.
+    pub tenant_pairs: usize,
+    /// How long a remembered pair counts, in days. Default **30**.
+    pub pair_memory_days: u32,
+    /// Whether an *interactive* sign-in from a hosting/cloud network lowers the move to low.
+    /// Default **false**: hosting networks lower background (non-interactive) sign-ins, which
+    /// cloud services make on users' behalf, but a person signing in interactively from a rented
+    /// server is what stolen credentials look like.
+    pub hosting_lowers_interactive: bool,
+    /// A network counts as usual for an identity when its profile's decayed weight for the ASN
+    /// is at least this (see `palisade_core::ProfileView`). When both ends of a move are usual
+    /// networks the move is reported low. Default **3**.
+    pub familiar_network_weight: f64,
+    /// Addresses the learned IP-location cache holds. Default **16,384**.
+    pub learned_ips: usize,
+    /// Days a learned address location stays usable after it was last seen. Default **7**.
+    pub learned_ip_days: u32,
+    /// Default accuracy radii per resolution level (city 50 km, region 200 km, country
+    /// 1,000 km) for locations whose source gives none.
+    pub accuracy: AccuracyDefaults,
+    /// Whether the built-in egress lists are loaded. Default **true**.
+    pub builtin_egress: bool,
+    /// Egress list files to load (format: `palisade_geo::egress`). Default none.
+    pub egress_lists: Vec<PathBuf>,
+    /// `.mmdb` geolocation databases (GeoLite2 City/ASN, DB-IP Lite), consulted in order for
+    /// events that carry only an IP address. Default none.
+    pub mmdb: Vec<PathBuf>,
+}
+
+impl Default for TravelConfig {
+    fn default() -> Self {
+        TravelConfig {
+            speed_kmh: 800.0,
+            min_distance_km: 300.0,
+            min_elapsed_secs: 60,
+            shared_pair_identities: 3,
+            pair_settle_hours: 24,
+            identity_pairs: 4,
+            tenant_pairs: 4_096,
+            pair_memory_days: 30,
+            hosting_lowers_interactive: false,
+            familiar_network_weight: 3.0,
+            learned_ips: 16_384,
+            learned_ip_days: 7,
+            accuracy: AccuracyDefaults::default(),
+            builtin_egress: true,
+            egress_lists: Vec::new(),
+            mmdb: Vec::new(),
+        }
+    }
+}
+
+impl TravelConfig {
+    /// Checks that numbers are finite and in range.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.speed_kmh.is_finite() && self.speed_kmh > 0.0) {
+            return Err(format!(
+                "speed_kmh must be positive, not {}",
+                self.speed_kmh
+            ));
+        }
+        if !(self.min_distance_km.is_finite() && self.min_distance_km >= 0.0) {
+            return Err(format!(
+                "min_distance_km must be >= 0, not {}",
+                self.min_distance_km
+            ));
+        }
+        if !(self.familiar_network_weight.is_finite() && self.familiar_network_weight >= 0.0) {
+            return Err(format!(
+                "familiar_network_weight must be >= 0, not {}",
+                self.familiar_network_weight
+            ));
+        }
+        if self.min_elapsed_secs == 0 {
+            return Err("min_elapsed_secs must be at least 1".into());
+        }
+        if self.identity_pairs > 64 {
+            return Err(format!(
+                "identity_pairs must be at most 64, not {}",
+                self.identity_pairs
+            ));
+        }
+        Ok(())
+    }
+}

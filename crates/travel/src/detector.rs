@@ -1,0 +1,614 @@
+//! The impossible travel detector: consecutive successful sign-ins of one identity from places
+//! no one could travel between in the time that passed.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use palisade_core::{
+    stable_hash, Context, Detector, Dimension, Error, Evidence, Finding, FindingStatus,
+    ProfileView, Severity, Technique,
+};
+use palisade_geo::{
+    EgressKind, EgressRegistry, GeoError, GeoResolver, Geolocator, LearnedLocations, Location,
+    MAX_DISTANCE_KM,
+};
+use palisade_schema::{Activity, Duration, Event, IdentityKey, SignInKind, Timestamp};
+
+use crate::hash::FxBuild;
+use crate::movement::{plain_elapsed, plain_number, Movement};
+use crate::state::{
+    IdentityState, LastSignIn, Snapshot, TenantPairs, MAX_KEPT_ID, SNAPSHOT_VERSION,
+};
+use crate::TravelConfig;
+
+/// The detector's stable name.
+pub const NAME: &str = "impossible_travel";
+
+/// Why the detector could not be built from its configuration.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TravelError {
+    /// A setting is out of range.
+    #[error("invalid impossible_travel configuration: {0}")]
+    Config(String),
+    /// A database or list file could not be opened.
+    #[error(transparent)]
+    Geo(#[from] GeoError),
+}
+
+impl From<TravelError> for Error {
+    fn from(e: TravelError) -> Error {
+        Error::Config(e.to_string())
+    }
+}
+
+/// Impossible travel (MITRE ATT&CK T1078.004, valid cloud accounts): between consecutive
+/// successful sign-ins (and session starts) of one identity, the great-circle distance minus
+/// both locations' accuracy radii, over the elapsed time, above
+/// [`TravelConfig::speed_kmh`] (default 800 km/h).
+///
+/// What it does *not* flag, and why:
+/// - the same IP address twice (whatever the vendor's geolocation says);
+/// - moves under [`TravelConfig::min_distance_km`] after the radii (default 300 km);
+/// - IPv4/IPv6 flips and mobile-carrier hops within one device session: the same session id or
+///   device id at both ends with either the address family changing or the same network (ASN);
+/// - service-principal sign-ins (no person travels).
+///
+/// What it reports at `low` rather than `medium`/`high`, naming the reason in the summary:
+/// - either end on a configured egress list (VPN/SASE, corporate, private relay, satellite;
+///   hosting/cloud for non-interactive sign-ins) — the finding names the list;
+/// - a pair of places this identity already moved between at least
+///   [`TravelConfig::pair_settle_hours`] earlier (default a day), or that at least
+///   [`TravelConfig::shared_pair_identities`] other identities of the tenant moved between (a
+///   shared VPN egress);
+/// - both ends' networks are usual for the identity (its profile's ASN weights).
+///
+/// It raises to `high` when the identity's trusted profile has never seen the destination
+/// country, or when the same session id appears at both ends (a replayed session cookie).
+///
+/// State per identity is the last located sign-in and a few place pairs; addresses without
+/// coordinates are located through the [`Geolocator`] (event coordinates, then `.mmdb`, then
+/// what earlier sign-ins taught about the address).
+///
+/// ```
+/// use palisade_core::{Context, Detector, Severity};
+/// use palisade_schema::*;
+/// use palisade_travel::ImpossibleTravel;
+///
+/// let sign_in = |id: &str, at: &str, ip: &str, lat: f64, lon: f64, city: &str, cc: &str| {
+///     Event::new(Timestamp::parse_rfc3339(at).unwrap(), id, Source::Okta,
+///         Activity::SignIn(SignIn::success(SignInStage::Primary)))
+///         .with_actor(Identity::new("alice@contoso.com.au"))
+///         .with_origin(Origin {
+///             ip: Some(ip.parse().unwrap()),
+///             geo: GeoPoint::new(lat, lon, Some(20.0)),
+///             city: Some(city.into()),
+///             country: Some(cc.into()),
+///             ..Origin::default()
+///         })
+/// };
+/// let mut d = ImpossibleTravel::default();
+/// let mut out = Vec::new();
+/// d.observe(&sign_in("e1", "2024-03-20T09:00:00Z", "1.129.10.20", -33.8688, 151.2093, "Sydney", "AU"),
+///     &Context::empty(), &mut out);
+/// d.observe(&sign_in("e2", "2024-03-20T11:05:00Z", "79.215.3.4", 50.1109, 8.6821, "Frankfurt", "DE"),
+///     &Context::empty(), &mut out);
+/// assert_eq!(out.len(), 1);
+/// assert_eq!(out[0].severity, Severity::Medium);
+/// assert_eq!(out[0].summary, "Sydney, AU → Frankfurt, DE: 16,500 km in 2 h 05 min = 7,900 km/h");
+/// assert_eq!(out[0].evidence.event_ids, ["e1", "e2"]);
+/// ```
+pub struct ImpossibleTravel {
+    config: TravelConfig,
+    geo: Geolocator,
+    egress: Arc<EgressRegistry>,
+    problems: Vec<GeoError>,
+    identities: HashMap<IdentityKey, IdentityState, FxBuild>,
+    tenant: TenantPairs,
+    last_sweep: Option<Timestamp>,
+}
+
+impl Default for ImpossibleTravel {
+    /// Default settings and the built-in egress lists, no database.
+    fn default() -> Self {
+        Self::with_parts(TravelConfig::default(), Arc::new(EgressRegistry::builtin()))
+    }
+}
+
+impl std::fmt::Debug for ImpossibleTravel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImpossibleTravel")
+            .field("config", &self.config)
+            .field("egress_lists", &self.egress.lists().len())
+            .field("identities", &self.identities.len())
+            .finish()
+    }
+}
+
+impl ImpossibleTravel {
+    /// A detector from settings: validates them, loads the built-in egress lists (unless turned
+    /// off), the configured list files and `.mmdb` databases. A file that cannot be opened is an
+    /// error; malformed lines in a list file are kept as [`ImpossibleTravel::problems`] and the
+    /// rest of the file loads.
+    ///
+    /// ```
+    /// use palisade_travel::{ImpossibleTravel, TravelConfig};
+    /// let d = ImpossibleTravel::new(TravelConfig::default()).unwrap();
+    /// assert!(d.problems().is_empty());
+    /// let bad = TravelConfig { speed_kmh: -1.0, ..TravelConfig::default() };
+    /// assert!(ImpossibleTravel::new(bad).is_err());
+    /// ```
+    pub fn new(config: TravelConfig) -> Result<Self, TravelError> {
+        config.validate().map_err(TravelError::Config)?;
+        let mut egress = if config.builtin_egress {
+            EgressRegistry::builtin()
+        } else {
+            EgressRegistry::new()
+        };
+        let mut problems = Vec::new();
+        for path in &config.egress_lists {
+            problems.extend(egress.add_file(path)?);
+        }
+        #[cfg(feature = "mmdb")]
+        let database = if config.mmdb.is_empty() {
+            None
+        } else {
+            let mut db = palisade_geo::MmdbResolver::new().with_defaults(config.accuracy);
+            for path in &config.mmdb {
+                db.add_file(path)?;
+            }
+            Some(db)
+        };
+        #[cfg(not(feature = "mmdb"))]
+        if let Some(path) = config.mmdb.first() {
+            return Err(TravelError::Config(format!(
+                "{} needs palisade-travel's `mmdb` feature",
+                path.display()
+            )));
+        }
+        let mut d = Self::with_parts(config, Arc::new(egress));
+        d.problems = problems;
+        #[cfg(feature = "mmdb")]
+        if let Some(db) = database {
+            d = d.with_database(db);
+        }
+        Ok(d)
+    }
+
+    fn with_parts(config: TravelConfig, egress: Arc<EgressRegistry>) -> Self {
+        let geo = Geolocator::new()
+            .with_defaults(config.accuracy)
+            .with_learned(LearnedLocations::new(
+                config.learned_ips,
+                Duration::from_days(i64::from(config.learned_ip_days)),
+            ));
+        ImpossibleTravel {
+            config,
+            geo,
+            egress,
+            problems: Vec::new(),
+            identities: HashMap::default(),
+            tenant: TenantPairs::default(),
+            last_sweep: None,
+        }
+    }
+
+    /// The same detector with another egress registry (shared: build it once, hand an `Arc` to
+    /// every instance).
+    pub fn with_egress(mut self, egress: impl Into<Arc<EgressRegistry>>) -> Self {
+        self.egress = egress.into();
+        self
+    }
+
+    /// The same detector looking IP-only events up in `database` (an `Arc<MmdbResolver>` shares
+    /// one opened file between instances).
+    pub fn with_database(mut self, database: impl GeoResolver + 'static) -> Self {
+        let learned = std::mem::take(self.geo.learned_mut());
+        self.geo = Geolocator::new()
+            .with_defaults(self.config.accuracy)
+            .with_learned(learned)
+            .with_database(database);
+        self
+    }
+
+    /// The settings in use.
+    pub fn config(&self) -> &TravelConfig {
+        &self.config
+    }
+
+    /// The egress lists in use.
+    pub fn egress(&self) -> &EgressRegistry {
+        &self.egress
+    }
+
+    /// Malformed lines found in the configured egress list files (each names its file and line).
+    pub fn problems(&self) -> &[GeoError] {
+        &self.problems
+    }
+
+    /// How many identities have state.
+    pub fn tracked_identities(&self) -> usize {
+        self.identities.len()
+    }
+
+    fn sweep(&mut self, now: Timestamp) {
+        // Past this horizon no move can exceed the speed threshold, so the last sign-in is
+        // useless; dropping it never changes a finding.
+        let horizon_ms = (MAX_DISTANCE_KM / self.config.speed_kmh * 3_600_000.0).min(1e15) as i64;
+        let horizon = Duration::from_millis(horizon_ms.saturating_add(3_600_000));
+        let memory = self.pair_memory();
+        self.identities.retain(|_, s| {
+            if s.last.as_ref().is_some_and(|l| now.since(l.time) > horizon) {
+                s.last = None;
+            }
+            s.pairs.retain(|(_, _, last)| now.since(*last) <= memory);
+            s.last.is_some() || !s.pairs.is_empty()
+        });
+    }
+
+    fn pair_memory(&self) -> Duration {
+        Duration::from_days(i64::from(self.config.pair_memory_days))
+    }
+}
+
+/// A stable key for the place a location names: city, else region, else a one-degree cell.
+fn place_key(l: &Location) -> u64 {
+    let cc = l.country.as_deref().unwrap_or("");
+    match (&l.city, &l.region) {
+        (Some(city), _) => stable_hash(&["city", cc, city]),
+        (None, Some(region)) => stable_hash(&["region", cc, region]),
+        _ => {
+            let cell = format!("{:.0},{:.0}", l.lat().round(), l.lon().round());
+            stable_hash(&["cell", cc, &cell])
+        }
+    }
+}
+
+/// An unordered pair key: the same for A→B and B→A.
+fn pair_key(a: u64, b: u64) -> u64 {
+    let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+    lo.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(31) ^ hi.wrapping_mul(0xc2b2_ae3d_27d4_eb4f)
+}
+
+fn id_hash(s: Option<&str>) -> u64 {
+    match s {
+        Some(s) if !s.is_empty() => stable_hash(&[s]).max(1),
+        _ => 0,
+    }
+}
+
+fn familiar_network(p: &dyn ProfileView, asn: Option<u32>, weight: f64) -> bool {
+    let Some(asn) = asn else { return false };
+    p.familiarity(Dimension::Asn, &asn.to_string())
+        .is_some_and(|f| f.weight >= weight)
+}
+
+impl ImpossibleTravel {
+    /// The egress reason for one end, if it lowers the move; `Err` with a note when the end is
+    /// on a hosting list that does not lower it.
+    fn egress_reason(&self, end: &LastSignIn, label: &str) -> Option<Result<String, String>> {
+        let list = self.egress.lists().get(end.egress? as usize)?;
+        let text = format!(
+            "the {label} end is on egress list \"{}\" ({})",
+            list.name, list.kind
+        );
+        if list.kind == EgressKind::Hosting
+            && end.interactive
+            && !self.config.hosting_lowers_interactive
+        {
+            return Some(Err(format!(
+                "the {label} end is on hosting network list \"{}\"",
+                list.name
+            )));
+        }
+        Some(Ok(text))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn judge(
+        &mut self,
+        who: &IdentityKey,
+        prev: &LastSignIn,
+        cur: &LastSignIn,
+        event: &Event,
+        ctx: &Context<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        let same_session = cur.session != 0 && cur.session == prev.session;
+        let same_device = cur.device != 0 && cur.device == prev.device;
+        if same_session || same_device {
+            let family_flip =
+                matches!((prev.ip, cur.ip), (Some(a), Some(b)) if a.is_ipv4() != b.is_ipv4());
+            let same_network = prev.location.asn.is_some() && prev.location.asn == cur.location.asn;
+            if family_flip || same_network {
+                return;
+            }
+        }
+        let elapsed = cur.time.since(prev.time);
+        let min_elapsed = Duration::from_secs(i64::from(self.config.min_elapsed_secs));
+        let m = Movement::between(&prev.location, &cur.location, elapsed, min_elapsed);
+        if m.effective_km < self.config.min_distance_km || m.speed_kmh <= self.config.speed_kmh {
+            return;
+        }
+
+        let from = prev.location.label();
+        let to = cur.location.label();
+        let mut lowered: Vec<String> = Vec::new();
+        let mut notes: Vec<String> = Vec::new();
+        for (end, label) in [(cur, &to), (prev, &from)] {
+            match self.egress_reason(end, label) {
+                Some(Ok(r)) => lowered.push(r),
+                Some(Err(n)) => notes.push(n),
+                None => {}
+            }
+        }
+        let pair = pair_key(place_key(&prev.location), place_key(&cur.location));
+        let memory = self.pair_memory();
+        let me = stable_hash(&[who.as_str()]);
+        let state = self.identities.get(who);
+        let settle = Duration::from_hours(i64::from(self.config.pair_settle_hours));
+        if state.is_some_and(|s| s.knows_pair(pair, cur.time, settle, memory)) {
+            lowered.push("this identity has moved between these places on an earlier day".into());
+        }
+        let others = self.tenant.others(pair, me, cur.time, memory);
+        if others >= self.config.shared_pair_identities as usize
+            && self.config.shared_pair_identities > 0
+        {
+            lowered.push(format!(
+                "{others} other identities of the tenant move between these places"
+            ));
+        }
+        let mut severity = Severity::Medium;
+        if let Some(p) = ctx.profile {
+            let w = self.config.familiar_network_weight;
+            if familiar_network(p, prev.location.asn, w) && familiar_network(p, cur.location.asn, w)
+            {
+                lowered.push("both networks are usual for this identity".into());
+            } else if p.trusted()
+                && cur
+                    .location
+                    .country
+                    .as_deref()
+                    .is_some_and(|c| p.is_new(Dimension::Country, c))
+            {
+                severity = Severity::High;
+            }
+        }
+        if same_session {
+            notes.push("the same session id at both ends".into());
+            severity = Severity::High;
+        }
+        if !lowered.is_empty() {
+            severity = Severity::Low;
+        }
+
+        let mut summary = format!(
+            "{from} → {to}: {} km in {} = {} km/h",
+            plain_number(m.distance_km),
+            plain_elapsed(elapsed),
+            plain_number(m.speed_kmh)
+        );
+        if !notes.is_empty() {
+            summary.push_str(&format!(" ({})", notes.join("; ")));
+        }
+        if !lowered.is_empty() {
+            summary.push_str(&format!("; reported low: {}", lowered.join("; ")));
+        }
+
+        let first_id = if prev.event_id.is_empty() {
+            event.id.as_str()
+        } else {
+            &prev.event_id
+        };
+        let mut f = Finding::new(NAME, Some(who.clone()), first_id, prev.time)
+            .with_severity(severity)
+            .with_technique(Technique::ValidCloudAccounts)
+            .with_summary(summary);
+        f.last_seen = cur.time;
+        f.status = FindingStatus::Closed;
+        if !prev.event_id.is_empty() {
+            f.evidence = Evidence::of(prev.event_id.as_str());
+            f.evidence.push(event.id.as_str());
+        }
+        // Confidence grows with how far past the threshold the speed is, and halves when lowered.
+        let over = 1.0 - self.config.speed_kmh / m.speed_kmh.max(self.config.speed_kmh);
+        let mut confidence = 0.55 + 0.4 * over as f32;
+        if severity == Severity::Low {
+            confidence *= 0.5;
+        }
+        f = f.with_confidence(confidence);
+        for end in [prev, cur] {
+            if let Some(ip) = end.ip {
+                f.entities.add_ip(ip);
+            }
+            if let Some(asn) = end.location.asn {
+                f.entities.add_asn(asn);
+            }
+            if let Some(c) = &end.location.country {
+                f.entities.add_country(c);
+            }
+        }
+        f.baseline = ctx.profile.map(|p| p.maturity());
+        out.push(f);
+
+        let cap = self.config.identity_pairs;
+        if let Some(s) = self.identities.get_mut(who) {
+            s.remember_pair(pair, cur.time, memory, cap);
+        }
+        let keep = self.config.shared_pair_identities as usize + 1;
+        self.tenant
+            .record(pair, me, cur.time, memory, keep, self.config.tenant_pairs);
+    }
+}
+
+fn kept_id(id: &str) -> &str {
+    if id.len() <= MAX_KEPT_ID {
+        id
+    } else {
+        ""
+    }
+}
+
+impl Detector for ImpossibleTravel {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn observe(&mut self, event: &Event, ctx: &Context<'_>, out: &mut Vec<Finding>) {
+        let counts = match &event.activity {
+            Activity::SignIn(s) => s.outcome.is_success(),
+            Activity::SessionStart => true,
+            Activity::MfaPrompt(_) => false,
+            _ => return,
+        };
+        if !counts || event.sign_in_kind == Some(SignInKind::ServicePrincipal) {
+            // Failed sign-ins and prompts still teach where their address is.
+            if event.origin.geo.is_some() {
+                let _ = self.geo.locate(&event.origin, event.time);
+            }
+            return;
+        }
+        let Some(who) = event.identity() else { return };
+        let ip: Option<IpAddr> = event.origin.ip;
+
+        // The same address as last time is never travel: refresh and stop.
+        if let (Some(ip), Some(state)) = (ip, self.identities.get_mut(who)) {
+            if let Some(last) = state
+                .last
+                .as_mut()
+                .filter(|l| l.ip == Some(ip) && event.time >= l.time)
+            {
+                last.time = event.time;
+                last.event_id.clear();
+                last.event_id.push_str(kept_id(&event.id));
+                last.session = id_hash(event.origin.session_id.as_deref());
+                last.device = id_hash(event.origin.device_id.as_deref());
+                return;
+            }
+        }
+
+        let Some(location) = self.geo.locate(&event.origin, event.time) else {
+            return;
+        };
+        let egress = self
+            .egress
+            .lookup(ip, location.asn.or(event.origin.asn))
+            .map(|m| m.index as u32);
+        let cur = LastSignIn {
+            time: event.time,
+            event_id: kept_id(&event.id).to_owned(),
+            ip,
+            location,
+            session: id_hash(event.origin.session_id.as_deref()),
+            device: id_hash(event.origin.device_id.as_deref()),
+            egress,
+            interactive: event.sign_in_kind != Some(SignInKind::NonInteractive),
+        };
+        let prev = match self.identities.get_mut(who) {
+            Some(s) => s.last.take(),
+            None => {
+                self.identities
+                    .insert(who.clone(), IdentityState::default());
+                None
+            }
+        };
+        let keep = match prev {
+            // A sign-in older than the one on record arrived late: its order is unknown, so it is
+            // not judged, and the newer one stays.
+            Some(prev) if cur.time < prev.time => prev,
+            Some(prev) => {
+                self.judge(who, &prev, &cur, event, ctx, out);
+                cur
+            }
+            None => cur,
+        };
+        if let Some(s) = self.identities.get_mut(who) {
+            s.last = Some(keep);
+        }
+    }
+
+    fn advance(&mut self, now: Timestamp, _out: &mut Vec<Finding>) {
+        let due = self
+            .last_sweep
+            .is_none_or(|t| now.since(t) >= Duration::from_hours(1));
+        if due {
+            self.sweep(now);
+            self.last_sweep = Some(now);
+        }
+    }
+
+    fn forget(&mut self, identity: &IdentityKey) {
+        self.identities.remove(identity);
+    }
+
+    fn state_bytes(&self) -> usize {
+        let per = std::mem::size_of::<(IdentityKey, IdentityState)>() + 8;
+        let identities: usize = self
+            .identities
+            .iter()
+            .map(|(k, s)| k.as_str().len() + s.heap_bytes())
+            .sum();
+        self.identities.capacity() * per
+            + identities
+            + self.tenant.heap_bytes()
+            + self.geo.learned().state_bytes()
+    }
+
+    fn snapshot(&self) -> Result<Vec<u8>, Error> {
+        let mut identities: Vec<(IdentityKey, IdentityState)> = self
+            .identities
+            .iter()
+            .map(|(k, s)| (k.clone(), s.clone()))
+            .collect();
+        identities.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut tenant: Vec<_> = self
+            .tenant
+            .pairs
+            .iter()
+            .map(|(k, v)| (*k, v.clone()))
+            .collect();
+        tenant.sort_by_key(|(k, _)| *k);
+        let snap = Snapshot {
+            version: SNAPSHOT_VERSION,
+            identities,
+            tenant,
+            learned: self.geo.learned().to_snapshot(),
+            last_sweep: self.last_sweep,
+        };
+        serde_json::to_vec(&snap).map_err(|e| Error::Snapshot {
+            component: NAME.into(),
+            reason: e.to_string(),
+        })
+    }
+
+    fn restore(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        let snap: Snapshot = serde_json::from_slice(bytes)
+            .map_err(|e| Error::CorruptSnapshot(format!("{NAME}: {e}")))?;
+        if snap.version != SNAPSHOT_VERSION {
+            return Err(Error::SnapshotVersion {
+                found: snap.version,
+                expected: SNAPSHOT_VERSION,
+            });
+        }
+        let lists = self.egress.lists().len() as u32;
+        if snap.identities.iter().any(|(_, s)| {
+            s.last
+                .as_ref()
+                .and_then(|l| l.egress)
+                .is_some_and(|i| i >= lists)
+        }) {
+            return Err(Error::CorruptSnapshot(format!(
+                "{NAME}: snapshot names egress lists this detector does not have"
+            )));
+        }
+        self.identities = snap.identities.into_iter().collect();
+        self.tenant.pairs = snap.tenant.into_iter().collect();
+        self.geo.learned_mut().restore(snap.learned);
+        self.last_sweep = snap.last_sweep;
+        Ok(())
+    }
+}

@@ -1,0 +1,512 @@
+//! Hand-built cases for each rule of the detector.
+#![allow(clippy::unwrap_used)]
+
+#[path = "../../geo/tests/support/mmdb_writer.rs"]
+mod mmdb_writer;
+
+use std::sync::Arc;
+
+use palisade_core::{Context, Detector, Dimension, Familiarity, Finding, ProfileView, Severity};
+use palisade_geo::MmdbResolver;
+use palisade_schema::*;
+use palisade_travel::{ImpossibleTravel, TravelConfig};
+
+const T0: &str = "2024-03-20T09:00:00Z";
+
+struct At {
+    lat: f64,
+    lon: f64,
+    acc: f32,
+    city: &'static str,
+    cc: &'static str,
+}
+const SYDNEY: At = At {
+    lat: -33.8688,
+    lon: 151.2093,
+    acc: 20.0,
+    city: "Sydney",
+    cc: "AU",
+};
+const FRANKFURT: At = At {
+    lat: 50.1109,
+    lon: 8.6821,
+    acc: 20.0,
+    city: "Frankfurt",
+    cc: "DE",
+};
+const MELBOURNE: At = At {
+    lat: -37.8136,
+    lon: 144.9631,
+    acc: 20.0,
+    city: "Melbourne",
+    cc: "AU",
+};
+const CANBERRA: At = At {
+    lat: -35.2809,
+    lon: 149.1300,
+    acc: 20.0,
+    city: "Canberra",
+    cc: "AU",
+};
+
+fn t(mins: i64) -> Timestamp {
+    Timestamp::parse_rfc3339(T0).unwrap() + Duration::from_mins(mins)
+}
+
+fn sign_in(who: &str, id: &str, mins: i64, ip: &str, at: &At) -> Event {
+    Event::new(
+        t(mins),
+        id,
+        Source::Okta,
+        Activity::SignIn(SignIn::success(SignInStage::Primary)),
+    )
+    .with_actor(Identity::new(who))
+    .with_origin(Origin {
+        ip: Some(ip.parse().unwrap()),
+        geo: GeoPoint::new(at.lat, at.lon, Some(at.acc)),
+        city: Some(at.city.into()),
+        country: Some(at.cc.into()),
+        ..Origin::default()
+    })
+}
+
+fn run_with(d: &mut ImpossibleTravel, events: &[Event], ctx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for e in events {
+        d.advance(e.time, &mut out);
+        d.observe(e, ctx, &mut out);
+    }
+    out
+}
+
+fn run(events: &[Event]) -> Vec<Finding> {
+    run_with(&mut ImpossibleTravel::default(), events, &Context::empty())
+}
+
+#[test]
+fn the_same_ip_is_never_travel() {
+    let mut b = sign_in("a@x.com", "e2", 30, "1.129.0.1", &FRANKFURT);
+    b.origin.asn = Some(1221);
+    let out = run(&[sign_in("a@x.com", "e1", 0, "1.129.0.1", &SYDNEY), b]);
+    assert!(out.is_empty(), "{out:?}");
+}
+
+#[test]
+fn sydney_then_frankfurt_two_hours_later_is_flagged() {
+    let out = run(&[
+        sign_in("a@x.com", "e1", 0, "1.129.0.1", &SYDNEY),
+        sign_in("a@x.com", "e2", 125, "79.215.3.4", &FRANKFURT),
+    ]);
+    assert_eq!(out.len(), 1);
+    let f = &out[0];
+    assert_eq!(
+        f.summary,
+        "Sydney, AU → Frankfurt, DE: 16,500 km in 2 h 05 min = 7,900 km/h"
+    );
+    assert_eq!(
+        (f.severity, f.first_seen, f.last_seen),
+        (Severity::Medium, t(0), t(125))
+    );
+    assert_eq!(f.entities.ips.len(), 2);
+    assert_eq!(f.entities.countries, ["AU", "DE"]);
+    assert!(f.confidence > 0.8);
+}
+
+#[test]
+fn short_or_slow_moves_are_not_flagged() {
+    // Sydney → Canberra (~250 km) in 10 minutes: under the minimum distance.
+    let out = run(&[
+        sign_in("a@x.com", "e1", 0, "1.129.0.1", &SYDNEY),
+        sign_in("a@x.com", "e2", 10, "1.130.0.1", &CANBERRA),
+    ]);
+    assert!(out.is_empty());
+    // Sydney → Melbourne (~714 km) in 95 minutes by plane: 430 km/h after the radii.
+    let out = run(&[
+        sign_in("a@x.com", "e1", 0, "1.129.0.1", &SYDNEY),
+        sign_in("a@x.com", "e2", 95, "1.130.0.1", &MELBOURNE),
+    ]);
+    assert!(out.is_empty());
+    // The same move in 20 minutes is impossible.
+    let out = run(&[
+        sign_in("a@x.com", "e1", 0, "1.129.0.1", &SYDNEY),
+        sign_in("a@x.com", "e2", 20, "1.130.0.1", &MELBOURNE),
+    ]);
+    assert_eq!(out.len(), 1);
+}
+
+#[test]
+fn accuracy_radii_absorb_coarse_geolocation() {
+    // Sydney → Melbourne in 20 minutes, but both ends geolocated only to within 400 km.
+    let coarse = |a: &At| At { acc: 400.0, ..*a };
+    let out = run(&[
+        sign_in("a@x.com", "e1", 0, "1.129.0.1", &coarse(&SYDNEY)),
+        sign_in("a@x.com", "e2", 20, "1.130.0.1", &coarse(&MELBOURNE)),
+    ]);
+    assert!(out.is_empty(), "{out:?}");
+}
+
+#[test]
+fn zero_elapsed_time_gives_a_finite_speed() {
+    let out = run(&[
+        sign_in("a@x.com", "e1", 0, "1.129.0.1", &SYDNEY),
+        sign_in("a@x.com", "e2", 0, "79.215.3.4", &FRANKFURT),
+    ]);
+    assert_eq!(out.len(), 1);
+    assert!(
+        out[0].summary.ends_with("in under 1 min = 986,600 km/h"),
+        "{}",
+        out[0].summary
+    );
+}
+
+#[test]
+fn ip_family_flips_and_carrier_hops_in_one_session_are_not_travel() {
+    // The carrier's IPv6 geolocates to Sydney, its IPv4 to Melbourne, within one session.
+    let mut a = sign_in("a@x.com", "e1", 0, "49.180.1.2", &MELBOURNE);
+    let mut b = sign_in("a@x.com", "e2", 5, "2001:8003::1", &SYDNEY);
+    for e in [&mut a, &mut b] {
+        e.origin.session_id = Some("sess-1".into());
+    }
+    assert!(run(&[a.clone(), b.clone()]).is_empty());
+    // A hop between two of the carrier's gateways on one device (same ASN).
+    let mut c = sign_in("a@x.com", "e3", 5, "49.181.9.9", &SYDNEY);
+    a.origin.device_id = Some("phone-1".into());
+    c.origin.device_id = Some("phone-1".into());
+    a.origin.asn = Some(4804);
+    c.origin.asn = Some(4804);
+    a.origin.session_id = None;
+    assert!(run(&[a.clone(), c.clone()]).is_empty());
+    // Without a shared session or device it is an impossible move.
+    c.origin.device_id = Some("laptop-9".into());
+    assert_eq!(run(&[a, c]).len(), 1);
+}
+
+#[test]
+fn a_replayed_session_far_away_is_high() {
+    let mut a = sign_in("a@x.com", "e1", 0, "1.129.0.1", &SYDNEY);
+    let mut b = sign_in("a@x.com", "e2", 60, "79.215.3.4", &FRANKFURT);
+    a.origin.session_id = Some("sess-1".into());
+    b.origin.session_id = Some("sess-1".into());
+    let out = run(&[a, b]);
+    assert_eq!(out[0].severity, Severity::High);
+    assert!(out[0].summary.contains("the same session id at both ends"));
+}
+
+#[test]
+fn egress_lists_report_low_and_name_the_list() {
+    // Apple iCloud Private Relay (built-in list).
+    let out = run(&[
+        sign_in("a@x.com", "e1", 0, "1.129.0.1", &SYDNEY),
+        sign_in("a@x.com", "e2", 60, "172.224.226.5", &FRANKFURT),
+    ]);
+    assert_eq!(out[0].severity, Severity::Low);
+    assert!(
+        out[0]
+            .summary
+            .contains("egress list \"apple-icloud-private-relay\" (private_relay)"),
+        "{}",
+        out[0].summary
+    );
+    // Starlink by ASN.
+    let mut b = sign_in("a@x.com", "e2", 60, "98.97.0.1", &FRANKFURT);
+    b.origin.asn = Some(14593);
+    let out = run(&[sign_in("a@x.com", "e1", 0, "1.129.0.1", &SYDNEY), b]);
+    assert!(out[0].summary.contains("\"starlink\" (satellite)"));
+    // A user-supplied corporate list, loaded from a file.
+    let dir = std::env::temp_dir().join(format!("palisade-travel-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("corp.txt");
+    std::fs::write(
+        &file,
+        "[corp-fra]\nkind = corporate\nsource = it wiki\n79.215.3.0/24\nbogus\n",
+    )
+    .unwrap();
+    let cfg = TravelConfig {
+        egress_lists: vec![file.clone()],
+        ..TravelConfig::default()
+    };
+    let mut d = ImpossibleTravel::new(cfg).unwrap();
+    assert_eq!(d.problems().len(), 1);
+    assert!(d.problems()[0]
+        .to_string()
+        .ends_with("corp.txt:5: not an IP address: \"bogus\""));
+    let out = run_with(
+        &mut d,
+        &[
+            sign_in("a@x.com", "e1", 0, "1.129.0.1", &SYDNEY),
+            sign_in("a@x.com", "e2", 60, "79.215.3.4", &FRANKFURT),
+        ],
+        &Context::empty(),
+    );
+    assert!(
+        out[0].summary.contains("\"corp-fra\" (corporate)"),
+        "{}",
+        out[0].summary
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+    let missing = TravelConfig {
+        egress_lists: vec!["/nonexistent/list.txt".into()],
+        ..TravelConfig::default()
+    };
+    assert!(ImpossibleTravel::new(missing).is_err());
+}
+
+#[test]
+fn hosting_lowers_background_sign_ins_but_not_interactive_ones() {
+    let mut b = sign_in("a@x.com", "e2", 60, "3.91.0.10", &FRANKFURT);
+    b.origin.asn = Some(16509);
+    b.sign_in_kind = Some(SignInKind::Interactive);
+    let out = run(&[sign_in("a@x.com", "e1", 0, "1.129.0.1", &SYDNEY), b.clone()]);
+    assert_eq!(out[0].severity, Severity::Medium);
+    assert!(
+        out[0].summary.contains("on hosting network list \"aws\""),
+        "{}",
+        out[0].summary
+    );
+    b.sign_in_kind = Some(SignInKind::NonInteractive);
+    let out = run(&[sign_in("a@x.com", "e1", 0, "1.129.0.1", &SYDNEY), b.clone()]);
+    assert_eq!(out[0].severity, Severity::Low);
+    // Service principals do not travel.
+    b.sign_in_kind = Some(SignInKind::ServicePrincipal);
+    assert!(run(&[sign_in("a@x.com", "e1", 0, "1.129.0.1", &SYDNEY), b]).is_empty());
+}
+
+#[test]
+fn moves_repeated_on_another_day_and_shared_moves_are_low() {
+    let day = 24 * 60;
+    let out = run(&[
+        sign_in("a@x.com", "e1", 0, "1.129.0.1", &SYDNEY),
+        sign_in("a@x.com", "e2", 60, "79.215.3.4", &FRANKFURT),
+        // Back the same hour: still the same story, still medium.
+        sign_in("a@x.com", "e3", 90, "1.129.0.1", &SYDNEY),
+        // The same move a day later: this identity does that.
+        sign_in("a@x.com", "e4", day + 30, "1.129.0.1", &SYDNEY),
+        sign_in("a@x.com", "e5", day + 90, "79.215.3.4", &FRANKFURT),
+    ]);
+    let sev: Vec<Severity> = out.iter().map(|f| f.severity).collect();
+    assert_eq!(sev, [Severity::Medium, Severity::Medium, Severity::Low]);
+    assert!(out[2].summary.contains("on an earlier day"));
+
+    // Four identities making the same move: the fourth is low (three others did it).
+    let mut events = Vec::new();
+    for (i, who) in ["a@x.com", "b@x.com", "c@x.com", "d@x.com"]
+        .iter()
+        .enumerate()
+    {
+        let m = i as i64 * 200;
+        events.push(sign_in(
+            who,
+            &format!("{who}-1"),
+            m,
+            &format!("1.129.0.{i}"),
+            &SYDNEY,
+        ));
+        events.push(sign_in(
+            who,
+            &format!("{who}-2"),
+            m + 60,
+            "79.215.3.4",
+            &FRANKFURT,
+        ));
+    }
+    let out = run(&events);
+    let sev: Vec<Severity> = out.iter().map(|f| f.severity).collect();
+    assert_eq!(
+        sev,
+        [
+            Severity::Medium,
+            Severity::Medium,
+            Severity::Medium,
+            Severity::Low
+        ]
+    );
+    assert!(out[3].summary.contains("3 other identities of the tenant"));
+}
+
+struct Profile {
+    asns: &'static [u32],
+    countries: &'static [&'static str],
+}
+impl ProfileView for Profile {
+    fn sign_ins(&self) -> u64 {
+        200
+    }
+    fn days(&self) -> u32 {
+        60
+    }
+    fn trusted(&self) -> bool {
+        true
+    }
+    fn familiarity(&self, dim: Dimension, value: &str) -> Option<Familiarity> {
+        let known = match dim {
+            Dimension::Asn => self.asns.iter().any(|a| a.to_string() == value),
+            Dimension::Country => self.countries.contains(&value),
+            _ => false,
+        };
+        known.then(|| Familiarity {
+            weight: 40.0,
+            share: 0.5,
+            first_seen: t(-1000),
+            last_seen: t(-10),
+        })
+    }
+    fn top_values(&self, _dim: Dimension) -> Vec<(String, f64)> {
+        Vec::new()
+    }
+}
+
+#[test]
+fn the_profile_raises_new_countries_and_lowers_usual_networks() {
+    let mut a = sign_in("a@x.com", "e1", 0, "1.129.0.1", &SYDNEY);
+    let mut b = sign_in("a@x.com", "e2", 60, "79.215.3.4", &FRANKFURT);
+    a.origin.asn = Some(1221);
+    b.origin.asn = Some(3320);
+    let au_only = Profile {
+        asns: &[1221],
+        countries: &["AU"],
+    };
+    let ctx = Context {
+        profile: Some(&au_only),
+        ..Context::empty()
+    };
+    let out = run_with(
+        &mut ImpossibleTravel::default(),
+        &[a.clone(), b.clone()],
+        &ctx,
+    );
+    assert_eq!(out[0].severity, Severity::High);
+    assert_eq!(out[0].baseline.unwrap().sign_ins, 200);
+    let both = Profile {
+        asns: &[1221, 3320],
+        countries: &["AU", "DE"],
+    };
+    let ctx = Context {
+        profile: Some(&both),
+        ..Context::empty()
+    };
+    let out = run_with(&mut ImpossibleTravel::default(), &[a, b], &ctx);
+    assert_eq!(out[0].severity, Severity::Low);
+    assert!(out[0]
+        .summary
+        .contains("both networks are usual for this identity"));
+}
+
+#[test]
+fn ip_only_events_resolve_through_learned_addresses_and_mmdb() {
+    // A failed Okta sign-in with coordinates teaches where 79.215.3.4 is; the M365 record that
+    // follows has only the address.
+    let mut taught = sign_in("someone@x.com", "f1", 50, "79.215.3.4", &FRANKFURT);
+    taught.activity = Activity::SignIn(SignIn::failure(
+        SignInStage::Primary,
+        FailureReason::BadPassword,
+    ));
+    let m365 = Event::new(
+        t(70),
+        "m1",
+        Source::M365,
+        Activity::SignIn(SignIn::success(SignInStage::Primary)),
+    )
+    .with_actor(Identity::new("a@x.com"))
+    .with_origin(Origin {
+        ip: Some("79.215.3.4".parse().unwrap()),
+        ..Origin::default()
+    });
+    let out = run(&[
+        sign_in("a@x.com", "e1", 0, "1.129.0.1", &SYDNEY),
+        taught,
+        m365.clone(),
+    ]);
+    assert_eq!(out.len(), 1);
+    assert!(
+        out[0].summary.starts_with("Sydney, AU → Frankfurt, DE"),
+        "{}",
+        out[0].summary
+    );
+
+    // An mmdb database (built in the test) locates addresses nobody taught.
+    let mut db = MmdbResolver::new();
+    db.add_bytes(mmdb_writer::test_city_db(), "city").unwrap();
+    db.add_bytes(mmdb_writer::test_asn_db(), "asn").unwrap();
+    let mut d = ImpossibleTravel::default().with_database(Arc::new(db));
+    let bare = |id: &str, mins: i64, ip: &str| {
+        Event::new(t(mins), id, Source::M365, Activity::SessionStart)
+            .with_actor(Identity::new("b@x.com"))
+            .with_origin(Origin {
+                ip: Some(ip.parse().unwrap()),
+                ..Origin::default()
+            })
+    };
+    let out = run_with(
+        &mut d,
+        &[
+            bare("x1", 0, "81.2.69.142"),
+            bare("x2", 120, "2001:db8:100::7"),
+        ],
+        &Context::empty(),
+    );
+    assert_eq!(out.len(), 1);
+    assert!(
+        out[0]
+            .summary
+            .starts_with("London, GB → Sydney, AU: 17,000 km in 2 h 00 min"),
+        "{}",
+        out[0].summary
+    );
+    assert_eq!(out[0].entities.asns, [7545, 20712]);
+}
+
+#[test]
+fn out_of_range_coordinates_and_late_events_never_panic_or_mislead() {
+    let mut bad = sign_in("a@x.com", "e2", 60, "79.215.3.4", &FRANKFURT);
+    bad.origin.geo = Some(GeoPoint {
+        lat: 500.0,
+        lon: f64::NAN,
+        accuracy_km: Some(-3.0),
+    });
+    let out = run(&[sign_in("a@x.com", "e1", 0, "1.129.0.1", &SYDNEY), bad]);
+    assert!(out.is_empty());
+    // A sign-in older than the last one arrives late: not judged.
+    let out = run(&[
+        sign_in("a@x.com", "e1", 60, "1.129.0.1", &SYDNEY),
+        sign_in("a@x.com", "e0", 0, "79.215.3.4", &FRANKFURT),
+    ]);
+    assert!(out.is_empty());
+}
+
+#[test]
+fn state_is_bounded_swept_forgotten_and_restorable() {
+    let mut d = ImpossibleTravel::default();
+    let mut out = Vec::new();
+    for i in 0..5_000 {
+        let e = sign_in(
+            &format!("u{i}@x.com"),
+            &format!("e{i}"),
+            0,
+            "1.129.0.1",
+            &SYDNEY,
+        );
+        d.observe(&e, &Context::empty(), &mut out);
+    }
+    assert_eq!(d.tracked_identities(), 5_000);
+    let bytes = d.state_bytes();
+    assert!(bytes > 5_000 * 100 && bytes < 5_000 * 1_000, "{bytes}");
+    d.forget(&IdentityKey::new("u0@x.com"));
+    assert_eq!(d.tracked_identities(), 4_999);
+
+    let snap = d.snapshot().unwrap();
+    let mut e = ImpossibleTravel::default();
+    e.restore(&snap).unwrap();
+    assert_eq!(e.snapshot().unwrap(), snap);
+    assert!(e.restore(b"{not json").is_err());
+    let mut wrong = String::from_utf8(snap.clone()).unwrap();
+    wrong = wrong.replacen("\"version\":1", "\"version\":9", 1);
+    assert!(matches!(
+        e.restore(wrong.as_bytes()),
+        Err(palisade_core::Error::SnapshotVersion { found: 9, .. })
+    ));
+
+    // Two days on, nobody's last sign-in can be part of an impossible move any more.
+    d.advance(t(2 * 24 * 60), &mut out);
+    assert_eq!(d.tracked_identities(), 0);
+    assert!(out.is_empty());
+}

@@ -1,0 +1,74 @@
+//! The `--config` TOML file: every setting with its documented default, so a file may set only
+//! what it changes (`palisade defaults` prints them all).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use palisade_pipeline::PipelineConfig;
+use serde::{Deserialize, Serialize};
+
+/// The whole configuration file.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct Config {
+    /// Reading inputs.
+    pub(crate) ingest: IngestSettings,
+    /// Event-time ordering, lateness, memory budget.
+    pub(crate) pipeline: PipelineConfig,
+    /// The organisation's own domains and user aliases.
+    pub(crate) organisation: Organisation,
+}
+
+/// Settings for reading inputs.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct IngestSettings {
+    /// Largest record accepted, in bytes; larger ones are bad records. Default 1 MiB.
+    pub(crate) max_record_bytes: usize,
+    /// How many bad records the summary lists. Default 10.
+    pub(crate) bad_record_examples: usize,
+}
+
+impl Default for IngestSettings {
+    fn default() -> Self {
+        IngestSettings { max_record_bytes: 1 << 20, bad_record_examples: 10 }
+    }
+}
+
+/// Who the organisation is, for joining identities across sources.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct Organisation {
+    /// The organisation's mail domains, first one primary. A bare username (Duo logs
+    /// `jdoe`) becomes `jdoe@<first domain>` so it joins the same person's Okta and Entra events.
+    /// Default: none (bare usernames stay as they are).
+    pub(crate) domains: Vec<String>,
+    /// Explicit aliases, applied before the domain rule: `"jdoe" = "john.doe@contoso.com"`.
+    /// Default: none.
+    pub(crate) aliases: BTreeMap<String, String>,
+}
+
+/// Why a configuration file was refused.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConfigError {
+    #[error("cannot read config {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("invalid config {path}: {source}")]
+    Parse { path: String, source: Box<toml::de::Error> },
+}
+
+impl Config {
+    pub(crate) fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+        toml::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.display().to_string(),
+            source: Box::new(source),
+        })
+    }
+
+    /// Every setting at its default, as TOML.
+    pub(crate) fn defaults_toml() -> String {
+        toml::to_string_pretty(&Config::default()).unwrap_or_default()
+    }
+}

@@ -1,0 +1,375 @@
+//! `palisade scan` as a library call: vendor log files in; findings, incidents, decisions and a
+//! summary out, as JSON Lines in one defined order.
+//!
+//! All inputs form one stream in the total order `(event time, source, event id)`, whatever the
+//! order of the files or of the records inside them, so the output is byte-identical for any
+//! permutation of the inputs.
+//!
+//! ```
+//! use palisade::scan::{scan, write_jsonl, Input, ScanOptions};
+//! use palisade::pipeline::Pipeline;
+//!
+//! let line = r#"{"class_uid":3002,"activity_id":1,"status_id":1,"time":1723564700000,
+//!   "metadata":{"uid":"e-1","version":"1.3.0","product":{"name":"Okta","vendor_name":"Okta"}},
+//!   "user":{"name":"alice@example.com"},"src_endpoint":{"ip":"81.2.69.142"}}"#.replace('\n', "");
+//! let inputs = vec![Input::bytes("demo.ocsf.jsonl", line.into_bytes())];
+//! let mut pipeline = Pipeline::builder().build().unwrap();
+//! let report = scan(&inputs, &mut pipeline, &ScanOptions::default(), &mut |_| {}).unwrap();
+//! assert_eq!(report.summary.events_read, 1);
+//! let mut out = Vec::new();
+//! write_jsonl(&report, false, &mut out).unwrap();
+//! assert!(String::from_utf8(out).unwrap().ends_with("\n"));
+//! ```
+
+mod records;
+
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use palisade_core::{Decision, Finding, Incident};
+use palisade_ingest::{Ingest, IngestError, IngestOptions, Location};
+use palisade_pipeline::{Output, Pipeline, PipelineError};
+use palisade_schema::{Event, IdentityKey};
+
+pub use records::{
+    BadRecordExample, BadRecords, DecisionRecord, FindingRecord, IncidentRecord, Summary,
+    SCHEMA_VERSION,
+};
+
+/// One input: a file on disk, or bytes already in memory (the built-in demo data).
+#[derive(Clone, Debug)]
+pub enum Input {
+    /// A file (`.gz` is read transparently).
+    Path(PathBuf),
+    /// In-memory bytes with a name to report errors against.
+    Bytes {
+        /// The name used in error locations.
+        name: PathBuf,
+        /// The content.
+        bytes: Vec<u8>,
+    },
+}
+
+impl Input {
+    /// An in-memory input.
+    pub fn bytes(name: impl Into<PathBuf>, bytes: Vec<u8>) -> Self {
+        Input::Bytes { name: name.into(), bytes }
+    }
+
+    /// The name errors are reported against.
+    pub fn name(&self) -> &Path {
+        match self {
+            Input::Path(p) => p,
+            Input::Bytes { name, .. } => name,
+        }
+    }
+}
+
+/// How a scan reads its inputs.
+#[derive(Clone, Debug)]
+pub struct ScanOptions {
+    /// Force one adapter by name (`okta`, `entra`, ...) instead of detecting the format.
+    pub source: Option<String>,
+    /// Stop at the first bad record instead of counting and skipping it.
+    pub strict: bool,
+    /// Largest record accepted, in bytes (default 1 MiB).
+    pub max_record_bytes: usize,
+    /// How many bad records the summary lists (default 10).
+    pub bad_record_examples: usize,
+    /// How bare usernames join the organisation's other identities.
+    pub identities: IdentityJoin,
+}
+
+/// Joins a source's bare usernames (Duo logs `jdoe`) to the organisation's identities.
+///
+/// ```
+/// use palisade::scan::IdentityJoin;
+/// use palisade::schema::IdentityKey;
+/// let mut join = IdentityJoin { default_domain: Some("contoso.com".into()), ..Default::default() };
+/// join.aliases.insert(IdentityKey::new("jd"), IdentityKey::new("john.doe@contoso.com"));
+/// assert_eq!(join.resolve(&IdentityKey::new("JD")).unwrap().as_str(), "john.doe@contoso.com");
+/// assert_eq!(join.resolve(&IdentityKey::new("amy")).unwrap().as_str(), "amy@contoso.com");
+/// assert!(join.resolve(&IdentityKey::new("amy@contoso.com")).is_none());
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct IdentityJoin {
+    /// Explicit aliases, applied first.
+    pub aliases: BTreeMap<IdentityKey, IdentityKey>,
+    /// Appended to usernames without `@` that have no alias.
+    pub default_domain: Option<String>,
+}
+
+impl IdentityJoin {
+    /// The identity `key` stands for, when it differs from `key`.
+    pub fn resolve(&self, key: &IdentityKey) -> Option<IdentityKey> {
+        if let Some(to) = self.aliases.get(key) {
+            return Some(to.clone());
+        }
+        match &self.default_domain {
+            Some(domain) if !key.is_empty() && !key.as_str().contains('@') => {
+                Some(IdentityKey::new(&format!("{}@{domain}", key.as_str())))
+            }
+            _ => None,
+        }
+    }
+
+    fn apply(&self, event: &mut Event) {
+        if self.aliases.is_empty() && self.default_domain.is_none() {
+            return;
+        }
+        for who in [event.actor.as_mut(), event.subject.as_mut()].into_iter().flatten() {
+            if let Some(to) = self.resolve(&who.key) {
+                who.key = to;
+            }
+        }
+    }
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            source: None,
+            strict: false,
+            max_record_bytes: 1 << 20,
+            bad_record_examples: 10,
+            identities: IdentityJoin::default(),
+        }
+    }
+}
+
+/// Progress, reported once per input file.
+#[derive(Clone, Copy, Debug)]
+pub enum Progress<'a> {
+    /// A file is about to be read.
+    Reading(&'a Path),
+    /// All files are read; the pipeline runs over this many events.
+    Detecting(u64),
+}
+
+/// Why a scan could not complete.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScanError {
+    /// An input cannot be read at all, or `--source` names no adapter.
+    #[error(transparent)]
+    Input(IngestError),
+    /// `strict` was set and a record was bad.
+    #[error("stopped at the first bad record (strict): {0}")]
+    Strict(IngestError),
+    /// The pipeline refused its configuration or state.
+    #[error(transparent)]
+    Pipeline(#[from] PipelineError),
+    /// Output could not be written.
+    #[error("cannot write output: {0}")]
+    Write(#[from] io::Error),
+}
+
+/// Everything a scan produced: every emission in order, and the summary.
+#[derive(Debug, Default)]
+pub struct ScanReport {
+    /// Every finding, incident and decision revision, in emission order.
+    pub output: Output,
+    /// The summary record.
+    pub summary: Summary,
+}
+
+impl ScanReport {
+    /// Each finding at its latest revision, ordered by first evidence time, detector and id.
+    pub fn latest_findings(&self) -> Vec<&Finding> {
+        let mut latest: BTreeMap<&str, &Finding> = BTreeMap::new();
+        for f in &self.output.findings {
+            latest.insert(f.id.as_str(), f);
+        }
+        let mut v: Vec<&Finding> = latest.into_values().collect();
+        v.sort_by(|a, b| {
+            (a.first_seen, &a.detector, &a.id).cmp(&(b.first_seen, &b.detector, &b.id))
+        });
+        v
+    }
+
+    /// Each incident at its latest revision, ordered by first evidence time and id.
+    pub fn latest_incidents(&self) -> Vec<&Incident> {
+        let mut latest: BTreeMap<&str, &Incident> = BTreeMap::new();
+        for i in &self.output.incidents {
+            latest.insert(i.id.as_str(), i);
+        }
+        let mut v: Vec<&Incident> = latest.into_values().collect();
+        v.sort_by(|a, b| (a.first_seen, &a.id).cmp(&(b.first_seen, &b.id)));
+        v
+    }
+
+    /// Each decision once (the last with its id), in emission order.
+    pub fn latest_decisions(&self) -> Vec<&Decision> {
+        let mut last_at: BTreeMap<&str, usize> = BTreeMap::new();
+        for (n, d) in self.output.decisions.iter().enumerate() {
+            last_at.insert(d.id.as_str(), n);
+        }
+        let mut order: Vec<usize> = last_at.into_values().collect();
+        order.sort_unstable();
+        order.into_iter().map(|n| &self.output.decisions[n]).collect()
+    }
+}
+
+/// Reads every input, runs the pipeline in batch mode over all events in one total order, and
+/// returns what it produced.
+///
+/// Inputs are read in order of their names, so counts and the bad-record list do not depend on
+/// the order they were given in.
+pub fn scan(
+    inputs: &[Input],
+    pipeline: &mut Pipeline,
+    options: &ScanOptions,
+    progress: &mut dyn FnMut(Progress<'_>),
+) -> Result<ScanReport, ScanError> {
+    let ingest = Ingest::with_options(IngestOptions {
+        source: options.source.clone(),
+        max_record_bytes: options.max_record_bytes,
+    })
+    .map_err(ScanError::Input)?;
+    let mut sorted: Vec<&Input> = inputs.iter().collect();
+    sorted.sort_by(|a, b| a.name().cmp(b.name()));
+
+    let mut summary = Summary::new();
+    let mut examples: Vec<BadRecordExample> = Vec::new();
+    let mut events: Vec<Event> = Vec::new();
+    for input in sorted {
+        progress(Progress::Reading(input.name()));
+        let mut first_problem: Option<IngestError> = None;
+        let mut on_event = |mut e: Event| {
+            options.identities.apply(&mut e);
+            events.push(e);
+        };
+        let mut on_problem = |p: IngestError| {
+            if let Some(ex) = example_of(&p) {
+                if examples.len() < options.bad_record_examples {
+                    examples.push(ex);
+                }
+            }
+            if first_problem.is_none() {
+                first_problem = Some(p);
+            }
+        };
+        let report = match input {
+            Input::Path(path) => ingest
+                .read_path(path, &mut on_event, &mut on_problem)
+                .map_err(ScanError::Input)?,
+            Input::Bytes { name, bytes } => {
+                ingest.read_from(name, bytes.as_slice(), &mut on_event, &mut on_problem)
+            }
+        };
+        if options.strict {
+            if let Some(p) = first_problem {
+                return Err(ScanError::Strict(p));
+            }
+        }
+        summary.files += 1;
+        summary.records_read += report.records_read;
+        summary.bad_records.count += report.bad_records;
+        summary.coords_dropped += report.coords_dropped;
+        summary.truncated_files += u64::from(report.truncated);
+        for (kind, n) in &report.skipped_unsupported {
+            *summary.skipped_unsupported.entry(kind.clone()).or_default() += n;
+        }
+    }
+    examples.sort();
+    summary.bad_records.first = examples;
+    summary.events_read = events.len() as u64;
+
+    progress(Progress::Detecting(summary.events_read));
+    let mut output = Output::default();
+    pipeline.run_batch(events, &mut output);
+
+    let mut report = ScanReport { output, summary };
+    fill_from_pipeline(&mut report, pipeline);
+    Ok(report)
+}
+
+fn example_of(problem: &IngestError) -> Option<BadRecordExample> {
+    let (file, location, reason) = match problem {
+        IngestError::BadRecord { file, location, reason } => (file, location, reason.to_string()),
+        IngestError::Truncated { file, location, detail } => {
+            (file, location, format!("input truncated: {detail}"))
+        }
+        _ => return None,
+    };
+    let (line, index) = match *location {
+        Location::Line(line) => (line, None),
+        Location::Index { index, line } => (line, Some(index)),
+    };
+    Some(BadRecordExample { file: file.display().to_string(), line, index, reason })
+}
+
+fn fill_from_pipeline(report: &mut ScanReport, pipeline: &Pipeline) {
+    let stats = pipeline.stats();
+    let s = &mut report.summary;
+    s.events_by_source = stats.by_source.clone();
+    s.events_by_activity = stats.by_activity.clone();
+    s.late_events = stats.late_events;
+    s.held_future = stats.held_future;
+    s.duplicates = stats.duplicates;
+    s.evicted = stats.evicted;
+    let mut by_detector = BTreeMap::new();
+    let mut by_severity = BTreeMap::new();
+    let findings = report.latest_findings();
+    for f in &findings {
+        *by_detector.entry(f.detector.to_string()).or_insert(0) += 1;
+        *by_severity.entry(f.severity.as_str().to_owned()).or_insert(0) += 1;
+    }
+    let incidents = report.latest_incidents().len() as u64;
+    let decisions = report.latest_decisions().len() as u64;
+    let s = &mut report.summary;
+    s.findings_by_detector = by_detector;
+    s.findings_by_severity = by_severity;
+    s.incidents = incidents;
+    s.decisions = decisions;
+}
+
+/// Writes the report as JSON Lines: findings, then incidents, then decisions, then the summary.
+///
+/// By default each finding and incident id appears once, at its latest revision; with `updates`
+/// every revision is written in the order it happened.
+pub fn write_jsonl(report: &ScanReport, updates: bool, w: &mut dyn Write) -> io::Result<()> {
+    let mut line = |value: &dyn erased::Record| -> io::Result<()> {
+        value.write_to(w)?;
+        w.write_all(b"\n")
+    };
+    if updates {
+        for f in &report.output.findings {
+            line(&FindingRecord::from(f))?;
+        }
+        for i in &report.output.incidents {
+            line(&IncidentRecord::from(i))?;
+        }
+        for d in &report.output.decisions {
+            line(&DecisionRecord::from(d))?;
+        }
+    } else {
+        for f in report.latest_findings() {
+            line(&FindingRecord::from(f))?;
+        }
+        for i in report.latest_incidents() {
+            line(&IncidentRecord::from(i))?;
+        }
+        for d in report.latest_decisions() {
+            line(&DecisionRecord::from(d))?;
+        }
+    }
+    line(&report.summary)?;
+    w.flush()
+}
+
+/// Object-safe serialization of one record, so `write_jsonl` can treat all kinds alike.
+mod erased {
+    use std::io::{self, Write};
+
+    pub(super) trait Record {
+        fn write_to(&self, w: &mut dyn Write) -> io::Result<()>;
+    }
+
+    impl<T: serde::Serialize> Record for T {
+        fn write_to(&self, w: &mut dyn Write) -> io::Result<()> {
+            serde_json::to_writer(w, self).map_err(io::Error::from)
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! End to end: OCSF log files in, JSON Lines findings and summary out, through `palisade::scan`
+//! with a toy detector, and through the `palisade` binary itself.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use palisade::core::{Context, Detector, Finding, Severity, Technique};
+use palisade::pipeline::Pipeline;
+use palisade::scan::{scan, write_jsonl, Input, ScanOptions, ScanReport};
+use palisade::schema::{Duration, Event, IdentityKey, Timestamp};
+use serde_json::Value;
+
+/// Toy detector: three or more failed sign-ins within ten minutes is a burst (medium), growing
+/// with each failure; a success right after it makes it high.
+#[derive(Default)]
+struct FailedBurst {
+    open: std::collections::BTreeMap<IdentityKey, (Timestamp, Finding)>,
+    failures: std::collections::BTreeMap<IdentityKey, Vec<(Timestamp, String)>>,
+}
+
+impl Detector for FailedBurst {
+    fn name(&self) -> &'static str {
+        "failed_burst"
+    }
+    fn observe(&mut self, e: &Event, _ctx: &Context<'_>, out: &mut Vec<Finding>) {
+        let Some(who) = e.identity() else { return };
+        let window = Duration::from_mins(10);
+        if e.activity.is_failed_sign_in() {
+            let list = self.failures.entry(who.clone()).or_default();
+            list.retain(|(t, _)| e.time.since(*t) <= window);
+            list.push((e.time, e.id.clone()));
+            if let Some((_, f)) = self.open.get_mut(who) {
+                let mut next = f.next_revision();
+                next.evidence.push(e.id.clone());
+                next.last_seen = e.time;
+                next.summary = format!("{} failed sign-ins", next.evidence.total);
+                *f = next.clone();
+                out.push(next);
+            } else if list.len() >= 3 {
+                let mut f = Finding::new(self.name(), Some(who.clone()), &list[0].1, list[0].0)
+                    .with_severity(Severity::Medium)
+                    .with_technique(Technique::PasswordGuessing)
+                    .with_summary(format!("{} failed sign-ins", list.len()));
+                for (_, id) in &list[1..] {
+                    f.evidence.push(id.clone());
+                }
+                f.last_seen = e.time;
+                f.entities.add_origin_of(e);
+                self.open.insert(who.clone(), (e.time, f.clone()));
+                out.push(f);
+            }
+        } else if e.activity.is_successful_sign_in() {
+            if let Some((_, f)) = self.open.remove(who) {
+                let mut next = f.next_revision().with_severity(Severity::High);
+                next.evidence.push(e.id.clone());
+                next.last_seen = e.time;
+                next.summary = format!("{} failed sign-ins, then a success", f.evidence.total);
+                out.push(next);
+            }
+            self.failures.remove(who);
+        }
+    }
+}
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+const FILES: [&str; 3] =
+    ["alice-and-bob.ocsf.jsonl", "alice-more.ocsf.jsonl", "with-bad-records.ocsf.jsonl"];
+
+fn run_toy(files: &[&str]) -> ScanReport {
+    let inputs: Vec<Input> = files.iter().map(|f| Input::Path(fixture(f))).collect();
+    let mut pipeline = Pipeline::builder().detector(FailedBurst::default()).build().unwrap();
+    scan(&inputs, &mut pipeline, &ScanOptions::default(), &mut |_| {}).unwrap()
+}
+
+fn jsonl(report: &ScanReport, updates: bool) -> String {
+    let mut buf = Vec::new();
+    write_jsonl(report, updates, &mut buf).unwrap();
+    String::from_utf8(buf).unwrap()
+}
+
+fn records(text: &str) -> Vec<Value> {
+    text.lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn toy_detector_finds_the_bursts_in_ocsf_files() {
+    let report = run_toy(&FILES);
+    let out = records(&jsonl(&report, false));
+    let findings: Vec<&Value> = out.iter().filter(|r| r["type"] == "finding").collect();
+    assert_eq!(findings.len(), 2, "alice and carol burst, bob does not: {findings:#?}");
+
+    let alice = findings.iter().find(|f| f["identity"] == "alice@contoso.com").unwrap();
+    assert_eq!(alice["revision"], 3, "3 failures, a 4th, then the success");
+    assert_eq!(alice["severity"], "high");
+    assert_eq!(alice["technique"], "T1110.001");
+    assert_eq!(alice["evidence"], serde_json::json!(["a-0", "a-1", "a-2", "a-3", "a-ok"]));
+    assert_eq!(alice["first_seen"], "2023-11-14T22:13:20.000Z");
+    assert_eq!(alice["last_seen"], "2023-11-14T22:18:20.000Z");
+
+    // Carol's good failures around the three bad lines still make her burst.
+    let carol = findings.iter().find(|f| f["identity"] == "carol@contoso.com").unwrap();
+    assert_eq!(carol["evidence"], serde_json::json!(["c-0", "c-1", "c-2", "c-3"]));
+    assert_eq!(carol["severity"], "medium");
+
+    let summary = out.last().unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["events_read"], 13);
+    assert_eq!(summary["bad_records"]["count"], 3);
+    let bad_lines: Vec<u64> = summary["bad_records"]["first"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(bad_lines, [2, 4, 6]);
+    for bad in summary["bad_records"]["first"].as_array().unwrap() {
+        assert!(bad["file"].as_str().unwrap().ends_with("with-bad-records.ocsf.jsonl"));
+    }
+    assert_eq!(summary["findings_by_detector"]["failed_burst"], 2);
+    assert_eq!(summary["events_by_source"]["ocsf"], 13);
+}
+
+#[test]
+fn updates_write_every_revision_in_order() {
+    let report = run_toy(&FILES);
+    let out = records(&jsonl(&report, true));
+    let alice: Vec<u64> = out
+        .iter()
+        .filter(|r| r["type"] == "finding" && r["identity"] == "alice@contoso.com")
+        .map(|r| r["revision"].as_u64().unwrap())
+        .collect();
+    assert_eq!(alice, [1, 2, 3]);
+}
+
+#[test]
+fn output_is_byte_identical_for_every_permutation_of_the_files() {
+    let first = jsonl(&run_toy(&FILES), false);
+    let perms = [[0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+    for p in perms {
+        let files = [FILES[p[0]], FILES[p[1]], FILES[p[2]]];
+        assert_eq!(jsonl(&run_toy(&files), false), first, "order {files:?}");
+    }
+}
+
+fn palisade(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_palisade")).args(args).output().unwrap()
+}
+
+fn schema() -> jsonschema::Validator {
+    let text =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/scan-output.schema.json"))
+            .unwrap();
+    jsonschema::validator_for(&serde_json::from_str(&text).unwrap()).unwrap()
+}
+
+fn assert_valid(text: &str) {
+    let validator = schema();
+    for line in text.lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        if let Err(e) = validator.validate(&v) {
+            panic!("record does not follow the schema: {e}\n{line}");
+        }
+    }
+}
+
+#[test]
+fn records_follow_the_json_schema() {
+    // Findings from the toy detector, and the summary with bad records.
+    assert_valid(&jsonl(&run_toy(&FILES), true));
+    // The binary's own output, demo included.
+    let paths: Vec<String> = FILES.iter().map(|f| fixture(f).display().to_string()).collect();
+    let mut args = vec!["scan", "--quiet"];
+    args.extend(paths.iter().map(String::as_str));
+    let scan = palisade(&args);
+    assert!(scan.status.success(), "{}", String::from_utf8_lossy(&scan.stderr));
+    assert_valid(std::str::from_utf8(&scan.stdout).unwrap());
+    let demo = palisade(&["demo", "--quiet"]);
+    assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
+    assert_valid(std::str::from_utf8(&demo.stdout).unwrap());
+}
+
+#[test]
+fn binary_output_does_not_depend_on_file_order() {
+    let paths: Vec<String> = FILES.iter().map(|f| fixture(f).display().to_string()).collect();
+    let forward = palisade(&["scan", "-q", &paths[0], &paths[1], &paths[2]]);
+    let backward = palisade(&["scan", "-q", &paths[2], &paths[1], &paths[0]]);
+    assert!(forward.status.success());
+    assert_eq!(forward.stdout, backward.stdout);
+    let last: Value =
+        serde_json::from_str(std::str::from_utf8(&forward.stdout).unwrap().lines().last().unwrap())
+            .unwrap();
+    assert_eq!(last["type"], "summary");
+    assert_eq!(last["files"], 3);
+}
+
+#[test]
+fn exit_codes_tell_usage_unreadable_and_strict_apart() {
+    let good = fixture(FILES[0]).display().to_string();
+    let bad = fixture(FILES[2]).display().to_string();
+    assert_eq!(palisade(&["scan", "-q", &good]).status.code(), Some(0));
+    assert_eq!(palisade(&["scan", "-q", &bad]).status.code(), Some(0), "bad records are not fatal");
+    assert_eq!(palisade(&["scan"]).status.code(), Some(2), "no files is a usage error");
+    assert_eq!(palisade(&["scan", "--bogus", &good]).status.code(), Some(2));
+    let missing = palisade(&["scan", "-q", "/nonexistent/palisade/input.jsonl"]);
+    assert_eq!(missing.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("/nonexistent/palisade/input.jsonl"));
+    let strict = palisade(&["scan", "-q", "--strict", &bad]);
+    assert_eq!(strict.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&strict.stderr).contains("line 2"), "names the first bad line");
+    assert_eq!(palisade(&["scan", "-q", "--source", "nosuch", &good]).status.code(), Some(3));
+}
+
+#[test]
+fn config_file_is_read_and_unknown_keys_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("ok.toml");
+    std::fs::write(&good, "[pipeline]\nallowed_lateness_secs = 60\n[organisation]\ndomains = [\"contoso.com\"]\n").unwrap();
+    let typo = dir.path().join("typo.toml");
+    std::fs::write(&typo, "[pipeline]\nallowed_latenes_secs = 60\n").unwrap();
+    let input = fixture(FILES[0]).display().to_string();
+    let ok = palisade(&["scan", "-q", "--config", good.to_str().unwrap(), &input]);
+    assert_eq!(ok.status.code(), Some(0), "{}", String::from_utf8_lossy(&ok.stderr));
+    let refused = palisade(&["scan", "-q", "--config", typo.to_str().unwrap(), &input]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("allowed_latenes_secs"));
+    // `defaults` prints a config that is itself accepted.
+    let defaults = palisade(&["defaults"]);
+    let all = dir.path().join("all.toml");
+    std::fs::write(&all, &defaults.stdout).unwrap();
+    let again = palisade(&["scan", "-q", "--config", all.to_str().unwrap(), &input]);
+    assert_eq!(again.status.code(), Some(0), "{}", String::from_utf8_lossy(&again.stderr));
+}
+
+#[test]
+fn output_file_receives_the_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("findings.jsonl");
+    let input = fixture(FILES[0]).display().to_string();
+    let run = palisade(&["scan", "-q", "--output", out.to_str().unwrap(), &input]);
+    assert!(run.status.success());
+    assert!(run.stdout.is_empty());
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.lines().last().unwrap().contains("\"type\":\"summary\""));
+}
