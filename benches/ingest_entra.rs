@@ -2,6 +2,8 @@
 //! (the real export shape, as in Elastic's and Sekoia's samples), next to a plain
 //! `serde_json::Value` parse of the same bytes. `PALISADE_BENCH_MB` sets the size.
 
+#![allow(missing_docs)] // criterion_group! generates undocumented functions.
+
 mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion};

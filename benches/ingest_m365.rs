@@ -3,6 +3,8 @@
 //! shapes), next to a plain `serde_json::Value` parse of the same bytes. `PALISADE_BENCH_MB` sets
 //! the size.
 
+#![allow(missing_docs)] // criterion_group! generates undocumented functions.
+
 mod common;
 
 use criterion::{criterion_group, criterion_main, Criterion};

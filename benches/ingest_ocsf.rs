@@ -1,6 +1,8 @@
 //! OCSF ingest throughput: the adapter next to a plain `serde_json::Value` parse of the same
 //! Authentication (3002) records, and the full driver (reader + detection + adapter).
 
+#![allow(missing_docs)] // criterion_group! generates undocumented functions.
+
 use std::path::Path;
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};

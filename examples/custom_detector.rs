@@ -3,6 +3,8 @@
 //!
 //! Run with `cargo run --example custom_detector`.
 
+#![allow(clippy::print_stdout)] // An example's output is the point.
+
 use palisade::core::{Context, Detector, Error, Finding, FindingStatus, Severity, Technique};
 use palisade::pipeline::{Output, Pipeline, PipelineConfig};
 use palisade::schema::{
@@ -28,15 +30,18 @@ impl Detector for PasswordGuessing {
     }
 
     fn observe(&mut self, e: &Event, _ctx: &Context<'_>, out: &mut Vec<Finding>) {
-        let (Some(who), Activity::SignIn(sign_in)) = (e.identity(), &e.activity) else { return };
+        let (Some(who), Activity::SignIn(sign_in)) = (e.identity(), &e.activity) else {
+            return;
+        };
         if sign_in.outcome.is_success() {
             return;
         }
+        let name = self.name();
         let list = self.failures.entry(who.clone()).or_default();
         list.retain(|(t, _)| e.time.since(*t) <= WINDOW);
         list.push((e.time, e.id.clone()));
         if list.len() >= THRESHOLD {
-            let mut f = Finding::new(self.name(), Some(who.clone()), &list[0].1, list[0].0)
+            let mut f = Finding::new(name, Some(who.clone()), &list[0].1, list[0].0)
                 .with_severity(Severity::Medium)
                 .with_technique(Technique::PasswordGuessing)
                 .with_summary(format!("{} failed passwords within 15 minutes", list.len()));
@@ -52,7 +57,8 @@ impl Detector for PasswordGuessing {
 
     fn advance(&mut self, now: Timestamp, _out: &mut Vec<Finding>) {
         // Forget identities whose failures are all older than the window: bounded memory.
-        self.failures.retain(|_, list| list.last().is_some_and(|(t, _)| now.since(*t) <= WINDOW));
+        self.failures
+            .retain(|_, list| list.last().is_some_and(|(t, _)| now.since(*t) <= WINDOW));
     }
 
     fn forget(&mut self, identity: &IdentityKey) {
@@ -78,13 +84,19 @@ fn failure(minute: i64, who: &str) -> Event {
         t0 + Duration::from_mins(minute),
         format!("evt-{minute}"),
         Source::Custom,
-        Activity::SignIn(SignIn::failure(SignInStage::Primary, FailureReason::BadPassword)),
+        Activity::SignIn(SignIn::failure(
+            SignInStage::Primary,
+            FailureReason::BadPassword,
+        )),
     )
     .with_actor(Identity::new(who))
 }
 
 fn build() -> Pipeline {
-    let config = PipelineConfig { allowed_lateness_secs: 60, ..PipelineConfig::default() };
+    let config = PipelineConfig {
+        allowed_lateness_secs: 60,
+        ..PipelineConfig::default()
+    };
     Pipeline::builder()
         .detector(PasswordGuessing::default())
         .config(config)
@@ -115,8 +127,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     pipeline.finish(&mut out);
 
     for f in &out.findings {
-        println!("[{}] {} {:?}: {}", f.severity, f.detector, f.identity, f.summary);
+        println!(
+            "[{}] {} {:?}: {}",
+            f.severity, f.detector, f.identity, f.summary
+        );
     }
-    assert_eq!(out.findings.len(), 1, "five failures across the restart make one finding");
+    assert_eq!(
+        out.findings.len(),
+        1,
+        "five failures across the restart make one finding"
+    );
     Ok(())
 }

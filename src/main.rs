@@ -78,12 +78,27 @@ fn main() -> ExitCode {
     let args = Args::parse();
     match args.command {
         Command::Defaults => {
-            print!("{}", Config::defaults_toml());
-            ExitCode::SUCCESS
+            match io::stdout()
+                .lock()
+                .write_all(Config::defaults_toml().as_bytes())
+            {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(EXIT_OUTPUT, &e),
+            }
         }
         Command::Scan(scan_args) => {
-            let inputs = scan_args.files.iter().cloned().map(Input::Path).collect::<Vec<_>>();
-            run(&inputs, scan_args.source, scan_args.strict, &scan_args.output)
+            let inputs = scan_args
+                .files
+                .iter()
+                .cloned()
+                .map(Input::Path)
+                .collect::<Vec<_>>();
+            run(
+                &inputs,
+                scan_args.source,
+                scan_args.strict,
+                &scan_args.output,
+            )
         }
         Command::Demo(output) => run(&cli::demo::inputs(), None, false, &output),
     }
@@ -144,7 +159,11 @@ fn identity_join(config: &Config) -> IdentityJoin {
             .iter()
             .map(|(from, to)| (IdentityKey::new(from), IdentityKey::new(to)))
             .collect(),
-        default_domain: config.organisation.domains.first().map(|d| d.trim().to_lowercase()),
+        default_domain: config
+            .organisation
+            .domains
+            .first()
+            .map(|d| d.trim().to_lowercase()),
     }
 }
 

@@ -8,7 +8,7 @@ use palisade_ingest::{Adapter, Notes};
 
 /// Target size of a generated bench input, in bytes (~100 MB, as the issue asks).
 /// `PALISADE_BENCH_MB` overrides it for quick local runs.
-pub fn target_bytes() -> usize {
+pub(crate) fn target_bytes() -> usize {
     std::env::var("PALISADE_BENCH_MB")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
@@ -18,7 +18,7 @@ pub fn target_bytes() -> usize {
 }
 
 /// Builds a JSON Lines buffer of about [`target_bytes`] by calling `record(i)` for i = 0, 1, ...
-pub fn json_lines(mut record: impl FnMut(u64) -> String) -> Vec<u8> {
+pub(crate) fn json_lines(mut record: impl FnMut(u64) -> String) -> Vec<u8> {
     let target = target_bytes();
     let mut buf = Vec::with_capacity(target + 4096);
     let mut i = 0;
@@ -31,7 +31,12 @@ pub fn json_lines(mut record: impl FnMut(u64) -> String) -> Vec<u8> {
 }
 
 /// Benchmarks `adapter` over the JSON Lines `data` against the `serde_json::Value` baseline.
-pub fn compare_with_value(c: &mut Criterion, name: &str, adapter: &dyn Adapter, data: &[u8]) {
+pub(crate) fn compare_with_value(
+    c: &mut Criterion,
+    name: &str,
+    adapter: &dyn Adapter,
+    data: &[u8],
+) {
     let mut group = c.benchmark_group(format!("ingest/{name}"));
     group.sample_size(10);
     group.throughput(Throughput::Bytes(data.len() as u64));

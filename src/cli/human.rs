@@ -28,9 +28,17 @@ pub(crate) fn summarize(report: &ScanReport, w: &mut dyn Write) {
         s.decisions
     );
     let mut worst: Vec<_> = findings.iter().collect();
-    worst.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.first_seen.cmp(&b.first_seen)));
+    worst.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(a.first_seen.cmp(&b.first_seen))
+    });
     for f in worst.iter().take(10) {
         let who = f.identity.as_ref().map_or("(many)", |k| k.as_str());
-        let _ = writeln!(w, "  [{}] {} {}: {}", f.severity, f.detector, who, f.summary);
+        let _ = writeln!(
+            w,
+            "  [{}] {} {}: {}",
+            f.severity, f.detector, who, f.summary
+        );
     }
 }

@@ -54,7 +54,10 @@ pub enum Input {
 impl Input {
     /// An in-memory input.
     pub fn bytes(name: impl Into<PathBuf>, bytes: Vec<u8>) -> Self {
-        Input::Bytes { name: name.into(), bytes }
+        Input::Bytes {
+            name: name.into(),
+            bytes,
+        }
     }
 
     /// The name errors are reported against.
@@ -118,7 +121,10 @@ impl IdentityJoin {
         if self.aliases.is_empty() && self.default_domain.is_none() {
             return;
         }
-        for who in [event.actor.as_mut(), event.subject.as_mut()].into_iter().flatten() {
+        for who in [event.actor.as_mut(), event.subject.as_mut()]
+            .into_iter()
+            .flatten()
+        {
             if let Some(to) = self.resolve(&who.key) {
                 who.key = to;
             }
@@ -207,7 +213,10 @@ impl ScanReport {
         }
         let mut order: Vec<usize> = last_at.into_values().collect();
         order.sort_unstable();
-        order.into_iter().map(|n| &self.output.decisions[n]).collect()
+        order
+            .into_iter()
+            .map(|n| &self.output.decisions[n])
+            .collect()
     }
 }
 
@@ -287,17 +296,28 @@ pub fn scan(
 
 fn example_of(problem: &IngestError) -> Option<BadRecordExample> {
     let (file, location, reason) = match problem {
-        IngestError::BadRecord { file, location, reason } => (file, location, reason.to_string()),
-        IngestError::Truncated { file, location, detail } => {
-            (file, location, format!("input truncated: {detail}"))
-        }
+        IngestError::BadRecord {
+            file,
+            location,
+            reason,
+        } => (file, location, reason.to_string()),
+        IngestError::Truncated {
+            file,
+            location,
+            detail,
+        } => (file, location, format!("input truncated: {detail}")),
         _ => return None,
     };
     let (line, index) = match *location {
         Location::Line(line) => (line, None),
         Location::Index { index, line } => (line, Some(index)),
     };
-    Some(BadRecordExample { file: file.display().to_string(), line, index, reason })
+    Some(BadRecordExample {
+        file: file.display().to_string(),
+        line,
+        index,
+        reason,
+    })
 }
 
 fn fill_from_pipeline(report: &mut ScanReport, pipeline: &Pipeline) {
@@ -314,7 +334,9 @@ fn fill_from_pipeline(report: &mut ScanReport, pipeline: &Pipeline) {
     let findings = report.latest_findings();
     for f in &findings {
         *by_detector.entry(f.detector.to_string()).or_insert(0) += 1;
-        *by_severity.entry(f.severity.as_str().to_owned()).or_insert(0) += 1;
+        *by_severity
+            .entry(f.severity.as_str().to_owned())
+            .or_insert(0) += 1;
     }
     let incidents = report.latest_incidents().len() as u64;
     let decisions = report.latest_decisions().len() as u64;

@@ -210,6 +210,9 @@ impl Serialize for SummaryTag {
 impl Summary {
     /// An empty summary at the current schema version.
     pub fn new() -> Self {
-        Summary { schema_version: SCHEMA_VERSION, ..Summary::default() }
+        Summary {
+            schema_version: SCHEMA_VERSION,
+            ..Summary::default()
+        }
     }
 }

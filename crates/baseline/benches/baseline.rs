@@ -37,22 +37,35 @@ const HOMES: [(&str, &str, u32, u32); 6] = [
     ("GB", "London", 2856, 5089),
     ("SG", "Singapore", 9506, 4773),
 ];
-const TRIPS: [(&str, &str, u32); 4] =
-    [("FR", "Paris", 3215), ("JP", "Tokyo", 2516), ("DE", "Berlin", 3320), ("US", "New York", 7018)];
+const TRIPS: [(&str, &str, u32); 4] = [
+    ("FR", "Paris", 3215),
+    ("JP", "Tokyo", 2516),
+    ("DE", "Berlin", 3320),
+    ("US", "New York", 7018),
+];
 const UAS: [&str; 4] = [
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36",
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Safari/605.1.15",
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1",
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91",
 ];
-const APPS: [&str; 6] = ["Office 365", "Salesforce", "Slack", "Atlassian Cloud", "Workday", "Zoom"];
+const APPS: [&str; 6] = [
+    "Office 365",
+    "Salesforce",
+    "Slack",
+    "Atlassian Cloud",
+    "Workday",
+    "Zoom",
+];
 
 /// Builds a store of `n` identities, each with `per` sign-ins over 30 days from a realistic mix:
 /// home broadband, a mobile carrier for a third of people, the office egress, an occasional trip,
 /// one or two devices and browser families, a few applications.
 fn populate(n: usize, per: usize) -> BaselineStore {
     let mut store = BaselineStore::default();
-    let t0 = Timestamp::parse_rfc3339("2024-03-04T00:00:00Z").unwrap().as_millis();
+    let t0 = Timestamp::parse_rfc3339("2024-03-04T00:00:00Z")
+        .unwrap()
+        .as_millis();
     let mut e = Event::new(
         Timestamp::from_millis_unchecked(t0),
         "e",
@@ -74,7 +87,11 @@ fn populate(n: usize, per: usize) -> BaselineStore {
                 let t = TRIPS[(r >> 8) as usize % TRIPS.len()];
                 (t.0, t.1, t.2)
             } else {
-                (home.0, home.1, if mobile && r % 3 == 0 { home.3 } else { home.2 })
+                (
+                    home.0,
+                    home.1,
+                    if mobile && r % 3 == 0 { home.3 } else { home.2 },
+                )
             };
             o.country = Some(country.into());
             o.city = Some(city.into());
@@ -83,7 +100,12 @@ fn populate(n: usize, per: usize) -> BaselineStore {
             o.ip = Some(if office {
                 std::net::IpAddr::from([203, 0, (i % 16) as u8, 10])
             } else {
-                std::net::IpAddr::from([100 + (asn % 100) as u8, (i >> 8) as u8, (i & 0xff) as u8, (r >> 16) as u8])
+                std::net::IpAddr::from([
+                    100 + (asn % 100) as u8,
+                    (i >> 8) as u8,
+                    (i & 0xff) as u8,
+                    (r >> 16) as u8,
+                ])
             });
             o.device_id = Some(format!("dev-{i}-{}", (r >> 20) % devices));
             o.user_agent = Some(UAS[(ua0 + ((r >> 24) % 4 == 0) as usize) % UAS.len()].into());
@@ -102,12 +124,19 @@ fn populate(n: usize, per: usize) -> BaselineStore {
 fn rss_bytes() -> usize {
     fs::read_to_string("/proc/self/statm")
         .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|v| v.parse::<usize>().ok()))
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse::<usize>().ok())
+        })
         .map_or(0, |pages| pages * 4096)
 }
 
 fn identities() -> usize {
-    std::env::var("IDENTITIES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000)
+    std::env::var("IDENTITIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000)
 }
 
 fn bench(c: &mut Criterion) {
@@ -135,7 +164,11 @@ fn bench(c: &mut Criterion) {
     let path = dir.path().join("baseline.snap");
     let plain = dir.path().join("plain.bin");
     let bytes = store.snapshot().unwrap();
-    println!("baseline: snapshot {:.1} MiB ({} bytes/identity)", bytes.len() as f64 / 1_048_576.0, bytes.len() / n);
+    println!(
+        "baseline: snapshot {:.1} MiB ({} bytes/identity)",
+        bytes.len() as f64 / 1_048_576.0,
+        bytes.len() / n
+    );
     let filler = vec![0x5au8; bytes.len()];
     let t = Instant::now();
     black_box(store.snapshot().unwrap().len());
@@ -154,14 +187,18 @@ fn bench(c: &mut Criterion) {
     };
 
     let mut g = c.benchmark_group("baseline_1m");
-    g.sample_size(10).measurement_time(StdDuration::from_secs(20)).warm_up_time(StdDuration::from_secs(1));
+    g.sample_size(10)
+        .measurement_time(StdDuration::from_secs(20))
+        .warm_up_time(StdDuration::from_secs(1));
     g.bench_function("snapshot+write+fsync", |b| {
         b.iter(|| {
             let s = store.snapshot().unwrap();
             write_sync(&path, &s);
         })
     });
-    g.bench_function("plain write+fsync (same bytes)", |b| b.iter(|| write_sync(&plain, &filler)));
+    g.bench_function("plain write+fsync (same bytes)", |b| {
+        b.iter(|| write_sync(&plain, &filler))
+    });
     write_sync(&path, &bytes);
     write_sync(&plain, &filler);
     g.bench_function("read+restore", |b| {
@@ -172,7 +209,9 @@ fn bench(c: &mut Criterion) {
             black_box(s.len());
         })
     });
-    g.bench_function("plain read (same bytes)", |b| b.iter(|| black_box(fs::read(&plain).unwrap().len())));
+    g.bench_function("plain read (same bytes)", |b| {
+        b.iter(|| black_box(fs::read(&plain).unwrap().len()))
+    });
     g.finish();
 }
 

@@ -166,17 +166,26 @@ pub(crate) fn decode(bytes: &[u8], config: BaselineConfig) -> Result<BaselineSto
     let mut r = Reader { buf: &bytes[8..] };
     let version = r.u32("header")?;
     if version != SNAPSHOT_VERSION {
-        return Err(Error::SnapshotVersion { found: version, expected: SNAPSHOT_VERSION });
+        return Err(Error::SnapshotVersion {
+            found: version,
+            expected: SNAPSHOT_VERSION,
+        });
     }
     let len = r.u64("header")?;
     let crc = r.u32("header")?;
     if len != r.buf.len() as u64 {
-        return Err(corrupt(format!("body is {} bytes, header says {len}", r.buf.len())));
+        return Err(corrupt(format!(
+            "body is {} bytes, header says {len}",
+            r.buf.len()
+        )));
     }
     if crc32fast::hash(r.buf) != crc {
         return Err(corrupt("checksum mismatch"));
     }
-    let mut tenant = Tenant { refused: r.u64("sweep counter")?, ..Tenant::default() };
+    let mut tenant = Tenant {
+        refused: r.u64("sweep counter")?,
+        ..Tenant::default()
+    };
 
     let n = r.count(10, "labels")?;
     tenant.labels.reserve(n);
@@ -245,7 +254,10 @@ pub(crate) fn decode(bytes: &[u8], config: BaselineConfig) -> Result<BaselineSto
             }
         }
         profile.entries = entries;
-        store.insert_slot(Slot { id: id.into(), profile });
+        store.insert_slot(Slot {
+            id: id.into(),
+            profile,
+        });
     }
     if !r.buf.is_empty() {
         return Err(corrupt(format!("{} trailing bytes", r.buf.len())));

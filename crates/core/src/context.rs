@@ -26,7 +26,12 @@ pub struct Context<'a> {
 impl<'a> Context<'a> {
     /// No profile, no recent findings, on time.
     pub fn empty() -> Context<'static> {
-        Context { profile: None, recent: &[], late: false, watermark: None }
+        Context {
+            profile: None,
+            recent: &[],
+            late: false,
+            watermark: None,
+        }
     }
 }
 

@@ -81,4 +81,3 @@ pub trait Responder: Send {
         Ok(())
     }
 }
-

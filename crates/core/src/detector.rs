@@ -154,7 +154,10 @@ impl<D: Detector> Detector for Vec<D> {
         self.iter().map(Detector::state_bytes).sum()
     }
     fn snapshot(&self) -> Result<Vec<u8>, Error> {
-        let parts = self.iter().map(Detector::snapshot).collect::<Result<Vec<_>, _>>()?;
+        let parts = self
+            .iter()
+            .map(Detector::snapshot)
+            .collect::<Result<Vec<_>, _>>()?;
         let refs: Vec<&[u8]> = parts.iter().map(Vec::as_slice).collect();
         Ok(encode_frames(&refs))
     }

@@ -38,7 +38,9 @@ pub fn decode_frames(buf: &[u8]) -> Result<Vec<&[u8]>, Error> {
     let count = u32_le(take(&mut rest, 4)?);
     // Each frame needs at least 4 bytes, which bounds the allocation by the input size.
     if count > rest.len() / 4 + 1 {
-        return Err(Error::CorruptSnapshot(format!("frame count {count} exceeds buffer")));
+        return Err(Error::CorruptSnapshot(format!(
+            "frame count {count} exceeds buffer"
+        )));
     }
     let mut out = Vec::with_capacity(count);
     for _ in 0..count {
@@ -46,7 +48,10 @@ pub fn decode_frames(buf: &[u8]) -> Result<Vec<&[u8]>, Error> {
         out.push(take(&mut rest, len)?);
     }
     if !rest.is_empty() {
-        return Err(Error::CorruptSnapshot(format!("{} trailing bytes", rest.len())));
+        return Err(Error::CorruptSnapshot(format!(
+            "{} trailing bytes",
+            rest.len()
+        )));
     }
     Ok(out)
 }

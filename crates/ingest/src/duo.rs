@@ -18,19 +18,14 @@
 //! Duo's other logs (administrator, telephony, offline enrollment) are recognized and counted as
 //! unsupported.
 
-#[macro_use]
-#[allow(dead_code)] // Each adapter uses a different part of the shared helpers.
-#[path = "vendor_json.rs"]
-mod vendor_json;
-
 use palisade_schema::{
     AccountChange, Activity, Event, Factor, FailureReason, Identity, MfaDevice, MfaPrompt, Origin,
     Outcome, PromptResult, SignIn, SignInKind, SignInStage, Source, Timestamp,
 };
 
-use self::vendor_json::{
-    contains, contains_ignore_case, from_record, lenient_ip, required_id, rfc3339_time, List, Obj,
-    Scalar,
+use crate::vendor_json::{
+    self, contains, contains_ignore_case, from_record, lenient_ip, required_id, rfc3339_time, List,
+    Obj, Scalar,
 };
 use crate::{Adapter, BadRecordReason, Notes, Parsed};
 

@@ -21,18 +21,13 @@
 //!
 //! A record none of whose events is mapped is unsupported, named `<application> <event name>`.
 
-#[macro_use]
-#[allow(dead_code)] // Each adapter uses a different part of the shared helpers.
-#[path = "vendor_json.rs"]
-mod vendor_json;
-
 use palisade_schema::{
     AccountChange, Activity, Event, Factor, FailureReason, Identity, MailboxForwarding,
     MailboxRule, Origin, Outcome, RuleChange, SignIn, SignInStage, Source, VendorSignals,
 };
 
-use self::vendor_json::{
-    contains, contains_ignore_case, from_record, lenient_ip, required_id, required_str,
+use crate::vendor_json::{
+    self, contains, contains_ignore_case, from_record, lenient_ip, required_id, required_str,
     rfc3339_time, List, Obj, Scalar,
 };
 use crate::{Adapter, BadRecordReason, Notes, Parsed};
@@ -117,7 +112,7 @@ impl Adapter for GoogleWorkspace {
             event.subject = m
                 .subject
                 .map(|s| Identity::new(&s))
-                .filter(|s| actor.as_ref().map_or(true, |a| a.key != s.key) && !s.key.is_empty());
+                .filter(|s| actor.as_ref().is_none_or(|a| a.key != s.key) && !s.key.is_empty());
             event.origin = origin.clone();
             event.vendor_signals = m.signals;
             out.push(event);

@@ -72,6 +72,15 @@ mod driver;
 mod error;
 mod reader;
 mod registry;
+#[cfg(any(
+    feature = "okta",
+    feature = "duo",
+    feature = "cloudtrail",
+    feature = "gws"
+))]
+#[macro_use]
+#[allow(dead_code)] // Each adapter uses a different part of the shared helpers.
+mod vendor_json;
 
 #[cfg(feature = "cloudtrail")]
 pub mod cloudtrail;

@@ -22,19 +22,14 @@
 //! is never counted twice; approvals and timeouts have no dedicated Okta event, so the MFA step
 //! record also yields the prompt result, under the id `<uuid>#mfa_prompt`.
 
-#[macro_use]
-#[allow(dead_code)] // Each adapter uses a different part of the shared helpers.
-#[path = "vendor_json.rs"]
-mod vendor_json;
-
 use palisade_schema::{
     AccountChange, Activity, Event, Factor, FailureReason, Identity, MfaPrompt, Origin, Outcome,
     PromptResult, RiskLevel, SignIn, SignInStage, Source, VendorSignals,
 };
 
-use self::vendor_json::{
-    contains, contains_ignore_case, from_record, geo_point, lenient_ip, required_id, required_str,
-    rfc3339_time, List, Obj, Scalar,
+use crate::vendor_json::{
+    self, contains, contains_ignore_case, from_record, geo_point, lenient_ip, required_id,
+    required_str, rfc3339_time, List, Obj, Scalar,
 };
 use crate::{Adapter, BadRecordReason, Notes, Parsed};
 
@@ -150,14 +145,14 @@ impl Adapter for Okta {
         // the user when the actor is Okta itself (`SystemPrincipal` completing an IdP sign-in).
         let actor_is_user = actor
             .and_then(|a| a.kind.text())
-            .map_or(true, |t| t == "User");
+            .is_none_or(|t| t == "User");
         event.subject = rec
             .target
             .iter()
             .filter_map(Obj::get)
             .find(|t| t.kind.text() == Some("User"))
             .and_then(Party::identity)
-            .filter(|s| !actor_is_user || event.actor.as_ref().map_or(true, |a| a.key != s.key));
+            .filter(|s| !actor_is_user || event.actor.as_ref().is_none_or(|a| a.key != s.key));
         event.correlation_id = rec
             .transaction
             .get()

@@ -1,9 +1,7 @@
 //! Lenient, borrowing building blocks for reading vendor JSON: scalars of any JSON type, objects
 //! that may turn out not to be objects, duplicate keys (last one wins), odd IP spellings.
 //!
-//! Shared by the Okta, Duo, CloudTrail and Google Workspace adapters, each of which includes this
-//! file as its own private `vendor_json` submodule (so that each adapter compiles on its own,
-//! whatever features are on). Derived serde structs reject duplicate keys and fail on a wrong type
+//! Shared by the Okta, Duo, CloudTrail and Google Workspace adapters. Derived serde structs reject duplicate keys and fail on a wrong type
 //! in any field they name; vendors' exporters produce both, so records are read through the
 //! [`vendor_record!`] macro instead, which overwrites on duplicates and only fails where the
 //! adapter says a field matters.

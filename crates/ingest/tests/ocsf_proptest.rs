@@ -116,7 +116,7 @@ proptest! {
                 prop_assert_eq!(out.len(), 1);
                 let t = out[0].time;
                 prop_assert!(t >= Timestamp::MIN_PLAUSIBLE && t < Timestamp::MAX_PLAUSIBLE);
-                prop_assert!(out[0].origin.geo.map_or(true, |g| g.lat.abs() <= 90.0 && g.lon.abs() <= 180.0));
+                prop_assert!(out[0].origin.geo.is_none_or(|g| g.lat.abs() <= 90.0 && g.lon.abs() <= 180.0));
             }
             Ok(Parsed::Unsupported(kind)) => prop_assert!(kind.starts_with("ocsf class ")),
             Err(_) => prop_assert!(out.is_empty()),

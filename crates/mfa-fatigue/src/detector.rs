@@ -1,8 +1,5 @@
 //! The `mfa_fatigue` detector: prompts paired into bursts, bursts graded by the ladder.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
-
 use palisade_core::{
     stable_hash, Context, Detector, Dimension, Error, Finding, FindingStatus, ProfileView,
     Severity, Technique,
@@ -13,6 +10,7 @@ use palisade_schema::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::index::{ExpiryQueue, IdentityIndex};
 use crate::state::{
     Burst, Prompt, PromptState, Track, CLAIMED, FRAUD_COUNTED, SEEN_PROMPT, SEEN_SIGN_IN,
     UNFAMILIAR,
@@ -80,11 +78,11 @@ pub const SNAPSHOT_VERSION: u32 = 1;
 /// ```
 pub struct MfaFatigue {
     config: MfaFatigueConfig,
-    index: HashMap<IdentityKey, u32>,
+    index: IdentityIndex,
     slots: Vec<Option<Track>>,
     free: Vec<u32>,
-    /// Expiry queue: (due ms, slot, generation); stale entries are skipped when popped.
-    queue: BinaryHeap<Reverse<(i64, u32, u64)>>,
+    /// Expiry queue: (due ms, slot, generation); stale entries are skipped when taken.
+    queue: ExpiryQueue,
     next_gen: u64,
     bytes: usize,
 }
@@ -100,6 +98,7 @@ impl std::fmt::Debug for MfaFatigue {
         f.debug_struct("MfaFatigue")
             .field("config", &self.config)
             .field("identities", &self.index.len())
+            .field("queued", &self.queue.len())
             .field("state_bytes", &self.bytes)
             .finish()
     }
@@ -146,10 +145,10 @@ impl MfaFatigue {
     fn build(config: MfaFatigueConfig) -> Self {
         MfaFatigue {
             config,
-            index: HashMap::new(),
+            index: IdentityIndex::default(),
             slots: Vec::new(),
             free: Vec::new(),
-            queue: BinaryHeap::new(),
+            queue: ExpiryQueue::default(),
             next_gen: 0,
             bytes: 0,
         }
@@ -185,7 +184,7 @@ impl MfaFatigue {
     /// assert_eq!(d.window_count(&bob, t + Duration::from_mins(5), Duration::from_mins(10)), 1);
     /// ```
     pub fn window_count(&self, identity: &IdentityKey, at: Timestamp, span: Duration) -> usize {
-        let Some(track) = self.index.get(identity).and_then(|&s| self.slot(s)) else {
+        let Some(track) = self.lookup(identity).and_then(|s| self.slot(s)) else {
             return 0;
         };
         let at = at.as_millis();
@@ -200,6 +199,10 @@ impl MfaFatigue {
                     || (p.state == PromptState::Pending && p.time.saturating_add(aw) <= at)
             })
             .count()
+    }
+
+    fn lookup(&self, key: &IdentityKey) -> Option<u32> {
+        self.index.get(key, |s| self.slot(s).map(|t| &t.key))
     }
 
     fn slot(&self, s: u32) -> Option<&Track> {
@@ -271,7 +274,7 @@ impl MfaFatigue {
             self.next_gen += 1;
             track.gen = self.next_gen;
             track.queued = due;
-            self.queue.push(Reverse((due, slot, track.gen)));
+            self.queue.push((due, slot, track.gen));
         }
     }
 
@@ -284,7 +287,7 @@ impl MfaFatigue {
         if track.prompts.is_empty() && track.burst.is_none() {
             self.bytes = self.bytes.saturating_sub(before);
             if let Some(t) = self.slots[slot as usize].take() {
-                self.index.remove(&t.key);
+                self.index.remove(&t.key, slot);
             }
             self.free.push(slot);
             return;
@@ -298,7 +301,7 @@ impl MfaFatigue {
     }
 
     fn slot_for(&mut self, key: &IdentityKey) -> u32 {
-        if let Some(&s) = self.index.get(key) {
+        if let Some(s) = self.lookup(key) {
             return s;
         }
         let track = Track::new(key.clone());
@@ -312,7 +315,7 @@ impl MfaFatigue {
                 (self.slots.len() - 1) as u32
             }
         };
-        self.index.insert(key.clone(), s);
+        self.index.insert(key, s);
         s
     }
 }
@@ -847,7 +850,7 @@ impl Detector for MfaFatigue {
         let Some((signal, kind)) = self.classify(event) else {
             return;
         };
-        if signal == Signal::Approval && !self.index.contains_key(key) {
+        if signal == Signal::Approval && self.lookup(key).is_none() {
             // Nothing to pair with and no burst to end: an approval alone keeps no state.
             return;
         }
@@ -871,12 +874,10 @@ impl Detector for MfaFatigue {
 
     fn advance(&mut self, now: Timestamp, out: &mut Vec<Finding>) {
         let now = now.as_millis();
-        let mut due: Vec<(i64, u32)> = Vec::new();
-        while let Some(&Reverse((t, slot, gen))) = self.queue.peek() {
-            if t > now {
-                break;
-            }
-            self.queue.pop();
+        let mut taken = Vec::new();
+        self.queue.take_due(now, &mut taken);
+        let mut due: Vec<(i64, u32)> = Vec::with_capacity(taken.len());
+        for (t, slot, gen) in taken {
             if let Some(Some(track)) = self.slots.get_mut(slot as usize) {
                 if track.gen == gen {
                     track.queued = i64::MAX;
@@ -900,7 +901,8 @@ impl Detector for MfaFatigue {
     }
 
     fn forget(&mut self, identity: &IdentityKey) {
-        if let Some(slot) = self.index.remove(identity) {
+        if let Some(slot) = self.lookup(identity) {
+            self.index.remove(identity, slot);
             if let Some(track) = self.slots.get_mut(slot as usize).and_then(Option::take) {
                 self.bytes = self.bytes.saturating_sub(track.bytes);
             }
@@ -909,9 +911,7 @@ impl Detector for MfaFatigue {
     }
 
     fn state_bytes(&self) -> usize {
-        self.bytes
-            + self.queue.len() * std::mem::size_of::<Reverse<(i64, u32, u64)>>()
-            + self.free.capacity() * 4
+        self.bytes + self.queue.bytes() + self.index.bytes() + self.free.capacity() * 4
     }
 
     fn snapshot(&self) -> Result<Vec<u8>, Error> {
@@ -940,7 +940,7 @@ impl Detector for MfaFatigue {
             .map_err(|e| Error::CorruptSnapshot(format!("{NAME}: {e}")))?;
         let mut fresh = MfaFatigue::build(self.config.clone());
         for mut track in snap.tracks {
-            if track.key.is_empty() || fresh.index.contains_key(&track.key) {
+            if track.key.is_empty() || fresh.lookup(&track.key).is_some() {
                 return Err(Error::CorruptSnapshot(format!(
                     "{NAME}: identity {:?} is empty or appears twice",
                     track.key.as_str()
@@ -954,7 +954,7 @@ impl Detector for MfaFatigue {
             track.queued = i64::MAX;
             track.bytes = 0;
             let slot = fresh.slots.len() as u32;
-            fresh.index.insert(track.key.clone(), slot);
+            fresh.index.insert(&track.key, slot);
             fresh.slots.push(Some(track));
             fresh.settle(slot);
         }

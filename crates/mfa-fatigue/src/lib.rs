@@ -42,6 +42,7 @@
 
 mod config;
 mod detector;
+mod index;
 mod state;
 
 pub use config::{BurstFacts, MfaFatigueConfig};

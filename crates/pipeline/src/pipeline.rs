@@ -725,7 +725,7 @@ trait OptionTime {
 }
 impl OptionTime for Option<Timestamp> {
     fn is_none_or_before(&self, t: Timestamp) -> bool {
-        self.map_or(true, |x| x < t)
+        self.is_none_or(|x| x < t)
     }
 }
 

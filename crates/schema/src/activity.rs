@@ -94,7 +94,13 @@ pub struct SignIn {
 impl SignIn {
     /// A successful sign-in at `stage`.
     pub fn success(stage: SignInStage) -> Self {
-        SignIn { stage, outcome: Outcome::Success, factor: None, app: None, mfa_satisfied: None }
+        SignIn {
+            stage,
+            outcome: Outcome::Success,
+            factor: None,
+            app: None,
+            mfa_satisfied: None,
+        }
     }
 
     /// A failed sign-in at `stage`.
@@ -240,7 +246,10 @@ pub enum PromptResult {
 impl PromptResult {
     /// Denied, timed out or reported: the outcomes a push-bombing burst is made of.
     pub fn is_unanswered_or_refused(self) -> bool {
-        matches!(self, PromptResult::Denied | PromptResult::TimedOut | PromptResult::FraudReported)
+        matches!(
+            self,
+            PromptResult::Denied | PromptResult::TimedOut | PromptResult::FraudReported
+        )
     }
 }
 

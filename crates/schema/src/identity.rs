@@ -50,7 +50,10 @@ impl IdentityKey {
     /// assert_eq!(IdentityKey::new("bob").domain(), None);
     /// ```
     pub fn domain(&self) -> Option<&str> {
-        self.0.rsplit_once('@').map(|(_, d)| d).filter(|d| !d.is_empty())
+        self.0
+            .rsplit_once('@')
+            .map(|(_, d)| d)
+            .filter(|d| !d.is_empty())
     }
 
     /// Whether the key is empty after normalization (such events have no usable actor).
@@ -101,7 +104,11 @@ pub struct Identity {
 impl Identity {
     /// An identity from a vendor login.
     pub fn new(login: &str) -> Self {
-        Identity { key: IdentityKey::new(login), vendor_id: None, display_name: None }
+        Identity {
+            key: IdentityKey::new(login),
+            vendor_id: None,
+            display_name: None,
+        }
     }
 
     /// The same identity with the vendor's user id attached.

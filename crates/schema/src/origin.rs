@@ -36,7 +36,11 @@ impl GeoPoint {
             && (-90.0..=90.0).contains(&lat)
             && (-180.0..=180.0).contains(&lon)
             && accuracy_km.is_none_or(|a| a.is_finite() && a >= 0.0);
-        ok.then_some(GeoPoint { lat, lon, accuracy_km })
+        ok.then_some(GeoPoint {
+            lat,
+            lon,
+            accuracy_km,
+        })
     }
 }
 

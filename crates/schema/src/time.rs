@@ -28,7 +28,9 @@ pub struct Timestamp(i64);
 /// use palisade_schema::Duration;
 /// assert_eq!(Duration::from_hours(1).as_millis(), 3_600_000);
 /// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Duration(i64);
 
@@ -208,7 +210,10 @@ mod tests {
         ));
         assert!(Timestamp::parse_rfc3339("2100-01-01T00:00:00Z").is_err());
         assert!(Timestamp::parse_rfc3339("2099-12-31T23:59:59Z").is_ok());
-        assert!(matches!(Timestamp::parse_rfc3339("yesterday"), Err(SchemaError::BadTime(_))));
+        assert!(matches!(
+            Timestamp::parse_rfc3339("yesterday"),
+            Err(SchemaError::BadTime(_))
+        ));
     }
 
     #[test]

@@ -29,26 +29,56 @@ impl Mix {
 }
 
 const UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
-const HOMES: [(&str, &str, u32); 4] =
-    [("AU", "Sydney", 7545), ("NZ", "Auckland", 9500), ("US", "Seattle", 7922), ("GB", "London", 2856)];
+const HOMES: [(&str, &str, u32); 4] = [
+    ("AU", "Sydney", 7545),
+    ("NZ", "Auckland", 9500),
+    ("US", "Seattle", 7922),
+    ("GB", "London", 2856),
+];
 
 fn sign_in(i: usize, day: i64, r: u64, kind: u64) -> Event {
     let t0 = 1_709_510_400_000i64; // 2024-03-04
     let home = HOMES[i % HOMES.len()];
     let act = match kind {
-        0 => Activity::SignIn(SignIn::failure(SignInStage::Primary, FailureReason::BadPassword)),
+        0 => Activity::SignIn(SignIn::failure(
+            SignInStage::Primary,
+            FailureReason::BadPassword,
+        )),
         _ => Activity::SignIn(SignIn::success(SignInStage::Primary)),
     };
-    let time = Timestamp::from_millis_unchecked(t0 + day * 86_400_000 + (8 + (r % 9) as i64) * 3_600_000 + (r >> 40) as i64 % 3_600_000);
+    let time = Timestamp::from_millis_unchecked(
+        t0 + day * 86_400_000 + (8 + (r % 9) as i64) * 3_600_000 + (r >> 40) as i64 % 3_600_000,
+    );
     let mut e = Event::new(time, format!("e{i}-{day}-{r:x}"), Source::Entra, act)
         .with_actor(Identity::new(&format!("user{i:07}@contoso.example")));
     let o = &mut e.origin;
     let (country, city, asn, ip, device, ua) = match kind {
         // A trip: new country and network, own laptop.
-        2 => ("FR", "Paris", 3215, [90, 12, (r >> 8) as u8, 7], format!("dev-{i}"), UA),
+        2 => (
+            "FR",
+            "Paris",
+            3215,
+            [90, 12, (r >> 8) as u8, 7],
+            format!("dev-{i}"),
+            UA,
+        ),
         // An attacker: new everything.
-        3 => ("RU", "Moscow", 12389, [95, 24, (r >> 8) as u8, 1], format!("x-{r:x}"), "python-requests/2.31.0"),
-        _ => (home.0, home.1, home.2, [100, (i >> 16) as u8, (i >> 8) as u8, (i & 0xff) as u8], format!("dev-{i}"), UA),
+        3 => (
+            "RU",
+            "Moscow",
+            12389,
+            [95, 24, (r >> 8) as u8, 1],
+            format!("x-{r:x}"),
+            "python-requests/2.31.0",
+        ),
+        _ => (
+            home.0,
+            home.1,
+            home.2,
+            [100, (i >> 16) as u8, (i >> 8) as u8, (i & 0xff) as u8],
+            format!("dev-{i}"),
+            UA,
+        ),
     };
     o.country = Some(country.into());
     o.city = Some(city.into());
@@ -60,7 +90,10 @@ fn sign_in(i: usize, day: i64, r: u64, kind: u64) -> Event {
 }
 
 fn identities() -> usize {
-    std::env::var("IDENTITIES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000)
+    std::env::var("IDENTITIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000)
 }
 
 fn bench(c: &mut Criterion) {
@@ -72,7 +105,10 @@ fn bench(c: &mut Criterion) {
             store.learn(&sign_in(i, day, rng.next(), 1));
         }
     }
-    println!("signin: warmed {n} identities, state {} bytes/identity", store.state_bytes() / n);
+    println!(
+        "signin: warmed {n} identities, state {} bytes/identity",
+        store.state_bytes() / n
+    );
     let mut stream: Vec<Event> = (0..n)
         .map(|i| {
             let r = rng.next();
@@ -93,7 +129,9 @@ fn bench(c: &mut Criterion) {
     stream.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
 
     let mut g = c.benchmark_group("signin_1m");
-    g.sample_size(10).measurement_time(StdDuration::from_secs(30)).warm_up_time(StdDuration::from_secs(1));
+    g.sample_size(10)
+        .measurement_time(StdDuration::from_secs(30))
+        .warm_up_time(StdDuration::from_secs(1));
     g.throughput(Throughput::Elements(stream.len() as u64));
     g.bench_function("bare HashMap<u64,u64> increment", |b| {
         let mut counts: HashMap<u64, u64> = HashMap::with_capacity(n);
@@ -112,7 +150,10 @@ fn bench(c: &mut Criterion) {
         let mut out = Vec::new();
         b.iter(|| {
             for e in &stream {
-                let ctx = Context { profile: e.identity().and_then(|k| store.view(k)), ..Context::empty() };
+                let ctx = Context {
+                    profile: e.identity().and_then(|k| store.view(k)),
+                    ..Context::empty()
+                };
                 unfamiliar.observe(e, &ctx, &mut out);
                 failed.observe(e, &ctx, &mut out);
                 spray.observe(e, &ctx, &mut out);

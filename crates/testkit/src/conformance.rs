@@ -458,7 +458,7 @@ impl<D: Detector> Harness<D> {
     }
 
     fn step(&mut self, e: &Event) {
-        if self.now.map_or(true, |n| e.time > n) {
+        if self.now.is_none_or(|n| e.time > n) {
             self.advance(e.time);
         }
         self.seen.insert(e.id.clone());

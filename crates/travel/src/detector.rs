@@ -284,15 +284,18 @@ fn familiar_network(p: &dyn ProfileView, asn: Option<u32>, weight: f64) -> bool 
         .is_some_and(|f| f.weight >= weight)
 }
 
-impl ImpossibleTravel {
+/// Everything a judgement reads or updates besides the identity's own state.
+struct Judge<'a> {
+    config: &'a TravelConfig,
+    egress: &'a EgressRegistry,
+    tenant: &'a mut TenantPairs,
+}
+
+impl Judge<'_> {
     /// The egress reason for one end, if it lowers the move; `Err` with a note when the end is
     /// on a hosting list that does not lower it.
     fn egress_reason(&self, end: &LastSignIn, label: &str) -> Option<Result<String, String>> {
         let list = self.egress.lists().get(end.egress? as usize)?;
-        let text = format!(
-            "the {label} end is on egress list \"{}\" ({})",
-            list.name, list.kind
-        );
         if list.kind == EgressKind::Hosting
             && end.interactive
             && !self.config.hosting_lowers_interactive
@@ -302,13 +305,17 @@ impl ImpossibleTravel {
                 list.name
             )));
         }
-        Some(Ok(text))
+        Some(Ok(format!(
+            "the {label} end is on egress list \"{}\" ({})",
+            list.name, list.kind
+        )))
     }
 
     #[allow(clippy::too_many_arguments)]
     fn judge(
         &mut self,
         who: &IdentityKey,
+        state: &mut IdentityState,
         prev: &LastSignIn,
         cur: &LastSignIn,
         event: &Event,
@@ -344,17 +351,15 @@ impl ImpossibleTravel {
             }
         }
         let pair = pair_key(place_key(&prev.location), place_key(&cur.location));
-        let memory = self.pair_memory();
+        let memory = Duration::from_days(i64::from(self.config.pair_memory_days));
         let me = stable_hash(&[who.as_str()]);
-        let state = self.identities.get(who);
         let settle = Duration::from_hours(i64::from(self.config.pair_settle_hours));
-        if state.is_some_and(|s| s.knows_pair(pair, cur.time, settle, memory)) {
+        if state.knows_pair(pair, cur.time, settle, memory) {
             lowered.push("this identity has moved between these places on an earlier day".into());
         }
         let others = self.tenant.others(pair, me, cur.time, memory);
-        if others >= self.config.shared_pair_identities as usize
-            && self.config.shared_pair_identities > 0
-        {
+        let shared = self.config.shared_pair_identities as usize;
+        if shared > 0 && others >= shared {
             lowered.push(format!(
                 "{others} other identities of the tenant move between these places"
             ));
@@ -432,11 +437,8 @@ impl ImpossibleTravel {
         f.baseline = ctx.profile.map(|p| p.maturity());
         out.push(f);
 
-        let cap = self.config.identity_pairs;
-        if let Some(s) = self.identities.get_mut(who) {
-            s.remember_pair(pair, cur.time, memory, cap);
-        }
-        let keep = self.config.shared_pair_identities as usize + 1;
+        state.remember_pair(pair, cur.time, memory, self.config.identity_pairs);
+        let keep = shared + 1;
         self.tenant
             .record(pair, me, cur.time, memory, keep, self.config.tenant_pairs);
     }
@@ -464,17 +466,24 @@ impl Detector for ImpossibleTravel {
         };
         if !counts || event.sign_in_kind == Some(SignInKind::ServicePrincipal) {
             // Failed sign-ins and prompts still teach where their address is.
-            if event.origin.geo.is_some() {
-                let _ = self.geo.locate(&event.origin, event.time);
-            }
+            self.geo.learn(&event.origin, event.time);
             return;
         }
         let Some(who) = event.identity() else { return };
         let ip: Option<IpAddr> = event.origin.ip;
+        let ImpossibleTravel {
+            config,
+            geo,
+            egress,
+            identities,
+            tenant,
+            ..
+        } = self;
 
         // The same address as last time is never travel: refresh and stop.
-        if let (Some(ip), Some(state)) = (ip, self.identities.get_mut(who)) {
-            if let Some(last) = state
+        let mut state = identities.get_mut(who);
+        if let (Some(ip), Some(s)) = (ip, state.as_deref_mut()) {
+            if let Some(last) = s
                 .last
                 .as_mut()
                 .filter(|l| l.ip == Some(ip) && event.time >= l.time)
@@ -488,11 +497,10 @@ impl Detector for ImpossibleTravel {
             }
         }
 
-        let Some(location) = self.geo.locate(&event.origin, event.time) else {
+        let Some(location) = geo.locate(&event.origin, event.time) else {
             return;
         };
-        let egress = self
-            .egress
+        let egress_list = egress
             .lookup(ip, location.asn.or(event.origin.asn))
             .map(|m| m.index as u32);
         let cur = LastSignIn {
@@ -502,36 +510,35 @@ impl Detector for ImpossibleTravel {
             location,
             session: id_hash(event.origin.session_id.as_deref()),
             device: id_hash(event.origin.device_id.as_deref()),
-            egress,
+            egress: egress_list,
             interactive: event.sign_in_kind != Some(SignInKind::NonInteractive),
         };
-        let prev = match self.identities.get_mut(who) {
-            Some(s) => s.last.take(),
-            None => {
-                self.identities
-                    .insert(who.clone(), IdentityState::default());
-                None
-            }
+        let state = match state {
+            Some(s) => s,
+            None => identities.entry(who.clone()).or_default(),
         };
-        let keep = match prev {
+        state.last = match state.last.take() {
             // A sign-in older than the one on record arrived late: its order is unknown, so it is
             // not judged, and the newer one stays.
-            Some(prev) if cur.time < prev.time => prev,
+            Some(prev) if cur.time < prev.time => Some(prev),
             Some(prev) => {
-                self.judge(who, &prev, &cur, event, ctx, out);
-                cur
+                let mut j = Judge {
+                    config,
+                    egress,
+                    tenant,
+                };
+                j.judge(who, state, &prev, &cur, event, ctx, out);
+                Some(cur)
             }
-            None => cur,
+            None => Some(cur),
         };
-        if let Some(s) = self.identities.get_mut(who) {
-            s.last = Some(keep);
-        }
     }
 
     fn advance(&mut self, now: Timestamp, _out: &mut Vec<Finding>) {
+        // Sweeping never changes a finding, so it runs at a coarse cadence of event time.
         let due = self
             .last_sweep
-            .is_none_or(|t| now.since(t) >= Duration::from_hours(1));
+            .is_none_or(|t| now.since(t) >= Duration::from_hours(6));
         if due {
             self.sweep(now);
             self.last_sweep = Some(now);

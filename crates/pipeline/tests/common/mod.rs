@@ -359,7 +359,7 @@ pub fn latest(findings: &[Finding]) -> BTreeMap<FindingId, Finding> {
     for f in findings {
         let keep = m
             .get(&f.id)
-            .map_or(true, |g: &Finding| f.revision > g.revision);
+            .is_none_or(|g: &Finding| f.revision > g.revision);
         if keep {
             m.insert(f.id.clone(), f.clone());
         }
