@@ -10,6 +10,7 @@
 //! | `ingest`          | `palisade-ingest`   | `ingest` (and one feature per vendor: `okta`, `entra`, `m365`, `gws`, `duo`, `cloudtrail`, `ocsf`) |
 //! | `pipeline`        | `palisade-pipeline` | `pipeline` |
 //! | `scan`            | (this crate)        | `scan`: the `palisade scan` job as a library call |
+//! | `mailbox`         | `palisade-mailbox`  | `mailbox`: suspicious inbox rules and forwarding |
 //!
 //! The `palisade` command-line tool is this package's binary, behind the default `cli` feature.
 //!
@@ -35,6 +36,8 @@
 pub use palisade_core as core;
 #[cfg(feature = "ingest")]
 pub use palisade_ingest as ingest;
+#[cfg(feature = "mailbox")]
+pub use palisade_mailbox as mailbox;
 #[cfg(feature = "pipeline")]
 pub use palisade_pipeline as pipeline;
 pub use palisade_schema as schema;

@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use palisade_pipeline::PipelineConfig;
+use palisade::mailbox::MailboxRulesConfig;
+use palisade::pipeline::PipelineConfig;
 use serde::{Deserialize, Serialize};
 
 /// The whole configuration file.
@@ -17,6 +18,37 @@ pub(crate) struct Config {
     pub(crate) pipeline: PipelineConfig,
     /// The organisation's own domains and user aliases.
     pub(crate) organisation: Organisation,
+    /// Each detector's settings.
+    pub(crate) detectors: Detectors,
+}
+
+/// Each built-in detector's settings; each has `enabled` (default true) and its own defaults.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct Detectors {
+    /// Inbox rules and forwarding that hide mail or send it outside (`mailbox_rules`).
+    pub(crate) mailbox_rules: Toggle<MailboxRulesConfig>,
+}
+
+/// A detector's settings plus a switch to turn it off.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub(crate) struct Toggle<C> {
+    /// Whether the detector runs. Default true.
+    #[serde(default = "yes")]
+    pub(crate) enabled: bool,
+    /// The detector's own settings.
+    #[serde(flatten)]
+    pub(crate) settings: C,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl<C: Default> Default for Toggle<C> {
+    fn default() -> Self {
+        Toggle { enabled: true, settings: C::default() }
+    }
 }
 
 /// Settings for reading inputs.

@@ -4,7 +4,10 @@
 //! keeping the family ("Chrome on Windows") makes a browser update familiar while an attacker's
 //! different browser or OS stays new.
 
+use std::cell::RefCell;
 use std::fmt;
+
+use palisade_core::stable_hash;
 
 /// A browser (or client program) family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -129,11 +132,33 @@ pub struct UaFamily {
 
 impl UaFamily {
     /// The family of a raw user-agent string.
+    ///
+    /// Parsing scans the string for a score of tokens, and a tenant has few distinct user
+    /// agents, so results are kept in a small per-thread cache (verified by the full string, so
+    /// a cached answer is always the parsed one).
     pub fn of(ua: &str) -> Self {
-        UaFamily {
-            browser: browser_of(ua),
-            os: os_of(ua),
+        const SLOTS: usize = 1024;
+        type Slot = Option<(Box<str>, UaFamily)>;
+        thread_local! {
+            static CACHE: RefCell<Vec<Slot>> = RefCell::new(vec![None; SLOTS]);
         }
+        let slot = (stable_hash(&[ua]) % SLOTS as u64) as usize;
+        CACHE.with(|c| {
+            let mut c = c.borrow_mut();
+            if let Some(Some((k, fam))) = c.get(slot) {
+                if &**k == ua {
+                    return *fam;
+                }
+            }
+            let fam = UaFamily {
+                browser: browser_of(ua),
+                os: os_of(ua),
+            };
+            if let Some(entry) = c.get_mut(slot) {
+                *entry = Some((ua.into(), fam));
+            }
+            fam
+        })
     }
 
     /// The family of either a label written by [`UaFamily`]'s `Display` ("Chrome on Windows")

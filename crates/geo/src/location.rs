@@ -183,6 +183,24 @@ fn bounded(s: Option<&str>) -> Option<String> {
     Some(s[..end].to_owned())
 }
 
+fn set_bounded(slot: &mut Option<String>, value: Option<&str>) {
+    let value = value.map(str::trim).filter(|v| !v.is_empty());
+    match (slot.as_mut(), value) {
+        (_, None) => *slot = None,
+        (Some(s), Some(v)) => {
+            if s != v || s.len() > MAX_NAME {
+                let mut end = v.len().min(MAX_NAME);
+                while !v.is_char_boundary(end) {
+                    end -= 1;
+                }
+                s.clear();
+                s.push_str(&v[..end]);
+            }
+        }
+        (None, Some(_)) => *slot = bounded(value),
+    }
+}
+
 impl Location {
     /// A checked location; `None` when a coordinate is out of range or not finite, or the radius
     /// is negative or not finite.
@@ -232,6 +250,49 @@ impl Location {
         self.asn = asn;
         self.as_org = bounded(as_org);
         self
+    }
+
+    /// Overwrites this location with a checked point, reusing its name buffers (no allocation
+    /// when they are large enough): for hot paths that locate one event after another. Returns
+    /// `false`, leaving `self` unchanged, when the point is invalid (as [`Location::new`]).
+    ///
+    /// ```
+    /// use palisade_geo::{Location, LocationSource, Precision};
+    /// let mut l = Location::new(0.0, 0.0, 1.0, Precision::City, LocationSource::Event).unwrap();
+    /// assert!(l.assign(48.0, 11.0, 20.0, Precision::City, LocationSource::Event));
+    /// assert!(!l.assign(f64::NAN, 11.0, 20.0, Precision::City, LocationSource::Event));
+    /// assert_eq!(l.lat(), 48.0);
+    /// ```
+    pub fn assign(
+        &mut self,
+        lat: f64,
+        lon: f64,
+        accuracy_km: f32,
+        precision: Precision,
+        source: LocationSource,
+    ) -> bool {
+        let Some(checked) = Location::new(lat, lon, accuracy_km, precision, source) else {
+            return false;
+        };
+        self.lat = checked.lat;
+        self.lon = checked.lon;
+        self.accuracy_km = checked.accuracy_km;
+        self.precision = precision;
+        self.source = source;
+        true
+    }
+
+    /// Sets the place names in place, reusing buffers (same rules as [`Location::with_place`]).
+    pub fn set_place(&mut self, country: Option<&str>, region: Option<&str>, city: Option<&str>) {
+        set_bounded(&mut self.country, country);
+        set_bounded(&mut self.region, region);
+        set_bounded(&mut self.city, city);
+    }
+
+    /// Sets the network in place, reusing the organisation's buffer.
+    pub fn set_network(&mut self, asn: Option<u32>, as_org: Option<&str>) {
+        self.asn = asn;
+        set_bounded(&mut self.as_org, as_org);
     }
 
     /// Latitude in degrees, -90..=90.

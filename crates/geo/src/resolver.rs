@@ -85,6 +85,20 @@ impl<R: GeoResolver> GeoResolver for Option<R> {
     }
 }
 
+/// The precision an origin's names imply.
+fn precision_of(origin: &Origin) -> Precision {
+    if origin.city.is_some() {
+        Precision::City
+    } else if origin.region.is_some() {
+        Precision::Region
+    } else if origin.country.is_some() {
+        Precision::Country
+    } else {
+        // Bare coordinates come from the vendor's own IP geolocation, at city level.
+        Precision::City
+    }
+}
+
 /// A resolver that knows nothing: the default when no database is configured.
 ///
 /// ```
@@ -222,6 +236,63 @@ impl Geolocator {
         Some(loc)
     }
 
+    /// [`Geolocator::locate`] writing into an existing location, reusing its buffers: when the
+    /// event supplies coordinates (the common case) nothing is allocated once buffers are warm.
+    /// Returns `false`, leaving `out` unspecified, when the origin cannot be located.
+    ///
+    /// ```
+    /// use palisade_geo::{Geolocator, Location, LocationSource, Precision};
+    /// use palisade_schema::{GeoPoint, Origin, Timestamp};
+    /// let t = Timestamp::parse_rfc3339("2024-05-01T09:00:00Z").unwrap();
+    /// let mut geo = Geolocator::new();
+    /// let mut scratch = Location::new(0.0, 0.0, 0.0, Precision::City, LocationSource::Event).unwrap();
+    /// let o = Origin { geo: GeoPoint::new(-33.87, 151.21, Some(20.0)), city: Some("Sydney".into()), ..Origin::default() };
+    /// assert!(geo.locate_into(&o, t, &mut scratch));
+    /// assert_eq!(scratch.city.as_deref(), Some("Sydney"));
+    /// assert!(!geo.locate_into(&Origin::default(), t, &mut scratch));
+    /// ```
+    pub fn locate_into(&mut self, origin: &Origin, at: Timestamp, out: &mut Location) -> bool {
+        if self.event_into(origin, out) {
+            if let Some(ip) = origin.ip {
+                self.learned.learn(ip, out, at);
+            }
+            return true;
+        }
+        match self.locate(origin, at) {
+            Some(l) => {
+                *out = l;
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn event_into(&self, origin: &Origin, out: &mut Location) -> bool {
+        let Some(g) = origin.geo else { return false };
+        let precision = precision_of(origin);
+        let radius = match g.accuracy_km {
+            Some(r) if r.is_finite() && r >= 0.0 => r,
+            _ => self.defaults.radius_km(precision),
+        };
+        if !out.assign(g.lat, g.lon, radius, precision, LocationSource::Event) {
+            return false;
+        }
+        out.set_place(
+            origin.country.as_deref(),
+            origin.region.as_deref(),
+            origin.city.as_deref(),
+        );
+        out.set_network(origin.asn, origin.as_org.as_deref());
+        if out.asn.is_none() {
+            if let (Some(ip), Some(db)) = (origin.ip, self.database.as_ref()) {
+                if let Some(found) = db.network(ip) {
+                    out.set_network(Some(found.asn), found.org.as_deref());
+                }
+            }
+        }
+        true
+    }
+
     /// Learns from `origin` without locating it: for events that do not count as sign-ins (a
     /// failed attempt, an MFA prompt) but still say where their address is. Cheap when the
     /// address is already known at the same point.
@@ -262,16 +333,7 @@ impl Geolocator {
     /// ```
     pub fn from_event(&self, origin: &Origin) -> Option<Location> {
         let g = origin.geo?;
-        let precision = if origin.city.is_some() {
-            Precision::City
-        } else if origin.region.is_some() {
-            Precision::Region
-        } else if origin.country.is_some() {
-            Precision::Country
-        } else {
-            // Bare coordinates come from the vendor's own IP geolocation, at city level.
-            Precision::City
-        };
+        let precision = precision_of(origin);
         let radius = match g.accuracy_km {
             Some(r) if r.is_finite() && r >= 0.0 => r,
             _ => self.defaults.radius_km(precision),

@@ -15,11 +15,9 @@ use palisade_geo::{
 };
 use palisade_schema::{Activity, Duration, Event, IdentityKey, SignInKind, Timestamp};
 
-use crate::hash::FxBuild;
+use crate::hash::{fingerprint, FxBuild};
 use crate::movement::{plain_elapsed, plain_number, Movement};
-use crate::state::{
-    IdentityState, LastSignIn, Snapshot, TenantPairs, MAX_KEPT_ID, SNAPSHOT_VERSION,
-};
+use crate::state::{IdentityState, LastSignIn, ShortId, Snapshot, TenantPairs, SNAPSHOT_VERSION};
 use crate::TravelConfig;
 
 /// The detector's stable name.
@@ -104,9 +102,12 @@ pub struct ImpossibleTravel {
     geo: Geolocator,
     egress: Arc<EgressRegistry>,
     problems: Vec<GeoError>,
-    identities: HashMap<IdentityKey, IdentityState, FxBuild>,
+    /// Keyed by a 128-bit fingerprint of the identity (the key itself is kept in the state).
+    identities: HashMap<u128, IdentityState, FxBuild>,
     tenant: TenantPairs,
     last_sweep: Option<Timestamp>,
+    /// A spare sign-in record whose buffers are reused for the next event (not state).
+    scratch: Option<Box<LastSignIn>>,
 }
 
 impl Default for ImpossibleTravel {
@@ -191,6 +192,7 @@ impl ImpossibleTravel {
             identities: HashMap::default(),
             tenant: TenantPairs::default(),
             last_sweep: None,
+            scratch: None,
         }
     }
 
@@ -404,7 +406,7 @@ impl Judge<'_> {
         let first_id = if prev.event_id.is_empty() {
             event.id.as_str()
         } else {
-            &prev.event_id
+            prev.event_id.as_str()
         };
         let mut f = Finding::new(NAME, Some(who.clone()), first_id, prev.time)
             .with_severity(severity)
@@ -444,14 +446,6 @@ impl Judge<'_> {
     }
 }
 
-fn kept_id(id: &str) -> &str {
-    if id.len() <= MAX_KEPT_ID {
-        id
-    } else {
-        ""
-    }
-}
-
 impl Detector for ImpossibleTravel {
     fn name(&self) -> &'static str {
         NAME
@@ -477,11 +471,13 @@ impl Detector for ImpossibleTravel {
             egress,
             identities,
             tenant,
+            scratch,
             ..
         } = self;
 
         // The same address as last time is never travel: refresh and stop.
-        let mut state = identities.get_mut(who);
+        let print = fingerprint(who.as_str());
+        let mut state = identities.get_mut(&print);
         if let (Some(ip), Some(s)) = (ip, state.as_deref_mut()) {
             if let Some(last) = s
                 .last
@@ -489,38 +485,62 @@ impl Detector for ImpossibleTravel {
                 .filter(|l| l.ip == Some(ip) && event.time >= l.time)
             {
                 last.time = event.time;
-                last.event_id.clear();
-                last.event_id.push_str(kept_id(&event.id));
+                last.event_id.set(&event.id);
                 last.session = id_hash(event.origin.session_id.as_deref());
                 last.device = id_hash(event.origin.device_id.as_deref());
                 return;
             }
         }
 
-        let Some(location) = geo.locate(&event.origin, event.time) else {
-            return;
+        let mut cur = match scratch.take() {
+            Some(mut b) => {
+                if !geo.locate_into(&event.origin, event.time, &mut b.location) {
+                    *scratch = Some(b);
+                    return;
+                }
+                b
+            }
+            None => {
+                let Some(location) = geo.locate(&event.origin, event.time) else {
+                    return;
+                };
+                Box::new(LastSignIn {
+                    time: event.time,
+                    event_id: ShortId::new(""),
+                    ip,
+                    location,
+                    session: 0,
+                    device: 0,
+                    egress: None,
+                    interactive: true,
+                })
+            }
         };
-        let egress_list = egress
-            .lookup(ip, location.asn.or(event.origin.asn))
+        cur.time = event.time;
+        cur.event_id.set(&event.id);
+        cur.ip = ip;
+        cur.session = id_hash(event.origin.session_id.as_deref());
+        cur.device = id_hash(event.origin.device_id.as_deref());
+        cur.egress = egress
+            .lookup(ip, cur.location.asn.or(event.origin.asn))
             .map(|m| m.index as u32);
-        let cur = LastSignIn {
-            time: event.time,
-            event_id: kept_id(&event.id).to_owned(),
-            ip,
-            location,
-            session: id_hash(event.origin.session_id.as_deref()),
-            device: id_hash(event.origin.device_id.as_deref()),
-            egress: egress_list,
-            interactive: event.sign_in_kind != Some(SignInKind::NonInteractive),
-        };
+        cur.interactive = event.sign_in_kind != Some(SignInKind::NonInteractive);
+
         let state = match state {
             Some(s) => s,
-            None => identities.entry(who.clone()).or_default(),
+            None => identities.entry(print).or_insert_with(|| IdentityState {
+                key: who.clone(),
+                last: None,
+                pairs: Vec::new(),
+            }),
         };
-        state.last = match state.last.take() {
+        match state.last.take() {
             // A sign-in older than the one on record arrived late: its order is unknown, so it is
             // not judged, and the newer one stays.
-            Some(prev) if cur.time < prev.time => Some(prev),
+            Some(prev) if cur.time < prev.time => {
+                state.last = Some(prev);
+                *scratch = Some(cur);
+            }
             Some(prev) => {
                 let mut j = Judge {
                     config,
@@ -528,10 +548,11 @@ impl Detector for ImpossibleTravel {
                     tenant,
                 };
                 j.judge(who, state, &prev, &cur, event, ctx, out);
-                Some(cur)
+                state.last = Some(cur);
+                *scratch = Some(prev);
             }
-            None => Some(cur),
-        };
+            None => state.last = Some(cur),
+        }
     }
 
     fn advance(&mut self, now: Timestamp, _out: &mut Vec<Finding>) {
@@ -546,15 +567,15 @@ impl Detector for ImpossibleTravel {
     }
 
     fn forget(&mut self, identity: &IdentityKey) {
-        self.identities.remove(identity);
+        self.identities.remove(&fingerprint(identity.as_str()));
     }
 
     fn state_bytes(&self) -> usize {
-        let per = std::mem::size_of::<(IdentityKey, IdentityState)>() + 8;
+        let per = std::mem::size_of::<(u128, IdentityState)>() + 8;
         let identities: usize = self
             .identities
-            .iter()
-            .map(|(k, s)| k.as_str().len() + s.heap_bytes())
+            .values()
+            .map(IdentityState::heap_bytes)
             .sum();
         self.identities.capacity() * per
             + identities
@@ -563,12 +584,8 @@ impl Detector for ImpossibleTravel {
     }
 
     fn snapshot(&self) -> Result<Vec<u8>, Error> {
-        let mut identities: Vec<(IdentityKey, IdentityState)> = self
-            .identities
-            .iter()
-            .map(|(k, s)| (k.clone(), s.clone()))
-            .collect();
-        identities.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut identities: Vec<IdentityState> = self.identities.values().cloned().collect();
+        identities.sort_by(|a, b| a.key.cmp(&b.key));
         let mut tenant: Vec<_> = self
             .tenant
             .pairs
@@ -602,7 +619,7 @@ impl Detector for ImpossibleTravel {
             });
         }
         let lists = self.egress.lists().len() as u32;
-        if snap.identities.iter().any(|(_, s)| {
+        if snap.identities.iter().any(|s| {
             s.last
                 .as_ref()
                 .and_then(|l| l.egress)
@@ -612,7 +629,11 @@ impl Detector for ImpossibleTravel {
                 "{NAME}: snapshot names egress lists this detector does not have"
             )));
         }
-        self.identities = snap.identities.into_iter().collect();
+        self.identities = snap
+            .identities
+            .into_iter()
+            .map(|s| (fingerprint(s.key.as_str()), s))
+            .collect();
         self.tenant.pairs = snap.tenant.into_iter().collect();
         self.geo.learned_mut().restore(snap.learned);
         self.last_sweep = snap.last_sweep;

@@ -11,14 +11,70 @@ use serde::{Deserialize, Serialize};
 use crate::hash::FxBuild;
 
 /// Event ids longer than this are not kept as evidence of a later finding (state stays small).
-pub(crate) const MAX_KEPT_ID: usize = 256;
+pub(crate) const MAX_KEPT_ID: usize = 62;
+
+/// An event id kept inline (vendor ids are GUIDs and UUIDs, 36 bytes), so refreshing it on
+/// every sign-in touches no other memory. Longer ids are not kept (empty).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ShortId {
+    len: u8,
+    bytes: [u8; MAX_KEPT_ID],
+}
+
+impl ShortId {
+    pub(crate) fn new(id: &str) -> Self {
+        let mut s = ShortId {
+            len: 0,
+            bytes: [0; MAX_KEPT_ID],
+        };
+        s.set(id);
+        s
+    }
+
+    pub(crate) fn set(&mut self, id: &str) {
+        if id.len() <= MAX_KEPT_ID {
+            self.bytes[..id.len()].copy_from_slice(id.as_bytes());
+            self.len = id.len() as u8;
+        } else {
+            self.len = 0;
+        }
+    }
+
+    pub(crate) fn as_str(&self) -> &str {
+        // Always a whole `&str` copied in `set`, so this never fails.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or("")
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
+
+impl std::fmt::Debug for ShortId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_str().fmt(f)
+    }
+}
+
+impl Serialize for ShortId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ShortId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        Ok(ShortId::new(&s))
+    }
+}
 
 /// One identity's last located successful sign-in.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct LastSignIn {
     pub(crate) time: Timestamp,
     /// Empty when the id was too long to keep.
-    pub(crate) event_id: String,
+    pub(crate) event_id: ShortId,
     pub(crate) ip: Option<IpAddr>,
     pub(crate) location: Location,
     /// Stable hashes of the session and device ids (0: none).
@@ -30,9 +86,12 @@ pub(crate) struct LastSignIn {
 }
 
 /// What the detector keeps per identity.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct IdentityState {
-    pub(crate) last: Option<LastSignIn>,
+    pub(crate) key: IdentityKey,
+    /// Boxed so the map's buckets stay small (rehashing moves them) and the allocation is
+    /// reused from one sign-in to the next.
+    pub(crate) last: Option<Box<LastSignIn>>,
     /// Place pairs (unordered pair key) this identity made impossible moves between: when
     /// first and when last.
     pub(crate) pairs: Vec<(u64, Timestamp, Timestamp)>,
@@ -85,7 +144,7 @@ impl IdentityState {
 
     pub(crate) fn heap_bytes(&self) -> usize {
         let last = self.last.as_ref().map_or(0, |l| {
-            l.event_id.capacity()
+            std::mem::size_of::<LastSignIn>()
                 + [
                     &l.location.country,
                     &l.location.region,
@@ -96,7 +155,9 @@ impl IdentityState {
                 .map(|s| s.as_ref().map_or(0, String::capacity))
                 .sum::<usize>()
         });
-        last + self.pairs.capacity() * std::mem::size_of::<(u64, Timestamp, Timestamp)>()
+        self.key.as_str().len()
+            + last
+            + self.pairs.capacity() * std::mem::size_of::<(u64, Timestamp, Timestamp)>()
     }
 }
 
@@ -179,7 +240,7 @@ pub(crate) const SNAPSHOT_VERSION: u32 = 1;
 #[derive(Serialize, Deserialize)]
 pub(crate) struct Snapshot {
     pub(crate) version: u32,
-    pub(crate) identities: Vec<(IdentityKey, IdentityState)>,
+    pub(crate) identities: Vec<IdentityState>,
     pub(crate) tenant: Vec<(u64, TenantPair)>,
     pub(crate) learned: LearnedSnapshot,
     pub(crate) last_sweep: Option<Timestamp>,
