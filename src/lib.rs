@@ -11,6 +11,7 @@
 //! | `pipeline`        | `palisade-pipeline` | `pipeline` |
 //! | `scan`            | (this crate)        | `scan`: the `palisade scan` job as a library call |
 //! | `mailbox`         | `palisade-mailbox`  | `mailbox`: suspicious inbox rules and forwarding |
+//! | `mfa_fatigue`     | `palisade-mfa-fatigue` | `mfa-fatigue`: push bombing, approval after a burst, fraud reports |
 //!
 //! The `palisade` command-line tool is this package's binary, behind the default `cli` feature.
 //!
@@ -38,6 +39,8 @@ pub use palisade_core as core;
 pub use palisade_ingest as ingest;
 #[cfg(feature = "mailbox")]
 pub use palisade_mailbox as mailbox;
+#[cfg(feature = "mfa-fatigue")]
+pub use palisade_mfa_fatigue as mfa_fatigue;
 #[cfg(feature = "pipeline")]
 pub use palisade_pipeline as pipeline;
 pub use palisade_schema as schema;

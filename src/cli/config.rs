@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use palisade::mailbox::MailboxRulesConfig;
+use palisade::mfa_fatigue::MfaFatigueConfig;
 use palisade::pipeline::PipelineConfig;
 use serde::{Deserialize, Serialize};
 
@@ -28,6 +29,8 @@ pub(crate) struct Config {
 pub(crate) struct Detectors {
     /// Inbox rules and forwarding that hide mail or send it outside (`mailbox_rules`).
     pub(crate) mailbox_rules: Toggle<MailboxRulesConfig>,
+    /// Push bombing, approval after a burst, fraud reports (`mfa_fatigue`).
+    pub(crate) mfa_fatigue: Toggle<MfaFatigueConfig>,
 }
 
 /// A detector's settings plus a switch to turn it off.
@@ -47,7 +50,10 @@ fn yes() -> bool {
 
 impl<C: Default> Default for Toggle<C> {
     fn default() -> Self {
-        Toggle { enabled: true, settings: C::default() }
+        Toggle {
+            enabled: true,
+            settings: C::default(),
+        }
     }
 }
 

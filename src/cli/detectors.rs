@@ -1,6 +1,7 @@
 //! The detector set the command-line tool runs, built from the configuration.
 
 use palisade::mailbox::MailboxRules;
+use palisade::mfa_fatigue::MfaFatigue;
 use palisade::pipeline::{Pipeline, PipelineError};
 
 use super::config::Config;
@@ -12,6 +13,9 @@ use super::config::Config;
 pub(crate) fn pipeline(config: &Config) -> Result<Pipeline, PipelineError> {
     let mut builder = Pipeline::builder().config(config.pipeline.clone());
     let d = &config.detectors;
+    if d.mfa_fatigue.enabled {
+        builder = builder.detector(MfaFatigue::new(d.mfa_fatigue.settings.clone())?);
+    }
     if d.mailbox_rules.enabled {
         let mut settings = d.mailbox_rules.settings.clone();
         if settings.org_domains.is_empty() {

@@ -28,8 +28,8 @@ struct Learned {
 /// A bounded cache of IP address → location, learned from events that carried both.
 ///
 /// - Bounded: at most `capacity` addresses. When full, addresses whose entry is older than
-///   `max_age` go first, then the least recently seen, down to three quarters of the capacity
-///   (ties broken by address), so eviction is deterministic and amortised.
+///   `max_age` go first, then the least recently seen, down to half the capacity (ties broken
+///   by address), so eviction is deterministic and amortised.
 /// - Aged: an entry last seen more than `max_age` before the lookup time is not used (addresses
 ///   get reassigned).
 /// - Newest wins: an older event never overwrites what a newer one taught.
@@ -92,21 +92,23 @@ impl LearnedLocations {
     }
 
     fn evict(&mut self, now: Timestamp) {
-        let target = self.capacity - self.capacity / 4;
+        // Down to half the capacity at once, so eviction runs once per `capacity / 2` new
+        // addresses; a linear-time selection (not a sort) finds what goes.
+        let target = self.capacity / 2;
+        let cutoff = now - self.max_age;
+        self.entries.retain(|_, (_, seen)| *seen >= cutoff);
+        let excess = self.entries.len().saturating_sub(target);
+        if excess == 0 {
+            return;
+        }
         let mut by_age: Vec<(Timestamp, IpAddr)> = self
             .entries
             .iter()
             .map(|(ip, (_, seen))| (*seen, *ip))
             .collect();
-        by_age.sort_unstable();
-        let cutoff = now - self.max_age;
-        let mut remaining = self.entries.len();
-        for (seen, ip) in by_age {
-            if remaining <= target && seen >= cutoff {
-                break;
-            }
-            self.entries.remove(&ip);
-            remaining -= 1;
+        by_age.select_nth_unstable(excess - 1);
+        for (_, ip) in &by_age[..excess] {
+            self.entries.remove(ip);
         }
     }
 
@@ -174,7 +176,7 @@ impl LearnedLocations {
                 seen: *seen,
             })
             .collect();
-        entries.sort_by(|a, b| a.ip.cmp(&b.ip));
+        entries.sort_by_key(|e| e.ip);
         LearnedSnapshot { entries }
     }
 

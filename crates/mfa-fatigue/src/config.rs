@@ -5,7 +5,7 @@ use palisade_schema::{Duration, Factor};
 use serde::{Deserialize, Serialize};
 
 /// Settings of the MFA fatigue detector. Every field has a documented default; a partial JSON or
-/// TOML table keeps the defaults for what it leaves out. Durations serialize as milliseconds.
+/// TOML table keeps the defaults for what it leaves out. Durations are written with a unit (`"10m"`).
 ///
 /// # Why these defaults
 ///

@@ -135,8 +135,9 @@ impl Track {
     pub(crate) fn estimate_bytes(&self) -> usize {
         use std::mem::size_of;
         let key = self.key.as_str().len();
-        // The track itself, its key, and the index entry with its own copy of the key.
-        let mut n = size_of::<Track>() + key + size_of::<IdentityKey>() + 8 + key;
+        // The track itself and its key (the index holds only a hash and a slot number, counted
+        // with the index).
+        let mut n = size_of::<Option<Track>>() + key;
         n += self.prompts.capacity() * size_of::<Prompt>();
         for p in &self.prompts {
             n += p.event_id.len() + p.country.as_ref().map_or(0, |c| c.len());

@@ -17,4 +17,7 @@ pub enum SchemaError {
     /// The time could not be parsed.
     #[error("unparseable time {0:?}")]
     BadTime(String),
+    /// A span of time could not be parsed.
+    #[error("unparseable duration {0:?} (expected e.g. \"10m\", \"90s\", \"36h\", \"14d\")")]
+    BadDuration(String),
 }

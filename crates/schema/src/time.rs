@@ -24,15 +24,92 @@ pub struct Timestamp(i64);
 
 /// A span of event time, in milliseconds. Negative spans are allowed (an event earlier than another).
 ///
+/// In configuration files a span is written with its unit (`"90s"`, `"10m"`, `"36h"`, `"14d"`,
+/// `"250ms"`); a bare integer is read as milliseconds.
+///
 /// ```
 /// use palisade_schema::Duration;
 /// assert_eq!(Duration::from_hours(1).as_millis(), 3_600_000);
+/// assert_eq!(Duration::from_mins(10).to_string(), "10m");
+/// assert_eq!("36h".parse::<Duration>().unwrap(), Duration::from_hours(36));
+/// assert_eq!(serde_json::to_string(&Duration::from_secs(90)).unwrap(), "\"90s\"");
+/// assert_eq!(serde_json::from_str::<Duration>("1500").unwrap(), Duration::from_millis(1500));
+/// assert!("ten minutes".parse::<Duration>().is_err());
 /// ```
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
-)]
-#[serde(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Duration(i64);
+
+const UNITS: [(&str, i64); 5] = [
+    ("d", 86_400_000),
+    ("h", 3_600_000),
+    ("m", 60_000),
+    ("s", 1_000),
+    ("ms", 1),
+];
+
+impl fmt::Display for Duration {
+    /// The largest unit that divides the span exactly: `10m`, `90s`, `1500ms`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (unit, size) = UNITS
+            .iter()
+            .copied()
+            .find(|(_, size)| self.0 != 0 && self.0 % size == 0)
+            .unwrap_or(("ms", 1));
+        write!(f, "{}{unit}", self.0 / size)
+    }
+}
+
+impl std::str::FromStr for Duration {
+    type Err = SchemaError;
+
+    /// `<integer><unit>` with unit `ms`, `s`, `m`, `h` or `d`; a bare integer is milliseconds.
+    fn from_str(s: &str) -> Result<Self, SchemaError> {
+        let s = s.trim();
+        let bad = || SchemaError::BadDuration(truncate(s));
+        let split = s
+            .find(|c: char| !(c.is_ascii_digit() || c == '-'))
+            .unwrap_or(s.len());
+        let (number, unit) = s.split_at(split);
+        let n: i64 = number.parse().map_err(|_| bad())?;
+        let size = match unit.trim() {
+            "" | "ms" => 1,
+            "s" => 1_000,
+            "m" | "min" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            _ => return Err(bad()),
+        };
+        n.checked_mul(size).map(Duration).ok_or_else(bad)
+    }
+}
+
+impl Serialize for Duration {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Duration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Duration;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a span such as \"10m\", \"90s\", \"36h\", \"14d\", or milliseconds")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Duration, E> {
+                Ok(Duration(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Duration, E> {
+                i64::try_from(v).map(Duration).map_err(E::custom)
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Duration, E> {
+                v.parse().map_err(E::custom)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
 
 impl Duration {
     /// No time at all.

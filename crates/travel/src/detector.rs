@@ -107,7 +107,7 @@ pub struct ImpossibleTravel {
     tenant: TenantPairs,
     last_sweep: Option<Timestamp>,
     /// A spare sign-in record whose buffers are reused for the next event (not state).
-    scratch: Option<Box<LastSignIn>>,
+    scratch: Option<Box<Location>>,
 }
 
 impl Default for ImpossibleTravel {
@@ -492,39 +492,31 @@ impl Detector for ImpossibleTravel {
             }
         }
 
-        let mut cur = match scratch.take() {
+        let location = match scratch.take() {
             Some(mut b) => {
-                if !geo.locate_into(&event.origin, event.time, &mut b.location) {
+                if !geo.locate_into(&event.origin, event.time, &mut b) {
                     *scratch = Some(b);
                     return;
                 }
                 b
             }
-            None => {
-                let Some(location) = geo.locate(&event.origin, event.time) else {
-                    return;
-                };
-                Box::new(LastSignIn {
-                    time: event.time,
-                    event_id: ShortId::new(""),
-                    ip,
-                    location,
-                    session: 0,
-                    device: 0,
-                    egress: None,
-                    interactive: true,
-                })
-            }
+            None => match geo.locate(&event.origin, event.time) {
+                Some(l) => Box::new(l),
+                None => return,
+            },
         };
-        cur.time = event.time;
-        cur.event_id.set(&event.id);
-        cur.ip = ip;
-        cur.session = id_hash(event.origin.session_id.as_deref());
-        cur.device = id_hash(event.origin.device_id.as_deref());
-        cur.egress = egress
-            .lookup(ip, cur.location.asn.or(event.origin.asn))
-            .map(|m| m.index as u32);
-        cur.interactive = event.sign_in_kind != Some(SignInKind::NonInteractive);
+        let cur = LastSignIn {
+            time: event.time,
+            event_id: ShortId::new(&event.id),
+            ip,
+            session: id_hash(event.origin.session_id.as_deref()),
+            device: id_hash(event.origin.device_id.as_deref()),
+            egress: egress
+                .lookup(ip, location.asn.or(event.origin.asn))
+                .map(|m| m.index as u32),
+            interactive: event.sign_in_kind != Some(SignInKind::NonInteractive),
+            location,
+        };
 
         let state = match state {
             Some(s) => s,
@@ -539,7 +531,7 @@ impl Detector for ImpossibleTravel {
             // not judged, and the newer one stays.
             Some(prev) if cur.time < prev.time => {
                 state.last = Some(prev);
-                *scratch = Some(cur);
+                *scratch = Some(cur.location);
             }
             Some(prev) => {
                 let mut j = Judge {
@@ -549,7 +541,7 @@ impl Detector for ImpossibleTravel {
                 };
                 j.judge(who, state, &prev, &cur, event, ctx, out);
                 state.last = Some(cur);
-                *scratch = Some(prev);
+                *scratch = Some(prev.location);
             }
             None => state.last = Some(cur),
         }

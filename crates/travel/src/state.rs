@@ -76,7 +76,8 @@ pub(crate) struct LastSignIn {
     /// Empty when the id was too long to keep.
     pub(crate) event_id: ShortId,
     pub(crate) ip: Option<IpAddr>,
-    pub(crate) location: Location,
+    /// Boxed: the names are cold, while the fields above are read on every sign-in.
+    pub(crate) location: Box<Location>,
     /// Stable hashes of the session and device ids (0: none).
     pub(crate) session: u64,
     pub(crate) device: u64,
@@ -89,9 +90,8 @@ pub(crate) struct LastSignIn {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct IdentityState {
     pub(crate) key: IdentityKey,
-    /// Boxed so the map's buckets stay small (rehashing moves them) and the allocation is
-    /// reused from one sign-in to the next.
-    pub(crate) last: Option<Box<LastSignIn>>,
+    /// Inline, so the same-address check reads only the map's bucket.
+    pub(crate) last: Option<LastSignIn>,
     /// Place pairs (unordered pair key) this identity made impossible moves between: when
     /// first and when last.
     pub(crate) pairs: Vec<(u64, Timestamp, Timestamp)>,
@@ -144,7 +144,7 @@ impl IdentityState {
 
     pub(crate) fn heap_bytes(&self) -> usize {
         let last = self.last.as_ref().map_or(0, |l| {
-            std::mem::size_of::<LastSignIn>()
+            std::mem::size_of::<Location>()
                 + [
                     &l.location.country,
                     &l.location.region,
