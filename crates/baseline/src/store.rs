@@ -1,5 +1,6 @@
 //! The store of every identity's profile: the [`ProfileStore`] the pipeline owns.
 
+use std::cell::Cell;
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
@@ -66,6 +67,9 @@ pub struct BaselineStore {
     hasher: DefaultHashBuilder,
     /// Heap bytes of the entries and identity keys, kept up to date so `state_bytes` is O(1).
     pub(crate) heap: usize,
+    /// The slot found last: the pipeline asks `view(identity)` and then `learn(event)` for the
+    /// same identity, and the second lookup then costs one comparison instead of a probe.
+    last: Cell<usize>,
 }
 
 impl Default for BaselineStore {
@@ -88,6 +92,7 @@ impl BaselineStore {
             index: HashTable::new(),
             hasher: DefaultHashBuilder::default(),
             heap: 0,
+            last: Cell::new(usize::MAX),
         }
     }
 
@@ -117,11 +122,20 @@ impl BaselineStore {
     }
 
     pub(crate) fn find(&self, identity: &str) -> Option<usize> {
+        let last = self.last.get();
+        if self.slots.get(last).is_some_and(|s| &*s.id == identity) {
+            return Some(last);
+        }
         let h = self.hasher.hash_one(identity);
         let slots = &self.slots;
-        self.index
+        let found = self
+            .index
             .find(h, |&i| &*slots[i as usize].id == identity)
-            .map(|&i| i as usize)
+            .map(|&i| i as usize);
+        if let Some(i) = found {
+            self.last.set(i);
+        }
+        found
     }
 
     pub(crate) fn insert_slot(&mut self, slot: Slot) -> usize {

@@ -13,7 +13,8 @@
 //! `CreationTime` has whole seconds and no offset (UTC), as Microsoft writes it. A 500121
 //! `UserLoginFailed` names neither the factor nor what the user did, so the adapter reads it as a
 //! failed MFA step plus a `Failed` prompt; prompts themselves are never written. Rules moving (or
-//! copying) to two folders, or a permanent delete (no `New-InboxRule` parameter), are not expressible.
+//! copying) to two folders, or a permanent delete (no `New-InboxRule` parameter), are not
+//! expressible.
 
 use palisade_schema::{
     Activity, Event, FailureReason, FileAccessKind, MailboxRule, Outcome, RuleAction, RuleChange,
