@@ -12,6 +12,7 @@
 //! | `scan`            | (this crate)        | `scan`: the `palisade scan` job as a library call |
 //! | `mailbox`         | `palisade-mailbox`  | `mailbox`: suspicious inbox rules and forwarding |
 //! | `mfa_fatigue`     | `palisade-mfa-fatigue` | `mfa-fatigue`: push bombing, approval after a burst, fraud reports |
+//! | `travel`, `geo`   | `palisade-travel`, `palisade-geo` | `travel`: impossible travel, geolocation, egress lists |
 //!
 //! The `palisade` command-line tool is this package's binary, behind the default `cli` feature.
 //!
@@ -35,6 +36,8 @@
 #![forbid(unsafe_code)]
 
 pub use palisade_core as core;
+#[cfg(feature = "travel")]
+pub use palisade_geo as geo;
 #[cfg(feature = "ingest")]
 pub use palisade_ingest as ingest;
 #[cfg(feature = "mailbox")]
@@ -44,6 +47,8 @@ pub use palisade_mfa_fatigue as mfa_fatigue;
 #[cfg(feature = "pipeline")]
 pub use palisade_pipeline as pipeline;
 pub use palisade_schema as schema;
+#[cfg(feature = "travel")]
+pub use palisade_travel as travel;
 
 #[cfg(feature = "scan")]
 pub mod scan;

@@ -112,7 +112,7 @@ fn run(inputs: &[Input], source: Option<String>, strict: bool, out: &OutputArgs)
         },
         None => Config::default(),
     };
-    let mut pipeline = match cli::detectors::pipeline(&config) {
+    let mut pipeline = match cli::detectors::pipeline(&config, &mut io::stderr().lock()) {
         Ok(p) => p,
         Err(e) => return fail(EXIT_USAGE, &e),
     };

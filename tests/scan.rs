@@ -338,10 +338,15 @@ fn output_file_receives_the_records() {
 #[test]
 fn demo_catches_the_reference_story() {
     let demo = palisade(&["demo", "--quiet"]);
-    assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
+    assert!(
+        demo.status.success(),
+        "{}",
+        String::from_utf8_lossy(&demo.stderr)
+    );
     let out = records(std::str::from_utf8(&demo.stdout).unwrap());
     let finding = |detector: &str, pred: &dyn Fn(&Value) -> bool| {
-        out.iter().any(|r| r["type"] == "finding" && r["detector"] == detector && pred(r))
+        out.iter()
+            .any(|r| r["type"] == "finding" && r["detector"] == detector && pred(r))
     };
     assert!(
         finding("mfa_fatigue", &|r| r["severity"] == "critical"),
@@ -349,13 +354,22 @@ fn demo_catches_the_reference_story() {
     );
     assert!(
         finding("mailbox_rules", &|r| {
-            r["summary"].as_str().unwrap().starts_with("rule '.' marks mail from")
+            r["summary"]
+                .as_str()
+                .unwrap()
+                .starts_with("rule '.' marks mail from")
                 && matches!(r["severity"].as_str(), Some("high" | "critical"))
         }),
         "the '.' rule that hides a colleague's mail is caught"
     );
     let summary = out.last().unwrap();
     assert_eq!(summary["bad_records"]["count"], 0);
-    assert_eq!(summary["events_by_source"]["okta"].as_u64().map(|n| n > 0), Some(true));
-    assert_eq!(summary["events_by_source"]["m365"].as_u64().map(|n| n > 0), Some(true));
+    assert_eq!(
+        summary["events_by_source"]["okta"].as_u64().map(|n| n > 0),
+        Some(true)
+    );
+    assert_eq!(
+        summary["events_by_source"]["m365"].as_u64().map(|n| n > 0),
+        Some(true)
+    );
 }

@@ -7,6 +7,7 @@ use std::path::Path;
 use palisade::mailbox::MailboxRulesConfig;
 use palisade::mfa_fatigue::MfaFatigueConfig;
 use palisade::pipeline::PipelineConfig;
+use palisade::travel::TravelConfig;
 use serde::{Deserialize, Serialize};
 
 /// The whole configuration file.
@@ -31,6 +32,9 @@ pub(crate) struct Detectors {
     pub(crate) mailbox_rules: Toggle<MailboxRulesConfig>,
     /// Push bombing, approval after a burst, fraud reports (`mfa_fatigue`).
     pub(crate) mfa_fatigue: Toggle<MfaFatigueConfig>,
+    /// Sign-ins faster apart than a plane flies (`impossible_travel`); egress lists and GeoIP
+    /// databases are configured here.
+    pub(crate) impossible_travel: Toggle<TravelConfig>,
 }
 
 /// A detector's settings plus a switch to turn it off.

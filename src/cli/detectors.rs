@@ -1,20 +1,42 @@
 //! The detector set the command-line tool runs, built from the configuration.
 
+use std::io::Write;
+
 use palisade::mailbox::MailboxRules;
 use palisade::mfa_fatigue::MfaFatigue;
 use palisade::pipeline::{Pipeline, PipelineError};
+use palisade::travel::{ImpossibleTravel, TravelError};
 
 use super::config::Config;
 
-/// A pipeline with every enabled built-in detector, configured from `config`.
+/// Why the detector set could not be built.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum BuildError {
+    #[error(transparent)]
+    Pipeline(#[from] PipelineError),
+    #[error(transparent)]
+    Core(#[from] palisade::core::Error),
+    #[error(transparent)]
+    Travel(#[from] TravelError),
+}
+
+/// A pipeline with every enabled built-in detector, configured from `config`. Problems that do
+/// not stop the run (a bad line in an egress list) are written to `warnings`.
 ///
 /// The organisation's domains (`[organisation] domains`) are shared with every detector that
 /// judges "inside or outside the organisation" unless its own settings name domains.
-pub(crate) fn pipeline(config: &Config) -> Result<Pipeline, PipelineError> {
+pub(crate) fn pipeline(config: &Config, warnings: &mut dyn Write) -> Result<Pipeline, BuildError> {
     let mut builder = Pipeline::builder().config(config.pipeline.clone());
     let d = &config.detectors;
     if d.mfa_fatigue.enabled {
         builder = builder.detector(MfaFatigue::new(d.mfa_fatigue.settings.clone())?);
+    }
+    if d.impossible_travel.enabled {
+        let travel = ImpossibleTravel::new(d.impossible_travel.settings.clone())?;
+        for problem in travel.problems() {
+            let _ = writeln!(warnings, "palisade: warning: {problem}");
+        }
+        builder = builder.detector(travel);
     }
     if d.mailbox_rules.enabled {
         let mut settings = d.mailbox_rules.settings.clone();
@@ -23,5 +45,5 @@ pub(crate) fn pipeline(config: &Config) -> Result<Pipeline, PipelineError> {
         }
         builder = builder.detector(MailboxRules::new(settings)?);
     }
-    builder.build()
+    Ok(builder.build()?)
 }
