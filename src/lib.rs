@@ -10,6 +10,8 @@
 //! | `ingest`          | `palisade-ingest`   | `ingest` (and one feature per vendor: `okta`, `entra`, `m365`, `gws`, `duo`, `cloudtrail`, `ocsf`) |
 //! | `pipeline`        | `palisade-pipeline` | `pipeline` |
 //! | `scan`            | (this crate)        | `scan`: the `palisade scan` job as a library call |
+//! | `baseline`        | `palisade-baseline` | `baseline`: what is normal for each identity |
+//! | `signin`          | `palisade-signin`   | `signin`: unfamiliar sign-in, failures then success, password spray |
 //! | `mailbox`         | `palisade-mailbox`  | `mailbox`: suspicious inbox rules and forwarding |
 //! | `mfa_fatigue`     | `palisade-mfa-fatigue` | `mfa-fatigue`: push bombing, approval after a burst, fraud reports |
 //! | `travel`, `geo`   | `palisade-travel`, `palisade-geo` | `travel`: impossible travel, geolocation, egress lists |
@@ -35,6 +37,8 @@
 
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "baseline")]
+pub use palisade_baseline as baseline;
 pub use palisade_core as core;
 #[cfg(feature = "travel")]
 pub use palisade_geo as geo;
@@ -47,6 +51,8 @@ pub use palisade_mfa_fatigue as mfa_fatigue;
 #[cfg(feature = "pipeline")]
 pub use palisade_pipeline as pipeline;
 pub use palisade_schema as schema;
+#[cfg(feature = "signin")]
+pub use palisade_signin as signin;
 #[cfg(feature = "travel")]
 pub use palisade_travel as travel;
 

@@ -362,6 +362,42 @@ fn demo_catches_the_reference_story() {
         }),
         "the '.' rule that hides a colleague's mail is caught"
     );
+    // Every step of the reference story lands on the account that got the "." rule.
+    let victim = out
+        .iter()
+        .find(|r| {
+            r["detector"] == "mailbox_rules"
+                && r["summary"].as_str().unwrap().starts_with("rule '.'")
+        })
+        .map(|r| r["identity"].clone())
+        .unwrap();
+    let at_least_medium =
+        |r: &Value| matches!(r["severity"].as_str(), Some("medium" | "high" | "critical"));
+    for detector in [
+        "unfamiliar_signin",
+        "failed_then_success",
+        "impossible_travel",
+    ] {
+        assert!(
+            finding(detector, &|r| r["identity"] == victim && at_least_medium(r)),
+            "{detector} on the reference victim {victim}"
+        );
+    }
+    // Nobody else in the population gets a finding at medium or above.
+    let bombed = out
+        .iter()
+        .find(|r| r["detector"] == "mfa_fatigue")
+        .map(|r| r["identity"].clone())
+        .unwrap();
+    for r in out
+        .iter()
+        .filter(|r| r["type"] == "finding" && at_least_medium(r))
+    {
+        assert!(
+            r["identity"] == victim || r["identity"] == bombed,
+            "false positive: {r}"
+        );
+    }
     let summary = out.last().unwrap();
     assert_eq!(summary["bad_records"]["count"], 0);
     assert_eq!(

@@ -4,9 +4,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use palisade::baseline::BaselineConfig;
 use palisade::mailbox::MailboxRulesConfig;
 use palisade::mfa_fatigue::MfaFatigueConfig;
 use palisade::pipeline::PipelineConfig;
+use palisade::signin::{FailedThenSuccessConfig, PasswordSprayConfig, UnfamiliarConfig};
 use palisade::travel::TravelConfig;
 use serde::{Deserialize, Serialize};
 
@@ -20,6 +22,8 @@ pub(crate) struct Config {
     pub(crate) pipeline: PipelineConfig,
     /// The organisation's own domains and user aliases.
     pub(crate) organisation: Organisation,
+    /// Per-identity baselines: learning period, decay, caps.
+    pub(crate) baseline: BaselineConfig,
     /// Each detector's settings.
     pub(crate) detectors: Detectors,
 }
@@ -28,6 +32,12 @@ pub(crate) struct Config {
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct Detectors {
+    /// Successful sign-ins unlike the identity's baseline (`unfamiliar_signin`).
+    pub(crate) unfamiliar_signin: Toggle<UnfamiliarConfig>,
+    /// Failed attempts, then a success from an unfamiliar origin (`failed_then_success`).
+    pub(crate) failed_then_success: Toggle<FailedThenSuccessConfig>,
+    /// One source failing across many identities (`password_spray`).
+    pub(crate) password_spray: Toggle<PasswordSprayConfig>,
     /// Inbox rules and forwarding that hide mail or send it outside (`mailbox_rules`).
     pub(crate) mailbox_rules: Toggle<MailboxRulesConfig>,
     /// Push bombing, approval after a burst, fraud reports (`mfa_fatigue`).

@@ -2,9 +2,11 @@
 
 use std::io::Write;
 
+use palisade::baseline::BaselineStore;
 use palisade::mailbox::MailboxRules;
 use palisade::mfa_fatigue::MfaFatigue;
 use palisade::pipeline::{Pipeline, PipelineError};
+use palisade::signin::{FailedThenSuccess, PasswordSpray, UnfamiliarSignIn};
 use palisade::travel::{ImpossibleTravel, TravelError};
 
 use super::config::Config;
@@ -26,8 +28,21 @@ pub(crate) enum BuildError {
 /// The organisation's domains (`[organisation] domains`) are shared with every detector that
 /// judges "inside or outside the organisation" unless its own settings name domains.
 pub(crate) fn pipeline(config: &Config, warnings: &mut dyn Write) -> Result<Pipeline, BuildError> {
-    let mut builder = Pipeline::builder().config(config.pipeline.clone());
+    let mut builder = Pipeline::builder()
+        .config(config.pipeline.clone())
+        .profiles(BaselineStore::new(config.baseline.clone())?);
     let d = &config.detectors;
+    if d.unfamiliar_signin.enabled {
+        builder = builder.detector(UnfamiliarSignIn::new(d.unfamiliar_signin.settings.clone())?);
+    }
+    if d.failed_then_success.enabled {
+        builder = builder.detector(FailedThenSuccess::new(
+            d.failed_then_success.settings.clone(),
+        )?);
+    }
+    if d.password_spray.enabled {
+        builder = builder.detector(PasswordSpray::new(d.password_spray.settings.clone())?);
+    }
     if d.mfa_fatigue.enabled {
         builder = builder.detector(MfaFatigue::new(d.mfa_fatigue.settings.clone())?);
     }

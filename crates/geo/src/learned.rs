@@ -8,8 +8,8 @@ use std::net::IpAddr;
 use palisade_schema::{Duration, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use crate::hash::FxBuild;
 use crate::{Location, LocationSource};
+use rustc_hash::FxBuildHasher as FxBuild;
 
 fn same_point(a: &Location, b: &Location) -> bool {
     a.lat() == b.lat()

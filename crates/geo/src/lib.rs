@@ -37,7 +37,6 @@
 
 pub mod egress;
 mod error;
-mod hash;
 mod learned;
 mod location;
 #[cfg(feature = "mmdb")]

@@ -5,9 +5,12 @@ use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use palisade_core::{
-    Context, Detector, Dimension, Error, Evidence, Finding, FindingStatus, Severity, Technique,
+    Context, Detector, Dimension, Error, Evidence, Finding, FindingStatus, ProfileView, Severity,
+    Technique,
 };
-use palisade_schema::{Activity, Duration, Event, FailureReason, IdentityKey, Timestamp};
+use palisade_schema::{
+    Activity, Duration, Event, FailureReason, IdentityKey, SignInStage, Timestamp,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::assess::{assess, describe_history, describe_novelty, NoveltyWeights};
@@ -82,7 +85,36 @@ struct Failures {
     password: u32,
     evidence: Evidence,
     ips: Vec<IpAddr>,
+    /// The last MFA failure counted, while it waits for its twin: vendors report one refused
+    /// prompt twice (Okta `deny_push` and the failed `auth_via_mfa` share a transaction id;
+    /// Entra's 500121 gives a failed sign-in and a prompt), and that is one attempt. Several
+    /// prompts of one transaction are still several attempts, so only a record of the other
+    /// kind, close in time, is a twin.
+    #[serde(default)]
+    unpaired: Option<Attempt>,
+    /// How unfamiliar the failures' own origin was when they began (country and ASN surprise),
+    /// judged before the attempts' password-stage successes taught the profile that origin.
+    #[serde(default)]
+    origin_at_failure: Option<OriginScore>,
 }
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct OriginScore {
+    country: Option<String>,
+    asn: Option<u32>,
+    score: f64,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Attempt {
+    correlation: String,
+    prompt: bool,
+    #[serde(with = "state::millis")]
+    at: Timestamp,
+}
+
+/// How far apart the two records of one refused prompt may be.
+const TWIN_WITHIN: Duration = Duration::from_mins(2);
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct Open {
@@ -107,6 +139,16 @@ impl Track {
         let o = self.open.as_ref().map(|o| o.until);
         f.into_iter().chain(o).max()
     }
+}
+
+/// How surprising an event's country and network are for this profile.
+fn origin_score(event: &Event, profile: &dyn ProfileView, weights: &NoveltyWeights) -> f64 {
+    assess(event, profile, weights)
+        .novel
+        .iter()
+        .filter(|n| matches!(n.dim, Dimension::Country | Dimension::Asn))
+        .map(|n| n.surprise)
+        .sum()
 }
 
 /// What kind of failure an event is, if it counts.
@@ -239,8 +281,18 @@ impl FailedThenSuccess {
         self.tracks.entry(key.clone()).or_default()
     }
 
-    fn on_failure(&mut self, event: &Event, key: &IdentityKey, mfa: bool, out: &mut Vec<Finding>) {
+    fn on_failure(
+        &mut self,
+        event: &Event,
+        key: &IdentityKey,
+        mfa: bool,
+        ctx: &Context<'_>,
+        out: &mut Vec<Finding>,
+    ) {
         let window = self.window();
+        let at_failure = ctx
+            .profile
+            .map(|p| origin_score(event, p, &self.config.weights));
         let track = self.track(key, event.time, out);
         let f = match &mut track.failures {
             Some(f) if event.time.since(f.last) <= window => f,
@@ -251,12 +303,38 @@ impl FailedThenSuccess {
                 password: 0,
                 evidence: Evidence::default(),
                 ips: Vec::new(),
+                unpaired: None,
+                origin_at_failure: None,
             }),
         };
         f.last = f.last.max(event.time);
         f.evidence.push(event.id.clone());
-        if mfa {
+        if let Some(score) = at_failure {
+            if f.origin_at_failure.as_ref().is_none_or(|o| score > o.score) {
+                f.origin_at_failure = Some(OriginScore {
+                    country: event.origin.country.clone(),
+                    asn: event.origin.asn,
+                    score,
+                });
+            }
+        }
+        let prompt = matches!(event.activity, Activity::MfaPrompt(_));
+        let twin = mfa
+            && f.unpaired.as_ref().is_some_and(|a| {
+                Some(a.correlation.as_str()) == event.correlation_id.as_deref()
+                    && a.prompt != prompt
+                    && event.time.since(a.at) <= TWIN_WITHIN
+            });
+        if twin {
+            // Already counted with its twin; the evidence keeps both records.
+            f.unpaired = None;
+        } else if mfa {
             f.mfa += 1;
+            f.unpaired = event.correlation_id.as_ref().map(|c| Attempt {
+                correlation: c.clone(),
+                prompt,
+                at: event.time,
+            });
         } else {
             f.password += 1;
         }
@@ -293,7 +371,17 @@ impl FailedThenSuccess {
                 return;
             }
         }
-        let Some(failures) = track.failures.take() else {
+        // Once MFA has failed, the password is known: a password-stage success on the next try
+        // (Okta's `user.session.start` before the push) may fire, but does not end the run of
+        // failed attempts, so the MFA failures of several tries add up.
+        let password_stage =
+            matches!(&event.activity, Activity::SignIn(s) if s.stage == SignInStage::Primary);
+        let keep = password_stage && track.failures.as_ref().is_some_and(|f| f.mfa > 0);
+        let Some(failures) = (if keep {
+            track.failures.clone()
+        } else {
+            track.failures.take()
+        }) else {
             return;
         };
         let tries = failures.mfa + failures.password;
@@ -302,13 +390,14 @@ impl FailedThenSuccess {
             Some(p) if recent && tries >= self.config.min_failures => {
                 let w = &self.config.weights;
                 let a = assess(event, p, w);
-                let origin_score: f64 = a
-                    .novel
-                    .iter()
-                    .filter(|n| matches!(n.dim, Dimension::Country | Dimension::Asn))
-                    .map(|n| n.surprise)
-                    .sum();
-                (origin_score >= self.config.min_origin_score).then(|| {
+                let mut score = origin_score(event, p, w);
+                // The attempts came from here too: judge the origin as it was when they began.
+                if let Some(o) = &failures.origin_at_failure {
+                    if o.country == event.origin.country && o.asn == event.origin.asn {
+                        score = score.max(o.score);
+                    }
+                }
+                (score >= self.config.min_origin_score).then(|| {
                     let mut sev = Severity::Low;
                     if failures.mfa > 0 {
                         sev = sev.bump();
@@ -355,6 +444,7 @@ impl FailedThenSuccess {
             _ => None,
         };
         if let Some(f) = finding {
+            track.failures = None;
             if let Some(mut old) = track.open.take() {
                 out.push(state::revise(&mut old.finding, FindingStatus::Closed));
             }
@@ -386,7 +476,7 @@ impl Detector for FailedThenSuccess {
     fn observe(&mut self, event: &Event, ctx: &Context<'_>, out: &mut Vec<Finding>) {
         let Some(key) = event.identity() else { return };
         if let Some(mfa) = failure_kind(event) {
-            self.on_failure(event, key, mfa, out);
+            self.on_failure(event, key, mfa, ctx, out);
         } else if event.activity.is_successful_sign_in() {
             self.on_success(event, key, ctx, out);
         }

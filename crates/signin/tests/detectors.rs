@@ -397,6 +397,105 @@ fn failed_mfa_then_success_from_another_continent() {
     );
 }
 
+/// Okta's shape of the reference case: every try starts with a password-stage success
+/// (`user.session.start`) that the baseline learns from, and each refused push is reported twice
+/// (`deny_push` and the failed `auth_via_mfa`, one transaction id). Two refused pushes are two
+/// attempts, not four, and they add up across the tries.
+#[test]
+fn okta_style_retries_count_each_refused_push_once() {
+    let mut h = Harness::new(FailedThenSuccess::default());
+    h.learn_home("ana@x.com");
+    let t = at_min(41 * DAY);
+    let with_corr = |mut e: Event, corr: &str| {
+        e.source = Source::Okta;
+        e.correlation_id = Some(corr.into());
+        e
+    };
+    let prompt = |result| {
+        Activity::MfaPrompt(MfaPrompt {
+            factor: Factor::Push,
+            result,
+        })
+    };
+    let steps = [
+        with_corr(event("ana@x.com", t, "s1", &attacker(), ok()), "a"),
+        with_corr(
+            event(
+                "ana@x.com",
+                t + Duration::from_secs(10),
+                "d1",
+                &attacker(),
+                prompt(PromptResult::Denied),
+            ),
+            "b",
+        ),
+        with_corr(
+            event(
+                "ana@x.com",
+                t + Duration::from_secs(11),
+                "m1",
+                &attacker(),
+                failed(FailureReason::MfaDenied),
+            ),
+            "b",
+        ),
+        with_corr(
+            event(
+                "ana@x.com",
+                t + Duration::from_mins(2),
+                "s2",
+                &attacker(),
+                ok(),
+            ),
+            "c",
+        ),
+        with_corr(
+            event(
+                "ana@x.com",
+                t + Duration::from_mins(3),
+                "m2",
+                &attacker(),
+                failed(FailureReason::MfaTimeout),
+            ),
+            "d",
+        ),
+        with_corr(
+            event(
+                "ana@x.com",
+                t + Duration::from_mins(3),
+                "p2",
+                &attacker(),
+                prompt(PromptResult::TimedOut),
+            ),
+            "d",
+        ),
+    ];
+    for e in &steps {
+        assert!(
+            h.run(e).is_empty(),
+            "nothing before the second refused push completes a try"
+        );
+    }
+    let f = h.run(&with_corr(
+        event(
+            "ana@x.com",
+            t + Duration::from_mins(6),
+            "s3",
+            &attacker(),
+            ok(),
+        ),
+        "e",
+    ));
+    assert_eq!(f.len(), 1);
+    assert!(
+        f[0].summary.starts_with("2 failed MFA attempts"),
+        "{}",
+        f[0].summary
+    );
+    assert!(f[0].severity >= Severity::Medium, "{}", f[0].severity);
+    assert_eq!(f[0].evidence.event_ids, ["d1", "m1", "m2", "p2", "s3"]);
+}
+
 #[test]
 fn typo_then_success_from_a_trip_is_low_and_from_home_is_nothing() {
     let mut h = Harness::new(FailedThenSuccess::default());

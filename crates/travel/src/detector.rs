@@ -15,7 +15,9 @@ use palisade_geo::{
 };
 use palisade_schema::{Activity, Duration, Event, IdentityKey, SignInKind, Timestamp};
 
-use crate::hash::{fingerprint, FxBuild};
+use rustc_hash::FxBuildHasher as FxBuild;
+
+use crate::fingerprint::fingerprint;
 use crate::movement::{plain_elapsed, plain_number, Movement};
 use crate::state::{IdentityState, LastSignIn, ShortId, Snapshot, TenantPairs, SNAPSHOT_VERSION};
 use crate::TravelConfig;

@@ -24,7 +24,7 @@
 
 mod config;
 mod detector;
-mod hash;
+mod fingerprint;
 mod movement;
 mod state;
 

@@ -8,7 +8,7 @@ use palisade_geo::{LearnedSnapshot, Location};
 use palisade_schema::{Duration, IdentityKey, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use crate::hash::FxBuild;
+use rustc_hash::FxBuildHasher as FxBuild;
 
 /// Event ids longer than this are not kept as evidence of a later finding (state stays small).
 pub(crate) const MAX_KEPT_ID: usize = 62;
