@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::print_stdout, clippy::print_stderr)]
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -251,24 +253,7 @@ const VALUES: &[&str] = &[
 ];
 
 fn arb_json() -> impl Strategy<Value = Value> {
-    let leaf = prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::from),
-        any::<i64>().prop_map(Value::from),
-        any::<f64>()
-            .prop_filter("finite", |f| f.is_finite())
-            .prop_map(Value::from),
-        "\\PC{0,12}".prop_map(Value::from),
-        prop::sample::select(VALUES).prop_map(Value::from),
-    ];
-    leaf.prop_recursive(4, 48, 6, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::vec((prop::sample::select(KEYS), inner), 0..6).prop_map(|kv| {
-                Value::Object(kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
-            }),
-        ]
-    })
+    support::vendor_json(KEYS, VALUES)
 }
 
 proptest! {
@@ -291,36 +276,8 @@ proptest! {
     }
 }
 
-/// Counts per activity kind (and `unsupported`), failing on any bad record.
 fn tally(file: &str, whole: bool) -> Option<BTreeMap<String, usize>> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
-    if !dir.is_dir() {
-        println!("skipped: ../shared/data not found");
-        return None;
-    }
-    let text = std::fs::read(dir.join(file)).unwrap();
-    let records: Vec<&[u8]> = if whole {
-        vec![&text[..]]
-    } else {
-        text.split(|&b| b == b'\n')
-            .filter(|l| !l.trim_ascii().is_empty())
-            .collect()
-    };
-    let mut counts = BTreeMap::new();
-    for (i, record) in records.iter().enumerate() {
-        assert!(CloudTrail.sniff(record), "{file}:{} not sniffed", i + 1);
-        let mut out = Vec::new();
-        match CloudTrail.parse(record, &mut out, &mut Notes::default()) {
-            Ok(Parsed::Events) => {
-                for e in out {
-                    *counts.entry(e.activity.kind_name().to_owned()).or_insert(0) += 1;
-                }
-            }
-            Ok(Parsed::Unsupported(_)) => *counts.entry("unsupported".to_owned()).or_insert(0) += 1,
-            Err(e) => panic!("{file}:{}: bad record: {e}", i + 1),
-        }
-    }
-    Some(counts)
+    support::tally(&CloudTrail, file, whole)
 }
 
 fn counts(pairs: &[(&str, usize)]) -> BTreeMap<String, usize> {

@@ -1,0 +1,76 @@
+//! Helpers shared by the adapter test files: the real public samples, and vendor-shaped noise for
+//! the structure-aware property tests.
+
+#![allow(dead_code, unreachable_pub)] // Each test file uses its own part.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use palisade_ingest::{Adapter, Notes, Parsed};
+use proptest::prelude::*;
+use serde_json::Value;
+
+/// `../shared/data` next to the workspace, or `None` (with a plain message) on a fresh clone.
+pub fn shared_data() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        println!("skipped: ../shared/data not found");
+        None
+    }
+}
+
+/// Reads one real sample file through `adapter` (line by line, or `whole` as one record) and
+/// counts events per activity kind (plus `unsupported`), failing on any bad or unsniffed record.
+pub fn tally(adapter: &dyn Adapter, file: &str, whole: bool) -> Option<BTreeMap<String, usize>> {
+    let text = std::fs::read(shared_data()?.join(file)).unwrap();
+    let records: Vec<&[u8]> = if whole {
+        vec![&text[..]]
+    } else {
+        text.split(|&b| b == b'\n')
+            .filter(|l| !l.trim_ascii().is_empty())
+            .collect()
+    };
+    let mut counts = BTreeMap::new();
+    for (i, record) in records.iter().enumerate() {
+        assert!(adapter.sniff(record), "{file}:{} not sniffed", i + 1);
+        let mut out = Vec::new();
+        match adapter.parse(record, &mut out, &mut Notes::default()) {
+            Ok(Parsed::Events) => {
+                for e in out {
+                    *counts.entry(e.activity.kind_name().to_owned()).or_insert(0) += 1;
+                }
+            }
+            Ok(Parsed::Unsupported(_)) => *counts.entry("unsupported".to_owned()).or_insert(0) += 1,
+            Err(e) => panic!("{file}:{}: bad record: {e}", i + 1),
+        }
+    }
+    Some(counts)
+}
+
+/// Any JSON value, nested a few levels, whose object keys are the vendor's own `keys` and whose
+/// strings are often the vendor's own tricky `values`: noise a real parser meets.
+pub fn vendor_json(
+    keys: &'static [&'static str],
+    values: &'static [&'static str],
+) -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::from),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(Value::from),
+        "\\PC{0,12}".prop_map(Value::from),
+        prop::sample::select(values).prop_map(Value::from),
+    ];
+    leaf.prop_recursive(4, 48, 6, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::vec((prop::sample::select(keys), inner), 0..6).prop_map(|kv| {
+                Value::Object(kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+            }),
+        ]
+    })
+}
