@@ -4,10 +4,11 @@
 
 #![cfg(feature = "m365")]
 
+mod support;
+
 use palisade_ingest::{m365::M365, Adapter, Notes, Parsed};
 use palisade_schema::Timestamp;
 use proptest::prelude::*;
-use serde_json::{Map, Value};
 
 const KEYS: &[&str] = &[
     "CreationTime",
@@ -84,69 +85,8 @@ const STRINGS: &[&str] = &[
 const BASE: &str =
     "\"CreationTime\":\"2024-05-01T09:00:00\",\"Id\":\"p1\",\"Operation\":\"UpdateInboxRules\",";
 
-fn leaf() -> impl Strategy<Value = Value> {
-    prop_oneof![
-        Just(Value::Null),
-        any::<bool>().prop_map(Value::Bool),
-        any::<i64>().prop_map(Value::from),
-        prop_oneof![Just(500121i64), Just(0), Just(50074), Just(50126), Just(-1)]
-            .prop_map(Value::from),
-        any::<f64>()
-            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
-        proptest::sample::select(STRINGS).prop_map(Value::from),
-        ".{0,12}".prop_map(Value::from),
-    ]
-}
-
-fn json() -> impl Strategy<Value = Value> {
-    leaf().prop_recursive(4, 48, 6, |inner| {
-        prop_oneof![
-            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::vec((proptest::sample::select(KEYS), inner), 0..8).prop_map(|kv| {
-                Value::Object(
-                    kv.into_iter()
-                        .map(|(k, v)| (k.to_owned(), v))
-                        .collect::<Map<_, _>>(),
-                )
-            }),
-        ]
-    })
-}
-
 fn record() -> impl Strategy<Value = Vec<u8>> {
-    (
-        prop::collection::vec((proptest::sample::select(KEYS), json()), 0..24),
-        any::<bool>(),
-        any::<u8>(),
-    )
-        .prop_map(|(kv, dup, cut)| {
-            let mut text = String::from("{");
-            if cut % 2 == 0 {
-                // A valid core first, so that the random keys (which win as later duplicates)
-                // reach the mapping code, not just the first checks.
-                text.push_str(BASE);
-                if kv.is_empty() {
-                    text.pop();
-                }
-            }
-            for (i, (k, v)) in kv.iter().enumerate() {
-                if i > 0 {
-                    text.push(',');
-                }
-                // Written by hand so that repeated keys stay repeated.
-                text.push_str(&format!("{:?}:{}", k, v));
-                if dup && i == 0 {
-                    text.push_str(&format!(",{:?}:{}", k, v));
-                }
-            }
-            text.push('}');
-            let mut bytes = text.into_bytes();
-            if cut == 7 {
-                let at = bytes.len() / 2;
-                bytes.truncate(at);
-            }
-            bytes
-        })
+    support::noisy_record(KEYS, STRINGS, &[500121, 0, 50074, 50126, -1], BASE)
 }
 
 proptest! {

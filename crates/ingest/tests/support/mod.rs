@@ -2,6 +2,7 @@
 //! the structure-aware property tests.
 
 #![allow(dead_code, unreachable_pub)] // Each test file uses its own part.
+#![allow(clippy::print_stdout)] // The skip message is for whoever runs the tests.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -24,7 +25,8 @@ pub fn shared_data() -> Option<PathBuf> {
 /// Reads one real sample file through `adapter` (line by line, or `whole` as one record) and
 /// counts events per activity kind (plus `unsupported`), failing on any bad or unsniffed record.
 pub fn tally(adapter: &dyn Adapter, file: &str, whole: bool) -> Option<BTreeMap<String, usize>> {
-    let text = std::fs::read(shared_data()?.join(file)).unwrap();
+    let path = shared_data()?.join(file);
+    let text = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let records: Vec<&[u8]> = if whole {
         vec![&text[..]]
     } else {
@@ -73,4 +75,64 @@ pub fn vendor_json(
             }),
         ]
     })
+}
+
+/// A record made of the vendor's own `keys` with random values (often the vendor's tricky
+/// `strings` and `numbers`), written by hand so repeated keys stay repeated; half of them start
+/// from a valid `base` (so the random keys, winning as later duplicates, reach the mapping code),
+/// and some are cut in half.
+pub fn noisy_record(
+    keys: &'static [&'static str],
+    strings: &'static [&'static str],
+    numbers: &'static [i64],
+    base: &'static str,
+) -> impl Strategy<Value = Vec<u8>> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        prop::sample::select(numbers).prop_map(Value::from),
+        any::<f64>()
+            .prop_map(|f| serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number)),
+        prop::sample::select(strings).prop_map(Value::from),
+        ".{0,12}".prop_map(Value::from),
+    ];
+    let json = leaf.prop_recursive(4, 48, 6, move |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::vec((prop::sample::select(keys), inner), 0..8).prop_map(|kv| {
+                Value::Object(kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+            }),
+        ]
+    });
+    (
+        prop::collection::vec((prop::sample::select(keys), json), 0..24),
+        any::<bool>(),
+        any::<u8>(),
+    )
+        .prop_map(move |(kv, dup, cut)| {
+            let mut text = String::from("{");
+            if cut % 2 == 0 {
+                text.push_str(base);
+                if kv.is_empty() {
+                    text.pop();
+                }
+            }
+            for (i, (k, v)) in kv.iter().enumerate() {
+                if i > 0 {
+                    text.push(',');
+                }
+                text.push_str(&format!("{k:?}:{v}"));
+                if dup && i == 0 {
+                    text.push_str(&format!(",{k:?}:{v}"));
+                }
+            }
+            text.push('}');
+            let mut bytes = text.into_bytes();
+            if cut == 7 {
+                let at = bytes.len() / 2;
+                bytes.truncate(at);
+            }
+            bytes
+        })
 }
