@@ -505,7 +505,7 @@ proptest! {
             store.learn(&event_of(*who, *dt * 60, i, *p));
         }
         let ids: Vec<String> = store.identities().map(str::to_owned).collect();
-        for id in &ids[1..] {
+        for id in ids.iter().skip(1) {
             store.forget(&key(id));
         }
         if let Some(first) = ids.first() {
