@@ -18,19 +18,11 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 fn parse(record: &str) -> (Result<Parsed, BadRecordReason>, Vec<Event>) {
-    let mut out = Vec::new();
-    let r = Duo.parse(record.as_bytes(), &mut out, &mut Notes::default());
-    (r, out)
+    support::parse(&Duo, record)
 }
 
 fn fixture_lines() -> Vec<String> {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/duo/authentication.jsonl");
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect()
+    support::fixture_lines("duo/authentication.jsonl")
 }
 
 fn events(txid: &str) -> Vec<Event> {
@@ -402,9 +394,7 @@ fn tally(file: &str, whole: bool) -> Option<BTreeMap<String, usize>> {
     support::tally(&Duo, file, whole)
 }
 
-fn counts(pairs: &[(&str, usize)]) -> BTreeMap<String, usize> {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
-}
+use support::counts;
 
 #[test]
 fn real_samples_read_with_zero_bad_records() {

@@ -18,19 +18,11 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 fn parse(record: &str) -> (Result<Parsed, BadRecordReason>, Vec<Event>) {
-    let mut out = Vec::new();
-    let r = GoogleWorkspace.parse(record.as_bytes(), &mut out, &mut Notes::default());
-    (r, out)
+    support::parse(&GoogleWorkspace, record)
 }
 
 fn fixture_lines() -> Vec<String> {
-    let path =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/gws/activities.jsonl");
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect()
+    support::fixture_lines("gws/activities.jsonl")
 }
 
 fn events(uq: &str) -> Vec<Event> {
@@ -370,9 +362,7 @@ fn tally(file: &str, whole: bool) -> Option<BTreeMap<String, usize>> {
     support::tally(&GoogleWorkspace, file, whole)
 }
 
-fn counts(pairs: &[(&str, usize)]) -> BTreeMap<String, usize> {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
-}
+use support::counts;
 
 #[test]
 fn real_samples_read_with_zero_bad_records() {

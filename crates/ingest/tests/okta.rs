@@ -18,14 +18,7 @@ use proptest::prelude::*;
 use serde_json::Value;
 
 fn fixture(name: &str) -> Vec<String> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/okta")
-        .join(name);
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(str::to_owned)
-        .collect()
+    support::fixture_lines(&format!("okta/{name}"))
 }
 
 fn parse(record: &str) -> (Result<Parsed, BadRecordReason>, Vec<Event>, Notes) {
@@ -465,9 +458,7 @@ fn tally(file: &str, whole: bool) -> Option<BTreeMap<String, usize>> {
     support::tally(&Okta, file, whole)
 }
 
-fn counts(pairs: &[(&str, usize)]) -> BTreeMap<String, usize> {
-    pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
-}
+use support::counts;
 
 #[test]
 fn real_samples_read_with_zero_bad_records() {

@@ -7,7 +7,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use palisade_ingest::{Adapter, Notes, Parsed};
+use palisade_ingest::{Adapter, BadRecordReason, Notes, Parsed};
+use palisade_schema::Event;
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -20,6 +21,30 @@ pub fn shared_data() -> Option<PathBuf> {
         println!("skipped: ../shared/data not found");
         None
     }
+}
+
+/// One record through `adapter`: what it returned and the events it wrote.
+pub fn parse(adapter: &dyn Adapter, record: &str) -> (Result<Parsed, BadRecordReason>, Vec<Event>) {
+    let mut out = Vec::new();
+    let r = adapter.parse(record.as_bytes(), &mut out, &mut Notes::default());
+    (r, out)
+}
+
+/// The lines of one of this crate's own fixture files, `tests/fixtures/<path>`.
+pub fn fixture_lines(path: &str) -> Vec<String> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(path);
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Expected counts per activity kind, as [`tally`] returns them.
+pub fn counts(pairs: &[(&str, usize)]) -> BTreeMap<String, usize> {
+    pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect()
 }
 
 /// Reads one real sample file through `adapter` (line by line, or `whole` as one record) and
