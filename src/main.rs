@@ -164,6 +164,7 @@ fn identity_join(config: &Config) -> IdentityJoin {
             .domains
             .first()
             .map(|d| d.trim().to_lowercase()),
+        domain_sources: config.organisation.bare_username_sources.clone(),
     }
 }
 

@@ -409,3 +409,52 @@ fn demo_catches_the_reference_story() {
         Some(true)
     );
 }
+
+/// Records who each event is about: one info finding per event, keyed by its id.
+struct WhoIsWho;
+
+impl Detector for WhoIsWho {
+    fn name(&self) -> &'static str {
+        "who_is_who"
+    }
+    fn observe(&mut self, e: &Event, _ctx: &Context<'_>, out: &mut Vec<Finding>) {
+        out.push(
+            Finding::new(self.name(), e.identity().cloned(), &e.id, e.time)
+                .with_severity(Severity::Info)
+                .with_summary(e.source.as_str()),
+        );
+    }
+}
+
+#[test]
+fn duo_bare_usernames_join_the_organisation_but_aws_user_names_do_not() {
+    let duo = r#"{"access_device": {"browser": "Chrome", "ip": "81.2.69.142", "location": {"city": "London", "country": "United Kingdom", "state": "England"}, "os": "Mac OS X"}, "alias": "", "application": {"key": "DIY231J8BR23QK4UKBY8", "name": "Okta"}, "auth_device": {"ip": "81.2.69.144", "key": "DP5BJ05HI4WRBVI4Q7JF", "location": {"city": "London", "country": "United Kingdom", "state": "England"}, "name": "iPhone"}, "email": "", "event_type": "authentication", "factor": "duo_push", "isotimestamp": "2024-05-01T09:00:05.000000+00:00", "reason": "user_approved", "result": "success", "timestamp": 1714554005, "txid": "d-join", "user": {"groups": [], "key": "DU3KC77WJ06Y5HIV7XKQ", "name": "Narroway"}}"#;
+    let okta = r#"{"actor": {"id": "00u1narroway", "type": "User", "alternateId": "narroway@contoso.com", "displayName": "N. Arroway"}, "client": {"ipAddress": "81.2.69.142"}, "eventType": "user.session.start", "outcome": {"result": "SUCCESS"}, "published": "2024-05-01T09:00:00.000Z", "uuid": "o-join", "version": "0"}"#;
+    let aws = r#"{"Records": [{"eventVersion": "1.08", "userIdentity": {"type": "IAMUser", "principalId": "AIDACKCEVSQ6C2EXAMPLE", "arn": "arn:aws:iam::111122223333:user/admin", "accountId": "111122223333", "userName": "admin"}, "eventTime": "2024-05-01T09:01:00Z", "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin", "awsRegion": "us-east-1", "sourceIPAddress": "81.2.69.142", "userAgent": "Mozilla/5.0", "requestParameters": null, "responseElements": {"ConsoleLogin": "Success"}, "additionalEventData": {"MFAUsed": "Yes"}, "eventID": "c-join", "eventType": "AwsConsoleSignIn", "recipientAccountId": "111122223333"}]}"#;
+    let inputs = [
+        Input::bytes("duo.jsonl", duo.as_bytes().to_vec()),
+        Input::bytes("okta.jsonl", okta.as_bytes().to_vec()),
+        Input::bytes("cloudtrail.json", aws.as_bytes().to_vec()),
+    ];
+    let mut options = ScanOptions::default();
+    options.identities.default_domain = Some("contoso.com".into());
+    let mut pipeline = Pipeline::builder().detector(WhoIsWho).build().unwrap();
+    let report = scan(&inputs, &mut pipeline, &options, &mut |_| {}).unwrap();
+    let out = records(&jsonl(&report, false));
+    let who = |source: &str| -> Vec<String> {
+        out.iter()
+            .filter(|r| r["type"] == "finding" && r["summary"] == source)
+            .map(|r| r["identity"].as_str().unwrap_or("").to_owned())
+            .collect()
+    };
+    // One Duo push answer is a sign-in and a prompt: both are narroway's.
+    let duo = who("duo");
+    assert!(
+        !duo.is_empty() && duo.iter().all(|w| w == "narroway@contoso.com"),
+        "{duo:?}"
+    );
+    assert_eq!(who("okta"), ["narroway@contoso.com"]);
+    // A bare IAM user name is not a mail login: it keeps its own identity.
+    assert_eq!(who("cloudtrail").len(), 1);
+    assert!(!who("cloudtrail")[0].ends_with("@contoso.com"), "{out:#?}");
+}

@@ -8,6 +8,7 @@ use palisade::baseline::BaselineConfig;
 use palisade::mailbox::MailboxRulesConfig;
 use palisade::mfa_fatigue::MfaFatigueConfig;
 use palisade::pipeline::PipelineConfig;
+use palisade::schema::Source;
 use palisade::signin::{FailedThenSuccessConfig, PasswordSprayConfig, UnfamiliarConfig};
 use palisade::travel::TravelConfig;
 use serde::{Deserialize, Serialize};
@@ -91,7 +92,7 @@ impl Default for IngestSettings {
 }
 
 /// Who the organisation is, for joining identities across sources.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub(crate) struct Organisation {
     /// The organisation's mail domains, first one primary. A bare username (Duo logs
@@ -101,6 +102,19 @@ pub(crate) struct Organisation {
     /// Explicit aliases, applied before the domain rule: `"jdoe" = "john.doe@contoso.com"`.
     /// Default: none.
     pub(crate) aliases: BTreeMap<String, String>,
+    /// The sources whose bare usernames take the first domain. Default: `["duo"]` (Duo logs
+    /// bare usernames; a bare AWS IAM user name is not a mail login).
+    pub(crate) bare_username_sources: Vec<Source>,
+}
+
+impl Default for Organisation {
+    fn default() -> Self {
+        Organisation {
+            domains: Vec::new(),
+            aliases: BTreeMap::new(),
+            bare_username_sources: vec![Source::Duo],
+        }
+    }
 }
 
 /// Why a configuration file was refused.

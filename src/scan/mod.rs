@@ -30,7 +30,7 @@ use std::path::{Path, PathBuf};
 use palisade_core::{Decision, Finding, Incident};
 use palisade_ingest::{Ingest, IngestError, IngestOptions, Location};
 use palisade_pipeline::{Output, Pipeline, PipelineError};
-use palisade_schema::{Event, IdentityKey};
+use palisade_schema::{Event, IdentityKey, Source};
 
 pub use records::{
     BadRecordExample, BadRecords, DecisionRecord, FindingRecord, IncidentRecord, Summary,
@@ -86,31 +86,52 @@ pub struct ScanOptions {
 
 /// Joins a source's bare usernames (Duo logs `jdoe`) to the organisation's identities.
 ///
+/// Aliases apply to every source. The organisation domain is appended only to bare usernames
+/// from `domain_sources` (default: Duo), because other sources' bare names are not mail logins:
+/// an AWS IAM user `admin` or a root ARN is not `admin@contoso.com`.
+///
 /// ```
 /// use palisade::scan::IdentityJoin;
-/// use palisade::schema::IdentityKey;
+/// use palisade::schema::{IdentityKey, Source};
 /// let mut join = IdentityJoin { default_domain: Some("contoso.com".into()), ..Default::default() };
 /// join.aliases.insert(IdentityKey::new("jd"), IdentityKey::new("john.doe@contoso.com"));
-/// assert_eq!(join.resolve(&IdentityKey::new("JD")).unwrap().as_str(), "john.doe@contoso.com");
-/// assert_eq!(join.resolve(&IdentityKey::new("amy")).unwrap().as_str(), "amy@contoso.com");
-/// assert!(join.resolve(&IdentityKey::new("amy@contoso.com")).is_none());
+/// assert_eq!(join.resolve(Source::Duo, &IdentityKey::new("JD")).unwrap().as_str(), "john.doe@contoso.com");
+/// assert_eq!(join.resolve(Source::Duo, &IdentityKey::new("amy")).unwrap().as_str(), "amy@contoso.com");
+/// assert!(join.resolve(Source::Duo, &IdentityKey::new("amy@contoso.com")).is_none());
+/// assert!(join.resolve(Source::CloudTrail, &IdentityKey::new("admin")).is_none());
 /// ```
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct IdentityJoin {
-    /// Explicit aliases, applied first.
+    /// Explicit aliases, applied first, whatever the source.
     pub aliases: BTreeMap<IdentityKey, IdentityKey>,
     /// Appended to usernames without `@` that have no alias.
     pub default_domain: Option<String>,
+    /// The sources whose bare usernames take `default_domain` (default: Duo only).
+    pub domain_sources: Vec<Source>,
+}
+
+impl Default for IdentityJoin {
+    fn default() -> Self {
+        IdentityJoin {
+            aliases: BTreeMap::new(),
+            default_domain: None,
+            domain_sources: vec![Source::Duo],
+        }
+    }
 }
 
 impl IdentityJoin {
-    /// The identity `key` stands for, when it differs from `key`.
-    pub fn resolve(&self, key: &IdentityKey) -> Option<IdentityKey> {
+    /// The identity `key`, read from `source`, stands for, when it differs from `key`.
+    pub fn resolve(&self, source: Source, key: &IdentityKey) -> Option<IdentityKey> {
         if let Some(to) = self.aliases.get(key) {
             return Some(to.clone());
         }
         match &self.default_domain {
-            Some(domain) if !key.is_empty() && !key.as_str().contains('@') => {
+            Some(domain)
+                if !key.is_empty()
+                    && !key.as_str().contains('@')
+                    && self.domain_sources.contains(&source) =>
+            {
                 Some(IdentityKey::new(&format!("{}@{domain}", key.as_str())))
             }
             _ => None,
@@ -121,11 +142,12 @@ impl IdentityJoin {
         if self.aliases.is_empty() && self.default_domain.is_none() {
             return;
         }
+        let source = event.source;
         for who in [event.actor.as_mut(), event.subject.as_mut()]
             .into_iter()
             .flatten()
         {
-            if let Some(to) = self.resolve(&who.key) {
+            if let Some(to) = self.resolve(source, &who.key) {
                 who.key = to;
             }
         }
