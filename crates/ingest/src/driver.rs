@@ -9,7 +9,10 @@ use palisade_schema::Event;
 use serde::Serialize;
 
 use crate::reader::{ReadItem, RecordReader, DEFAULT_MAX_RECORD_BYTES};
-use crate::{adapter_by_name, adapters, Adapter, BadRecordReason, IngestError, Notes, Parsed};
+use crate::{
+    adapter_by_name, adapters, recognize_other_log, Adapter, BadRecordReason, IngestError, Notes,
+    Parsed,
+};
 
 /// Settings of an [`Ingest`] run.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -190,7 +193,10 @@ impl Ingest {
                     out.clear();
                     let result = match adapter {
                         Some(a) => a.parse(record.bytes, &mut out, &mut notes),
-                        None => Err(BadRecordReason::UnknownFormat),
+                        None => match recognize_other_log(record.bytes) {
+                            Some(kind) => Ok(Parsed::Unsupported(kind)),
+                            None => Err(BadRecordReason::UnknownFormat),
+                        },
                     };
                     match result {
                         Ok(Parsed::Events) => {

@@ -70,6 +70,7 @@
 mod adapter;
 mod driver;
 mod error;
+mod other_logs;
 mod reader;
 mod registry;
 #[cfg(any(
@@ -100,5 +101,6 @@ pub mod okta;
 pub use adapter::{Adapter, Notes, Parsed};
 pub use driver::{FileReport, Ingest, IngestOptions};
 pub use error::{BadRecordReason, IngestError, Location};
+pub use other_logs::recognize_other_log;
 pub use reader::{Format, RawRecord, ReadItem, RecordReader, DEFAULT_MAX_RECORD_BYTES};
 pub use registry::{adapter_by_name, adapters, source_names};

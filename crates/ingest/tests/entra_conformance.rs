@@ -4,21 +4,13 @@
 #![cfg(feature = "entra")]
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use palisade_ingest::{entra::Entra, Adapter, Notes, Parsed};
 use palisade_schema::{Activity, Event, Factor, FailureReason, Outcome, PromptResult, SignInKind};
-
-fn data_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: ../shared/data not found");
-        None
-    }
-}
 
 /// Tally of one file: events by activity kind, unsupported by name, and bad records.
 #[derive(Default, Debug)]
@@ -60,7 +52,9 @@ fn json_lines(path: &std::path::Path) -> Vec<Vec<u8>> {
 
 #[test]
 fn elastic_azure_signinlogs() {
-    let Some(dir) = data_dir() else { return };
+    let Some(dir) = support::shared_data() else {
+        return;
+    };
     let t = read_records(json_lines(
         &dir.join("elastic_integrations/azure_signinlogs/test-signinlogs-raw.log"),
     ));
@@ -97,7 +91,9 @@ fn elastic_azure_signinlogs() {
 
 #[test]
 fn graph_beta_example() {
-    let Some(dir) = data_dir() else { return };
+    let Some(dir) = support::shared_data() else {
+        return;
+    };
     let bytes =
         std::fs::read(dir.join("microsoft_graph_docs/signin-get.beta.example.json")).unwrap();
     // The file is one pretty-printed signIn object, handed over whole.
@@ -129,7 +125,9 @@ fn graph_beta_example() {
 
 #[test]
 fn graph_beta_verbatim_is_a_clean_error() {
-    let Some(dir) = data_dir() else { return };
+    let Some(dir) = support::shared_data() else {
+        return;
+    };
     let bytes =
         std::fs::read(dir.join("microsoft_graph_docs/signin-get.beta.example.verbatim.txt"))
             .unwrap();
@@ -146,7 +144,9 @@ fn graph_beta_verbatim_is_a_clean_error() {
 
 #[test]
 fn sekoia_azure_ad_monitor() {
-    let Some(dir) = data_dir() else { return };
+    let Some(dir) = support::shared_data() else {
+        return;
+    };
     let t = read_records(json_lines(
         &dir.join("sekoia_intake_formats/azure_ad_monitor.ndjson"),
     ));
@@ -212,7 +212,9 @@ fn sekoia_azure_ad_monitor() {
 
 #[test]
 fn sekoia_entra_graphapi() {
-    let Some(dir) = data_dir() else { return };
+    let Some(dir) = support::shared_data() else {
+        return;
+    };
     let t = read_records(json_lines(
         &dir.join("sekoia_intake_formats/entra_graphapi.ndjson"),
     ));

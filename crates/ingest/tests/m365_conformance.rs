@@ -4,25 +4,19 @@
 #![cfg(feature = "m365")]
 #![allow(clippy::unwrap_used, clippy::print_stdout)]
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use palisade_ingest::{m365::M365, Adapter, Notes, Parsed};
 use palisade_schema::{Activity, FailureReason, Outcome, PromptResult, RuleAction, RuleChange};
 
-fn data_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("skipped: ../shared/data not found");
-        None
-    }
-}
-
 #[test]
 fn sekoia_o365_management_api() {
-    let Some(dir) = data_dir() else { return };
+    let Some(dir) = support::shared_data() else {
+        return;
+    };
     let bytes =
         std::fs::read(dir.join("sekoia_intake_formats/o365_management_api.ndjson")).unwrap();
     let m365 = M365;
@@ -133,7 +127,9 @@ fn sekoia_o365_management_api() {
 
 #[test]
 fn panther_and_sentinel_shapes_are_not_claimed() {
-    let Some(dir) = data_dir() else { return };
+    let Some(dir) = support::shared_data() else {
+        return;
+    };
     // Sentinel's OfficeActivity table (no CreationTime) is out of scope, so not sniffed.
     let sentinel = std::fs::read(
         dir.join("otrf_security_datasets/GoldenSAMLADFSMailAccess/OfficeActivityEvents.json"),

@@ -4,16 +4,13 @@
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 #![cfg(feature = "ocsf")]
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use palisade_ingest::{FileReport, Ingest};
 use palisade_schema::{Activity, Event, FailureReason, Outcome, SignInStage};
-
-fn shared_data() -> Option<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
-    dir.is_dir().then_some(dir)
-}
 
 fn read(path: &Path) -> (FileReport, Vec<Event>) {
     let mut events = Vec::new();
@@ -42,7 +39,7 @@ fn ocsf_files(dir: &Path, out: &mut Vec<PathBuf>) {
 
 #[test]
 fn ocsf_examples_each_hold_one_logon() {
-    let Some(data) = shared_data() else {
+    let Some(data) = support::shared_data() else {
         eprintln!("skipped: ../shared/data not found");
         return;
     };
@@ -122,7 +119,7 @@ fn ocsf_examples_each_hold_one_logon() {
 
 #[test]
 fn sekoia_mixed_classes() {
-    let Some(data) = shared_data() else {
+    let Some(data) = support::shared_data() else {
         eprintln!("skipped: ../shared/data not found");
         return;
     };

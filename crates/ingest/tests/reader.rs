@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::print_stderr)]
 #![cfg_attr(not(feature = "ocsf"), allow(unused_imports))]
 
+mod support;
+
 use std::io::Write;
 use std::path::Path;
 
@@ -444,25 +446,30 @@ fn truncation_reaches_the_problem_callback() {
 /// Microsoft's verbatim documentation example is invalid JSON on purpose: a clean bad record.
 #[test]
 fn graph_docs_verbatim_example_is_a_clean_error() {
-    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data");
-    if !data.is_dir() {
-        eprintln!("skipped: ../shared/data not found");
+    let Some(data) = support::shared_data() else {
         return;
-    }
+    };
     let path = data.join("microsoft_graph_docs/signin-get.beta.example.verbatim.txt");
     let mut problems = Vec::new();
     let report = Ingest::new()
         .read_path(&path, |_| {}, |p| problems.push(p))
         .unwrap();
     assert_eq!(report.events, 0);
-    assert!(
-        report.bad_records + u64::from(report.truncated) >= 1,
+    assert_eq!(
+        (report.records_read, report.bad_records),
+        (1, 1),
         "{report:?}"
     );
-    assert!(!problems.is_empty());
-    for p in &problems {
-        assert!(p
-            .to_string()
-            .contains("signin-get.beta.example.verbatim.txt"));
-    }
+    assert!(!report.truncated, "{report:?}");
+    // A trailing comma in the documentation page (line 76) is where the JSON stops being JSON.
+    assert_eq!(problems.len(), 1);
+    let said = problems[0].to_string();
+    assert!(
+        said.contains("signin-get.beta.example.verbatim.txt"),
+        "{said}"
+    );
+    assert!(
+        said.contains("invalid JSON") && said.contains("line 76"),
+        "{said}"
+    );
 }
