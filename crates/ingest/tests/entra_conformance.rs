@@ -7,7 +7,6 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use palisade_ingest::{entra::Entra, Adapter, Notes, Parsed};
 use palisade_schema::{Activity, Event, Factor, FailureReason, Outcome, PromptResult, SignInKind};

@@ -7,7 +7,6 @@
 mod support;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 
 use palisade_ingest::{m365::M365, Adapter, Notes, Parsed};
 use palisade_schema::{Activity, FailureReason, Outcome, PromptResult, RuleAction, RuleChange};
