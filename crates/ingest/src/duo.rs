@@ -18,6 +18,7 @@
 //! Duo's other logs (administrator, telephony, offline enrollment) are recognized and counted as
 //! unsupported.
 
+use crate::country_code;
 use palisade_schema::{
     AccountChange, Activity, Event, Factor, FailureReason, Identity, MfaDevice, MfaPrompt, Origin,
     Outcome, PromptResult, SignIn, SignInKind, SignInStage, Source, Timestamp,
@@ -370,7 +371,7 @@ impl AccessDevice<'_> {
         if let Some(l) = self.location.get() {
             o.city = l.city.text().map(str::to_owned);
             o.region = l.state.text().map(str::to_owned);
-            o.country = l.country.text().map(str::to_owned);
+            o.country = l.country.text().and_then(country_code);
         }
         o
     }
@@ -387,7 +388,7 @@ impl AuthDevice<'_> {
                 .location
                 .get()
                 .and_then(|l| l.country.text())
-                .map(str::to_owned),
+                .and_then(country_code),
         }
     }
 }

@@ -21,6 +21,7 @@
 //!
 //! A record none of whose events is mapped is unsupported, named `<application> <event name>`.
 
+use crate::country_code;
 use palisade_schema::{
     AccountChange, Activity, Event, Factor, FailureReason, Identity, MailboxForwarding,
     MailboxRule, Origin, Outcome, RuleChange, SignIn, SignInStage, Source, VendorSignals,
@@ -418,7 +419,7 @@ impl Record<'_> {
                 .iter()
                 .find_map(Scalar::as_i64)
                 .and_then(|a| u32::try_from(a).ok());
-            o.country = n.region_code.text().map(str::to_owned);
+            o.country = n.region_code.text().and_then(country_code);
             o.region = n.subdivision_code.text().map(str::to_owned);
         }
         o

@@ -68,8 +68,11 @@
 #![forbid(unsafe_code)]
 
 mod adapter;
+mod country;
+mod country_names;
 mod driver;
 mod error;
+mod fast_json;
 mod other_logs;
 mod reader;
 mod registry;
@@ -99,6 +102,7 @@ pub mod ocsf;
 pub mod okta;
 
 pub use adapter::{Adapter, Notes, Parsed};
+pub use country::country_code;
 pub use driver::{FileReport, Ingest, IngestOptions};
 pub use error::{BadRecordReason, IngestError, Location};
 pub use other_logs::recognize_other_log;

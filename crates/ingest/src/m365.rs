@@ -237,7 +237,7 @@ impl Adapter for M365 {
     ) -> Result<Parsed, BadRecordReason> {
         let start = out.len();
         let result = parse_last_wins(record, |bytes| {
-            let rec: Record<'_> = serde_json::from_slice(bytes)?;
+            let rec: Record<'_> = crate::fast_json::from_slice_or_serde(bytes)?;
             out.truncate(start);
             map_record(&rec, out).map_err(Failure::Bad)
         });

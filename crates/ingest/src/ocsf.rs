@@ -22,6 +22,7 @@
 //! Every field is read leniently: a value of the wrong JSON type is treated as absent, so only a
 //! record that is not a JSON object, lacks a usable time, or has an implausible time is rejected.
 
+use crate::country_code;
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
@@ -71,7 +72,7 @@ impl Adapter for Ocsf {
         out: &mut Vec<Event>,
         notes: &mut Notes,
     ) -> Result<Parsed, BadRecordReason> {
-        match serde_json::from_slice::<Record<'_>>(record) {
+        match crate::fast_json::from_slice_or_serde::<Record<'_>>(record) {
             Ok(rec) => map(&rec, record, out, notes),
             // Derived structs refuse duplicate keys; JSON lets the last one win, so re-read the
             // record through a map (rare, so the slow path is fine).
@@ -460,7 +461,7 @@ fn origin(rec: &Record<'_>, notes: &mut Notes) -> Origin {
                     notes.coords_dropped += 1;
                 }
             }
-            origin.country = text(&loc.country).map(str::to_string);
+            origin.country = text(&loc.country).and_then(country_code);
             origin.region = text(&loc.region).map(str::to_string);
             origin.city = text(&loc.city).map(str::to_string);
             origin.as_org = text(&loc.isp).map(str::to_string);

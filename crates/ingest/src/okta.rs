@@ -22,6 +22,7 @@
 //! is never counted twice; approvals and timeouts have no dedicated Okta event, so the MFA step
 //! record also yields the prompt result, under the id `<uuid>#mfa_prompt`.
 
+use crate::country_code;
 use palisade_schema::{
     AccountChange, Activity, Event, Factor, FailureReason, Identity, MfaPrompt, Origin, Outcome,
     PromptResult, RiskLevel, SignIn, SignInStage, Source, VendorSignals,
@@ -586,7 +587,7 @@ impl<'a> Record<'a> {
         if let Some(g) = geo {
             origin.city = g.city.text().map(str::to_owned);
             origin.region = g.state.text().map(str::to_owned);
-            origin.country = g.country.text().map(str::to_owned);
+            origin.country = g.country.text().and_then(country_code);
             origin.geo = g
                 .geolocation
                 .get()

@@ -387,7 +387,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for List<T> {
 /// Parses one record as `T`, accepting a leading UTF-8 byte-order mark.
 pub(crate) fn from_record<'a, T: Deserialize<'a>>(record: &'a [u8]) -> Result<T, BadRecordReason> {
     let record = record.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(record);
-    serde_json::from_slice(record).map_err(|e| BadRecordReason::Json(e.to_string()))
+    crate::fast_json::from_slice_or_serde(record).map_err(|e| BadRecordReason::Json(e.to_string()))
 }
 
 /// A required string field, e.g. an event type.

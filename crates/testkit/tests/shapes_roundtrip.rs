@@ -28,9 +28,7 @@ use palisade_schema::{
     PromptResult, RuleAction, RuleChange, RuleConditions, SignIn, SignInStage, Source, Timestamp,
 };
 use palisade_testkit::population::{generate, AttackKind, PopulationConfig};
-use palisade_testkit::shapes::{
-    country_name, export, render, Duo, Entra, GoogleWorkspace, Okta, Shape, M365,
-};
+use palisade_testkit::shapes::{export, render, Duo, Entra, GoogleWorkspace, Okta, Shape, M365};
 
 const SEEDS: [u64; 3] = [1, 7, 42];
 
@@ -113,20 +111,12 @@ fn answer_of(reason: &FailureReason) -> PromptResult {
     }
 }
 
-/// Keeps the origin fields a vendor carries: ip, country (as the vendor writes it), ASN and
-/// coordinates (without an accuracy radius).
-fn origin(o: &Origin, country: Option<bool>, asn: bool, geo: bool) -> Origin {
+/// Keeps the origin fields a vendor carries: ip, country (an ISO code, whether the vendor
+/// writes the code or the name), ASN and coordinates (without an accuracy radius).
+fn origin(o: &Origin, country: bool, asn: bool, geo: bool) -> Origin {
     Origin {
         ip: o.ip,
-        country: country.and_then(|country_as_name| {
-            o.country.as_deref().map(|c| {
-                if country_as_name {
-                    country_name(c).unwrap_or(c).to_owned()
-                } else {
-                    c.to_owned()
-                }
-            })
-        }),
+        country: if country { o.country.clone() } else { None },
         asn: if asn { o.asn } else { None },
         geo: if geo {
             o.geo.and_then(|g| GeoPoint::new(g.lat, g.lon, None))
@@ -149,11 +139,10 @@ fn expected(shape: &str, e: &Event, flows: &Flows<'_>) -> Vec<Event> {
     };
     for x in &mut out {
         x.origin = match shape {
-            "okta" => origin(&e.origin, Some(true), true, true),
-            "entra" => origin(&e.origin, Some(false), true, true),
-            "m365" => origin(&e.origin, None, false, false),
-            "duo" => origin(&e.origin, Some(true), false, false),
-            _ => origin(&e.origin, Some(false), true, false),
+            "okta" | "entra" => origin(&e.origin, true, true, true),
+            "m365" => origin(&e.origin, false, false, false),
+            "duo" => origin(&e.origin, true, false, false),
+            _ => origin(&e.origin, true, true, false),
         };
         if shape != "duo" {
             x.mfa_device = None;
@@ -323,10 +312,7 @@ fn expected_duo(e: &Event, flows: &Flows<'_>) -> Vec<Event> {
             name: d.name.clone(),
             ip: d.ip,
             geo: None,
-            country: d
-                .country
-                .as_deref()
-                .map(|c| country_name(c).unwrap_or(c).to_owned()),
+            country: d.country.clone(),
         });
     let mut step = e.clone();
     step.mfa_device = phone;

@@ -35,6 +35,7 @@
 pub(crate) mod loose;
 pub(crate) mod status;
 
+use crate::country_code;
 use palisade_schema::{
     Activity, Event, Factor, GeoPoint, Identity, MfaPrompt, Origin, PromptResult, RiskLevel,
     SignIn, SignInKind, SignInStage, Source, Timestamp, VendorSignals,
@@ -276,7 +277,7 @@ impl Adapter for Entra {
     ) -> Result<Parsed, BadRecordReason> {
         let start = out.len();
         let result = parse_last_wins(record, |bytes| {
-            let rec: Record<'_> = serde_json::from_slice(bytes)?;
+            let rec: Record<'_> = crate::fast_json::from_slice_or_serde(bytes)?;
             out.truncate(start);
             let mut local = *notes;
             let parsed = map_record(&rec, out, &mut local).map_err(Failure::Bad)?;
@@ -602,7 +603,7 @@ fn origin(p: &Record<'_>, envelope: Option<&Record<'_>>, notes: &mut Notes) -> O
         ..Origin::default()
     };
     if let Some(loc) = p.location.get() {
-        o.country = loc.country_or_region.non_empty().map(str::to_owned);
+        o.country = loc.country_or_region.non_empty().and_then(country_code);
         o.region = loc.state.non_empty().map(str::to_owned);
         o.city = loc.city.non_empty().map(str::to_owned);
         if let Some(geo) = loc.geo_coordinates.get() {
