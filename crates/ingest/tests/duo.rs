@@ -116,6 +116,26 @@ fn push_answers_map_to_prompt_results() {
 }
 
 #[test]
+fn verified_push_is_a_push_with_a_prompt() {
+    let out = events("d-13");
+    assert_eq!(out.len(), 2);
+    assert!(
+        matches!(&out[0].activity, Activity::SignIn(s) if s.stage == SignInStage::Mfa
+        && s.factor == Some(Factor::Push) && s.outcome.is_success())
+    );
+    assert_eq!(out[1].id, "d-13#mfa_prompt");
+    assert_eq!(
+        out[1].activity,
+        Activity::MfaPrompt(MfaPrompt {
+            factor: Factor::Push,
+            result: PromptResult::Approved
+        })
+    );
+    assert_eq!(prompt_result("d-14"), Some(PromptResult::Denied));
+    assert_eq!(failure(&events("d-14")[0]), Some(FailureReason::MfaDenied));
+}
+
+#[test]
 fn odd_ip_spellings_are_read() {
     let e = &events("d-02")[0];
     assert_eq!(

@@ -168,6 +168,82 @@ fn admin_password_and_role_changes() {
     assert_eq!(out[1].identity().unwrap().as_str(), "bob@example.com");
 }
 
+/// `CHANGE_`/`DELETE_GMAIL_SETTING` in the documented shape (`ORG_UNIT_NAME`,
+/// `SETTING_DESCRIPTION`, `SETTING_NAME`, `USER_DEFINED_SETTING_NAME`): no `USER_EMAIL`, so no
+/// mailbox is named.
+#[test]
+fn gmail_setting_changes_and_deletions() {
+    let out = events("g-15");
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].id, "g-15#CHANGE_GMAIL_SETTING");
+    assert_eq!(
+        out[0].activity,
+        Activity::MailboxRule(MailboxRule {
+            change: RuleChange::Modify,
+            mailbox: None,
+            ..MailboxRule::default()
+        })
+    );
+
+    let out = events("g-16");
+    assert_eq!(out.len(), 2);
+    assert_eq!(out[0].id, "g-16#DELETE_GMAIL_SETTING");
+    assert_eq!(out[1].id, "g-16#DELETE_GMAIL_SETTING#1");
+    assert_eq!(
+        out[0].activity,
+        Activity::MailboxRule(MailboxRule {
+            change: RuleChange::Delete,
+            ..MailboxRule::default()
+        })
+    );
+    assert_eq!(
+        out[1].activity,
+        Activity::MailboxForwarding(MailboxForwarding::default())
+    );
+    assert!(out
+        .iter()
+        .all(|e| e.actor.as_ref().unwrap().key.as_str() == "admin@example.com"));
+
+    // A setting that is neither forwarding nor a filter (a custom mail route) is not mapped.
+    let line = fixture_lines()
+        .into_iter()
+        .find(|l| l.contains("\"g-17\""))
+        .unwrap();
+    assert_eq!(
+        parse(&line).0,
+        Ok(Parsed::Unsupported("admin CHANGE_GMAIL_SETTING".into()))
+    );
+}
+
+#[test]
+fn grant_admin_privilege_is_a_role_grant_for_the_user() {
+    let out = events("g-18");
+    assert_eq!(out.len(), 1);
+    let e = &out[0];
+    assert_eq!(e.id, "g-18#GRANT_ADMIN_PRIVILEGE");
+    // The event names no role: it makes the user a super administrator.
+    assert_eq!(
+        e.activity,
+        Activity::AccountChange(AccountChange::RoleGranted { role: None })
+    );
+    assert_eq!(e.identity().unwrap().as_str(), "bob@example.com");
+    assert_eq!(e.actor.as_ref().unwrap().key.as_str(), "admin@example.com");
+}
+
+#[test]
+fn saml_failure_is_a_failed_sso_sign_in() {
+    let out = events("g-19");
+    assert_eq!(out.len(), 1);
+    let e = &out[0];
+    assert_eq!(e.id, "g-19#login_failure");
+    assert!(e.activity.is_failed_sign_in());
+    let s = sign_in(e);
+    assert_eq!(s.stage, SignInStage::Sso);
+    assert_eq!(s.app.as_deref(), Some("AWS"));
+    assert!(matches!(&s.outcome, Outcome::Failure { .. }));
+    assert_eq!(e.identity().unwrap().as_str(), "alice@example.com");
+}
+
 #[test]
 fn saml_sign_in_names_the_app() {
     let s = sign_in(&events("g-13")[0]).clone();

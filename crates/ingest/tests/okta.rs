@@ -239,6 +239,43 @@ fn identity_engine_verify_and_idp_sign_ins() {
 }
 
 #[test]
+fn system_factor_deactivation_removes_the_users_factor() {
+    // Okta itself (a support reset) deactivating Bob's Okta Verify enrollment.
+    let e = &events("o-25")[0];
+    assert_eq!(
+        e.activity,
+        Activity::AccountChange(AccountChange::MfaFactorRemoved {
+            factor: Some(Factor::Other)
+        })
+    );
+    assert_eq!(e.actor.as_ref().unwrap().key.as_str(), "system@okta.com");
+    assert_eq!(e.identity().unwrap().as_str(), "bob@example.com");
+    assert_eq!(e.correlation_id.as_deref(), Some("unknown"));
+}
+
+#[test]
+fn admin_console_access_and_impersonation_grant_are_kept_as_context() {
+    for (id, event_type) in [
+        ("o-26", "user.session.access_admin_app"),
+        ("o-27", "user.session.impersonation.grant"),
+    ] {
+        let out = events(id);
+        assert_eq!(out.len(), 1, "{id}");
+        let e = &out[0];
+        assert_eq!(
+            e.activity,
+            Activity::Other {
+                name: event_type.into()
+            },
+            "{id}"
+        );
+        assert_eq!(e.identity().unwrap().as_str(), "admin@example.com", "{id}");
+        assert_eq!(e.subject, None, "{id}");
+        assert_eq!(e.origin.ip.unwrap().to_string(), "81.2.69.142", "{id}");
+    }
+}
+
+#[test]
 fn context_and_unsupported_types() {
     assert_eq!(
         events("o-22")[0].activity,
