@@ -18,14 +18,14 @@
 //! Duo's other logs (administrator, telephony, offline enrollment) are recognized and counted as
 //! unsupported.
 
-use crate::country_code;
 use palisade_schema::{
     AccountChange, Activity, Event, Factor, FailureReason, Identity, MfaDevice, MfaPrompt, Origin,
     Outcome, PromptResult, SignIn, SignInKind, SignInStage, Source, Timestamp,
 };
 
+use crate::country_code;
 use crate::vendor_json::{
-    self, contains, contains_ignore_case, from_record, lenient_ip, required_id, rfc3339_time, List,
+    self, contains, contains_ignore_case, lenient_ip, read_record, required_id, rfc3339_time, List,
     Obj, Scalar,
 };
 use crate::{Adapter, BadRecordReason, Notes, Parsed};
@@ -65,7 +65,8 @@ impl Adapter for Duo {
         out: &mut Vec<Event>,
         _notes: &mut Notes,
     ) -> Result<Parsed, BadRecordReason> {
-        let rec: Record<'_> = from_record(record)?;
+        let mut rec = Record::default();
+        read_record(record, &mut rec)?;
         let event_type = match rec.event_type.text() {
             Some(t) => t,
             None => return Ok(Parsed::Unsupported(rec.other_log_name())),

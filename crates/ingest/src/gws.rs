@@ -16,19 +16,19 @@
 //! | `saml`            | `login_success` / `login_failure`                   | `SignIn` sso, `app` from `application_name` |
 //! | `login`, `user_accounts` | `2sv_enroll` / `2sv_disable` / `password_edit` | `AccountChange` |
 //! | `user_accounts`   | `email_forwarding_out_of_domain`                    | `MailboxForwarding` to `email_forwarding_destination_address` |
-//! | `admin`           | `CREATE_/CHANGE_/DELETE_GMAIL_SETTING` whose `SETTING_NAME` names forwarding or a mail filter | `MailboxForwarding` / `MailboxRule` for `USER_EMAIL` |
+//! | `admin`           | `CREATE_/CHANGE_/DELETE_GMAIL_SETTING` (an organisational unit's setting, named by `SETTING_NAME`) | `Other` (`"<event> <SETTING_NAME>"`, kept for context) |
 //! | `admin`           | `CHANGE_PASSWORD`, `GRANT_ADMIN_PRIVILEGE`, `ASSIGN_ROLE` | `AccountChange` for `USER_EMAIL` |
 //!
 //! A record none of whose events is mapped is unsupported, named `<application> <event name>`.
 
-use crate::country_code;
 use palisade_schema::{
-    AccountChange, Activity, Event, Factor, FailureReason, Identity, MailboxForwarding,
-    MailboxRule, Origin, Outcome, RuleChange, SignIn, SignInStage, Source, VendorSignals,
+    AccountChange, Activity, Event, Factor, FailureReason, Identity, MailboxForwarding, Origin,
+    Outcome, SignIn, SignInStage, Source, VendorSignals,
 };
 
+use crate::country_code;
 use crate::vendor_json::{
-    self, contains, contains_ignore_case, from_record, lenient_ip, required_id, required_str,
+    self, contains, contains_ignore_case, lenient_ip, read_record, required_id, required_str,
     rfc3339_time, List, Obj, Scalar,
 };
 use crate::{Adapter, BadRecordReason, Notes, Parsed};
@@ -67,7 +67,8 @@ impl Adapter for GoogleWorkspace {
         out: &mut Vec<Event>,
         _notes: &mut Notes,
     ) -> Result<Parsed, BadRecordReason> {
-        let rec: Record<'_> = from_record(record)?;
+        let mut rec = Record::default();
+        read_record(record, &mut rec)?;
         let Some(id) = rec.id.get() else {
             return Err(BadRecordReason::MissingField("id"));
         };
@@ -78,7 +79,8 @@ impl Adapter for GoogleWorkspace {
             let name = entry.name.text().unwrap_or("");
             first_name.get_or_insert(name);
             if let Some(m) = map_event(app, entry) {
-                mapped.push((name, m));
+                let repeats = mapped.iter().filter(|(n, _, _)| *n == name).count();
+                mapped.push((name, repeats, m));
             }
         }
         if mapped.is_empty() {
@@ -98,27 +100,46 @@ impl Adapter for GoogleWorkspace {
         });
         let origin = rec.origin();
 
-        let mut seen: Vec<&str> = Vec::new();
-        for (name, m) in mapped {
-            let repeats = seen.iter().filter(|n| **n == name).count();
-            seen.push(name);
-            let event_id = if repeats == 0 {
-                format!("{qualifier}#{name}")
-            } else {
-                format!("{qualifier}#{name}#{repeats}")
+        // Most activities map to one event: the parts every event shares are moved into the last
+        // one rather than cloned.
+        let last = mapped.len() - 1;
+        let (mut tenant, mut actor, mut origin) = (Some(tenant), Some(actor), Some(origin));
+        for (k, (name, repeats, m)) in mapped.into_iter().enumerate() {
+            let mut event_id = String::with_capacity(qualifier.len() + name.len() + 4);
+            event_id.push_str(&qualifier);
+            event_id.push('#');
+            event_id.push_str(name);
+            if repeats > 0 {
+                event_id.push('#');
+                event_id.push_str(&repeats.to_string());
+            }
+            out.push(Event::new(
+                time,
+                event_id,
+                Source::GoogleWorkspace,
+                m.activity,
+            ));
+            let Some(event) = out.last_mut() else {
+                continue;
             };
-            let mut event = Event::new(time, event_id, Source::GoogleWorkspace, m.activity);
-            event.tenant = tenant.clone();
-            event.actor = actor.clone();
-            event.subject = m
-                .subject
-                .map(|s| Identity::new(&s))
-                .filter(|s| actor.as_ref().is_none_or(|a| a.key != s.key) && !s.key.is_empty());
-            event.origin = origin.clone();
+            event.tenant = shared(&mut tenant, k == last);
+            event.actor = shared(&mut actor, k == last);
+            event.origin = shared(&mut origin, k == last);
+            event.subject = m.subject.map(|s| Identity::new(&s)).filter(|s| {
+                event.actor.as_ref().is_none_or(|a| a.key != s.key) && !s.key.is_empty()
+            });
             event.vendor_signals = m.signals;
-            out.push(event);
         }
         Ok(Parsed::Events)
+    }
+}
+
+/// A part every event of one activity carries: cloned for all but the last, which takes it.
+fn shared<T: Clone + Default>(part: &mut Option<T>, last: bool) -> T {
+    if last {
+        part.take().unwrap_or_default()
+    } else {
+        part.clone().unwrap_or_default()
     }
 }
 
@@ -210,7 +231,10 @@ fn map_event(app: &str, e: &EventEntry<'_>) -> Option<Mapped> {
             let outcome = if name == "login_success" {
                 Outcome::Success
             } else {
-                let reason = param("saml_status_code")
+                // Google documents `failure_type` as the reason; older exports carried only
+                // the SAML status code.
+                let reason = param("failure_type")
+                    .or_else(|| param("saml_status_code"))
                     .unwrap_or("login_failure")
                     .to_owned();
                 Outcome::Failure {
@@ -246,31 +270,13 @@ fn map_event(app: &str, e: &EventEntry<'_>) -> Option<Mapped> {
             }))
         }
         ("admin", "CREATE_GMAIL_SETTING" | "CHANGE_GMAIL_SETTING" | "DELETE_GMAIL_SETTING") => {
-            let setting = param("SETTING_NAME")?.to_ascii_uppercase();
-            let user = param("USER_EMAIL").map(str::to_owned);
-            let activity = if setting.contains("FORWARD") {
-                Activity::MailboxForwarding(MailboxForwarding {
-                    mailbox: user.clone(),
-                    forward_to: None,
-                    keep_copy: None,
-                })
-            } else if setting.contains("FILTER") {
-                let change = match name {
-                    "CREATE_GMAIL_SETTING" => RuleChange::Create,
-                    "CHANGE_GMAIL_SETTING" => RuleChange::Modify,
-                    _ => RuleChange::Delete,
-                };
-                Activity::MailboxRule(MailboxRule {
-                    change,
-                    mailbox: user.clone(),
-                    ..MailboxRule::default()
-                })
-            } else {
-                return None;
-            };
-            let mut m = Mapped::new(activity);
-            m.subject = user;
-            m
+            // An administrator's Gmail setting for an organisational unit (`ORG_UNIT_NAME`),
+            // not one user's filter or forwarding: no mailbox is named, so it is kept as context
+            // about the admin, never as a mailbox rule.
+            let setting = param("SETTING_NAME")?;
+            Mapped::new(Activity::Other {
+                name: format!("{name} {setting}"),
+            })
         }
         ("admin", "CHANGE_PASSWORD") => {
             let mut m = Mapped::new(Activity::AccountChange(AccountChange::PasswordReset));

@@ -651,16 +651,19 @@ fn forwarding(rec: &Record<'_>) -> Option<MailboxForwarding> {
     if !seen {
         return None;
     }
-    f.forward_to = smtp
-        .map(|s| {
-            // Exchange writes the address as `smtp:user@example.com`.
-            if s.len() > 5 && s.is_char_boundary(5) && s[..5].eq_ignore_ascii_case("smtp:") {
-                &s[5..]
-            } else {
-                s
-            }
-        })
-        .or(address)
+    // With both set, Exchange forwards to `ForwardingAddress` and ignores
+    // `ForwardingSmtpAddress` (Set-Mailbox reference), so the recipient wins.
+    let smtp = smtp.map(|s| {
+        // Exchange writes the address as `smtp:user@example.com`.
+        if s.len() > 5 && s.is_char_boundary(5) && s[..5].eq_ignore_ascii_case("smtp:") {
+            &s[5..]
+        } else {
+            s
+        }
+    });
+    f.forward_to = address
+        .filter(|a| !a.trim().is_empty())
+        .or(smtp)
         .map(str::to_owned);
     if f.mailbox.is_none() {
         f.mailbox = rec.object_id.non_empty().map(str::to_owned);

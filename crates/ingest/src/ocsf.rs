@@ -22,7 +22,6 @@
 //! Every field is read leniently: a value of the wrong JSON type is treated as absent, so only a
 //! record that is not a JSON object, lacks a usable time, or has an implausible time is rejected.
 
-use crate::country_code;
 use std::borrow::Cow;
 use std::fmt;
 use std::marker::PhantomData;
@@ -35,6 +34,7 @@ use palisade_schema::{
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
+use crate::country_code;
 use crate::{Adapter, BadRecordReason, Notes, Parsed};
 
 /// Reads OCSF JSON Authentication (3002) and Account Change (3001) events.

@@ -22,14 +22,14 @@
 //! is never counted twice; approvals and timeouts have no dedicated Okta event, so the MFA step
 //! record also yields the prompt result, under the id `<uuid>#mfa_prompt`.
 
-use crate::country_code;
 use palisade_schema::{
     AccountChange, Activity, Event, Factor, FailureReason, Identity, MfaPrompt, Origin, Outcome,
     PromptResult, RiskLevel, SignIn, SignInStage, Source, VendorSignals,
 };
 
+use crate::country_code;
 use crate::vendor_json::{
-    self, contains, contains_ignore_case, from_record, geo_point, lenient_ip, required_id,
+    self, contains, contains_ignore_case, geo_point, lenient_ip, read_record, required_id,
     required_str, rfc3339_time, List, Obj, Scalar,
 };
 use crate::{Adapter, BadRecordReason, Notes, Parsed};
@@ -68,7 +68,8 @@ impl Adapter for Okta {
         out: &mut Vec<Event>,
         notes: &mut Notes,
     ) -> Result<Parsed, BadRecordReason> {
-        let rec: Record<'_> = from_record(record)?;
+        let mut rec = Record::default();
+        read_record(record, &mut rec)?;
         let event_type = required_str(&rec.event_type, "eventType")?;
         let Some(kind) = classify(event_type) else {
             return Ok(Parsed::Unsupported(event_type.to_owned()));
@@ -511,6 +512,13 @@ impl<'de> serde::Deserialize<'de> for PositiveBehaviors {
             }
         }
         d.deserialize_map(V)
+    }
+}
+
+impl<'de> vendor_json::Fields<'de> for PositiveBehaviors {
+    fn fill_map<A: serde::de::MapAccess<'de>>(&mut self, map: A) -> Result<(), A::Error> {
+        *self = serde::Deserialize::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+        Ok(())
     }
 }
 

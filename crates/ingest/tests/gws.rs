@@ -11,8 +11,8 @@ use std::path::PathBuf;
 use palisade_ingest::gws::GoogleWorkspace;
 use palisade_ingest::{Adapter, BadRecordReason, Notes, Parsed};
 use palisade_schema::{
-    AccountChange, Activity, Event, Factor, FailureReason, MailboxForwarding, MailboxRule, Outcome,
-    RuleChange, SignIn, SignInStage,
+    AccountChange, Activity, Event, Factor, FailureReason, MailboxForwarding, Outcome, SignIn,
+    SignInStage,
 };
 use proptest::prelude::*;
 use serde_json::Value;
@@ -127,29 +127,27 @@ fn mail_forwarding_and_filters() {
             ..MailboxForwarding::default()
         })
     );
-    // One admin activity with two events: two events with distinct ids, about the user.
+    // One admin activity with two events: two events with distinct ids. An organisational
+    // unit's Gmail settings name no mailbox, so they are context about the admin.
     let out = events("g-11");
     assert_eq!(out.len(), 2);
     assert_eq!(out[0].id, "g-11#CREATE_GMAIL_SETTING");
     assert_eq!(out[1].id, "g-11#CREATE_GMAIL_SETTING#1");
     assert_eq!(
         out[0].activity,
-        Activity::MailboxRule(MailboxRule {
-            change: RuleChange::Create,
-            mailbox: Some("bob@example.com".into()),
-            ..MailboxRule::default()
-        })
+        Activity::Other {
+            name: "CREATE_GMAIL_SETTING MAIL_FILTER".into()
+        }
     );
-    assert!(
-        matches!(&out[1].activity, Activity::MailboxForwarding(f) if f.mailbox.as_deref() == Some("bob@example.com"))
+    assert_eq!(
+        out[1].activity,
+        Activity::Other {
+            name: "CREATE_GMAIL_SETTING EMAIL_FORWARDING".into()
+        }
     );
     assert!(out
         .iter()
-        .all(|e| e.identity().unwrap().as_str() == "bob@example.com"));
-    assert_eq!(
-        out[0].actor.as_ref().unwrap().key.as_str(),
-        "admin@example.com"
-    );
+        .all(|e| e.identity().unwrap().as_str() == "admin@example.com"));
 }
 
 #[test]
@@ -169,8 +167,8 @@ fn admin_password_and_role_changes() {
 }
 
 /// `CHANGE_`/`DELETE_GMAIL_SETTING` in the documented shape (`ORG_UNIT_NAME`,
-/// `SETTING_DESCRIPTION`, `SETTING_NAME`, `USER_DEFINED_SETTING_NAME`): no `USER_EMAIL`, so no
-/// mailbox is named.
+/// `SETTING_DESCRIPTION`, `SETTING_NAME`, `USER_DEFINED_SETTING_NAME`): an organisational unit's
+/// setting, kept as context about the admin who changed it.
 #[test]
 fn gmail_setting_changes_and_deletions() {
     let out = events("g-15");
@@ -178,11 +176,9 @@ fn gmail_setting_changes_and_deletions() {
     assert_eq!(out[0].id, "g-15#CHANGE_GMAIL_SETTING");
     assert_eq!(
         out[0].activity,
-        Activity::MailboxRule(MailboxRule {
-            change: RuleChange::Modify,
-            mailbox: None,
-            ..MailboxRule::default()
-        })
+        Activity::Other {
+            name: "CHANGE_GMAIL_SETTING MAIL_FILTER".into()
+        }
     );
 
     let out = events("g-16");
@@ -191,27 +187,27 @@ fn gmail_setting_changes_and_deletions() {
     assert_eq!(out[1].id, "g-16#DELETE_GMAIL_SETTING#1");
     assert_eq!(
         out[0].activity,
-        Activity::MailboxRule(MailboxRule {
-            change: RuleChange::Delete,
-            ..MailboxRule::default()
-        })
+        Activity::Other {
+            name: "DELETE_GMAIL_SETTING MAIL_FILTER".into()
+        }
     );
     assert_eq!(
         out[1].activity,
-        Activity::MailboxForwarding(MailboxForwarding::default())
+        Activity::Other {
+            name: "DELETE_GMAIL_SETTING EMAIL_FORWARDING".into()
+        }
     );
-    assert!(out
-        .iter()
-        .all(|e| e.actor.as_ref().unwrap().key.as_str() == "admin@example.com"));
+    // Never a mailbox rule or forwarding: no user's mailbox is named.
+    assert!(out.iter().all(
+        |e| e.actor.as_ref().unwrap().key.as_str() == "admin@example.com" && e.subject.is_none()
+    ));
 
-    // A setting that is neither forwarding nor a filter (a custom mail route) is not mapped.
-    let line = fixture_lines()
-        .into_iter()
-        .find(|l| l.contains("\"g-17\""))
-        .unwrap();
+    // Every setting is kept the same way, a custom mail route included.
     assert_eq!(
-        parse(&line).0,
-        Ok(Parsed::Unsupported("admin CHANGE_GMAIL_SETTING".into()))
+        events("g-17")[0].activity,
+        Activity::Other {
+            name: "CHANGE_GMAIL_SETTING EMAIL_ROUTE".into()
+        }
     );
 }
 
@@ -240,7 +236,13 @@ fn saml_failure_is_a_failed_sso_sign_in() {
     let s = sign_in(e);
     assert_eq!(s.stage, SignInStage::Sso);
     assert_eq!(s.app.as_deref(), Some("AWS"));
-    assert!(matches!(&s.outcome, Outcome::Failure { .. }));
+    // The reason is Google's documented `failure_type`.
+    assert_eq!(
+        s.outcome,
+        Outcome::Failure {
+            reason: FailureReason::Other("failure_app_not_configured_for_user".into())
+        }
+    );
     assert_eq!(e.identity().unwrap().as_str(), "alice@example.com");
 }
 

@@ -197,7 +197,6 @@ fn set_mailbox_forwarding_address() {
 /// `Set-Mailbox` reference: "If you configure values for both the ForwardingAddress and
 /// ForwardingSmtpAddress parameters, the value of ForwardingSmtpAddress is ignored."
 #[test]
-#[ignore = "adapter bug: m365.rs forwarding() prefers ForwardingSmtpAddress over ForwardingAddress"]
 fn forwarding_address_wins_over_forwarding_smtp_address() {
     let lines = fixture();
     assert!(matches!(

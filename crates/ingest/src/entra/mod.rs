@@ -35,7 +35,6 @@
 pub(crate) mod loose;
 pub(crate) mod status;
 
-use crate::country_code;
 use palisade_schema::{
     Activity, Event, Factor, GeoPoint, Identity, MfaPrompt, Origin, PromptResult, RiskLevel,
     SignIn, SignInKind, SignInStage, Source, Timestamp, VendorSignals,
@@ -43,6 +42,7 @@ use palisade_schema::{
 use serde::Deserialize;
 
 use self::loose::{parse_last_wins, Failure, Flag, List, Num, Obj, Text};
+use crate::country_code;
 use crate::{Adapter, BadRecordReason, Notes, Parsed};
 
 /// Reads Microsoft Entra ID sign-in logs (Graph `signIn` resources and the Azure Monitor
