@@ -780,37 +780,53 @@ impl<'r> RecordReader<'r> {
 
     /// Parses the first line as a CSV header; returns the `AuditData` column if there is one.
     /// Without one, leaves the position at the start of the line.
+    ///
+    /// Windows PowerShell's `Export-Csv` (without `-NoTypeInformation`) writes a `#TYPE ...`
+    /// line before the header; it is skipped when the line after it is the header.
     fn csv_header(&mut self) -> io::Result<Option<usize>> {
-        // Look at the first line only (bounded), so a non-CSV file is not consumed.
-        let start = self.pos;
-        self.mark = Some(start);
-        loop {
-            if let Some(nl) = self.buf[self.pos..].iter().position(|&c| c == b'\n') {
-                self.pos += nl;
-                break;
+        // Look at the first lines only (bounded), so a non-CSV file is not consumed. Offsets are
+        // kept relative to the mark, which `fill` moves.
+        self.mark = Some(self.pos);
+        let mut header_offset = 0;
+        let mut column = None;
+        for attempt in 0..2 {
+            loop {
+                if let Some(nl) = self.buf[self.pos..].iter().position(|&c| c == b'\n') {
+                    self.pos += nl;
+                    break;
+                }
+                self.pos = self.buf.len();
+                if self.pos - self.mark.unwrap_or(0) > self.max || !self.fill()? {
+                    break;
+                }
             }
-            self.pos = self.buf.len();
-            if self.pos - self.mark.unwrap_or(0) > self.max || !self.fill()? {
-                break;
+            let Some(mark) = self.mark else {
+                return Ok(None);
+            };
+            let line = &self.buf[mark + header_offset..self.pos];
+            if attempt == 0 && line.starts_with(b"#TYPE ") && self.pos < self.buf.len() {
+                // The type line: the header is the next line.
+                self.pos += 1;
+                header_offset = self.pos - mark;
+                continue;
             }
+            column = split_csv_line(line)
+                .iter()
+                .position(|f| f.trim_ascii() == b"AuditData");
+            break;
         }
-        let Some(mark) = self.mark else {
+        let Some(mark) = self.mark.take() else {
             return Ok(None);
         };
-        let first_line = &self.buf[mark..self.pos];
-        let column = split_csv_line(first_line)
-            .iter()
-            .position(|f| f.trim_ascii() == b"AuditData");
         if column.is_some() {
-            // Consume the header line.
+            // Consume the header line (and the type line before it).
             if self.pos < self.buf.len() {
                 self.pos += 1;
             }
-            self.line += 1;
+            self.line += if header_offset > 0 { 2 } else { 1 };
         } else {
             self.pos = mark;
         }
-        self.mark = None;
         Ok(column)
     }
 
@@ -839,6 +855,33 @@ impl<'r> RecordReader<'r> {
         let mut st = Cs::FieldStart;
         let mut truncated = false;
         loop {
+            if st == Cs::Quoted {
+                // Inside quotes: take the whole run up to the next quote at once (the byte-by-byte
+                // steps below, done in bulk: the same bytes kept, the same lines counted). In a
+                // Purview export this is almost all of the row: the `AuditData` JSON.
+                let keep = column == audit_column;
+                let run = &self.buf[self.pos..];
+                let len = quote_or_end(run);
+                let run = &run[..len];
+                self.line += count_newlines(run);
+                if keep {
+                    cell_bytes += len as u64;
+                    let room = self.max.saturating_sub(cell.len());
+                    cell.extend_from_slice(&run[..len.min(room)]);
+                }
+                self.pos += len;
+                // A doubled quote inside the cell, when both quotes are at hand: one `"` kept.
+                if self.buf.get(self.pos..self.pos + 2) == Some(b"\"\"") {
+                    self.pos += 2;
+                    if keep {
+                        cell_bytes += 1;
+                        if cell.len() < self.max {
+                            cell.push(b'"');
+                        }
+                    }
+                    continue;
+                }
+            }
             let Some(b) = self.peek()? else {
                 truncated = st == Cs::Quoted;
                 break;
@@ -904,6 +947,30 @@ impl<'r> RecordReader<'r> {
         }
         Ok(Step::Item(Found::Cell { location }))
     }
+}
+
+/// The length of `bytes` before its first `"` (all of it when there is none).
+fn quote_or_end(bytes: &[u8]) -> usize {
+    const ONES: u64 = u64::MAX / 255;
+    let mut i = 0;
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word) ^ (ONES * u64::from(b'"'));
+        let found = x.wrapping_sub(ONES) & !x & (ONES << 7);
+        if found != 0 {
+            return i + (found.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    i + bytes[i..]
+        .iter()
+        .position(|&c| c == b'"')
+        .unwrap_or(bytes.len() - i)
+}
+
+fn count_newlines(bytes: &[u8]) -> u64 {
+    bytes.iter().filter(|&&c| c == b'\n').count() as u64
 }
 
 enum Step {

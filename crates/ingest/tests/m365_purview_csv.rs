@@ -152,3 +152,36 @@ fn search_unified_audit_log_export_csv() {
         if s.outcome == palisade_schema::Outcome::Failure { reason: FailureReason::BadPassword }));
     assert_eq!(events[0].identity().unwrap().as_str(), "alice@contoso.com");
 }
+
+/// Windows PowerShell 5.1's `Export-Csv` without `-NoTypeInformation` writes a `#TYPE` line
+/// before the header: the file is still the same export, and lines are still counted from 1.
+#[test]
+fn powershell_type_line_before_the_header_is_skipped() {
+    let login = r#"{"CreationTime":"2024-05-13T09:00:00","Id":"s-2","Operation":"UserLoggedIn","OrganizationId":"72f988bf-0000-4000-8000-000000000001","RecordType":15,"ResultStatus":"Success","UserKey":"10032000A1B2C3D4","Workload":"AzureActiveDirectory","UserId":"alice@contoso.com","ClientIP":"81.2.69.142"}"#;
+    let csv = format!(
+        "#TYPE Deserialized.Microsoft.Exchange.Management.SystemConfigurationTasks.AuditRecord\r\n\
+         \"CreationDate\",\"UserIds\",\"Operations\",\"AuditData\"\r\n\
+         \"5/13/2024 9:00:00 AM\",\"alice@contoso.com\",\"UserLoggedIn\",\"{}\"\r\n\
+         \"5/13/2024 9:01:00 AM\",\"alice@contoso.com\",\"UserLoggedIn\",\"{{not json\"\r\n",
+        login.replace('"', "\"\"")
+    );
+    let mut events = Vec::new();
+    let mut problems = Vec::new();
+    let report = Ingest::new().read_from(
+        Path::new("ual-ps51.csv"),
+        csv.as_bytes(),
+        |e| events.push(e),
+        |p| problems.push(p),
+    );
+    assert_eq!(
+        (report.records_read, report.events, report.bad_records),
+        (2, 1, 1)
+    );
+    assert!(matches!(&events[0].activity, Activity::SignIn(s) if s.outcome.is_success()));
+    assert_eq!(problems.len(), 1);
+    let said = problems[0].to_string();
+    assert!(
+        said.contains("ual-ps51.csv") && said.contains("line 4"),
+        "{said}"
+    );
+}
