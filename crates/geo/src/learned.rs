@@ -8,15 +8,9 @@ use std::net::IpAddr;
 use palisade_schema::{Duration, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use crate::{Location, LocationSource};
+use crate::spot::NameTable;
+use crate::{Location, LocationSource, Spot};
 use rustc_hash::FxBuildHasher as FxBuild;
-
-fn same_point(a: &Location, b: &Location) -> bool {
-    a.lat() == b.lat()
-        && a.lon() == b.lon()
-        && a.accuracy_km() == b.accuracy_km()
-        && a.precision == b.precision
-}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct Learned {
@@ -33,6 +27,8 @@ struct Learned {
 /// - Aged: an entry last seen more than `max_age` before the lookup time is not used (addresses
 ///   get reassigned).
 /// - Newest wins: an older event never overwrites what a newer one taught.
+/// - Compact: entries are [`Spot`]s whose names are shared, so learning an address at a known
+///   place allocates nothing.
 ///
 /// ```
 /// use palisade_geo::{LearnedLocations, Location, LocationSource, Precision};
@@ -51,7 +47,8 @@ struct Learned {
 pub struct LearnedLocations {
     capacity: usize,
     max_age: Duration,
-    entries: HashMap<IpAddr, (Location, Timestamp), FxBuild>,
+    entries: HashMap<IpAddr, (Spot, Timestamp), FxBuild>,
+    names: NameTable,
 }
 
 impl Default for LearnedLocations {
@@ -69,6 +66,7 @@ impl LearnedLocations {
             capacity: capacity.max(1),
             max_age,
             entries: HashMap::default(),
+            names: NameTable::default(),
         }
     }
 
@@ -79,37 +77,85 @@ impl LearnedLocations {
                 *seen = at;
                 // Names follow the coordinates; comparing those alone keeps the common case (the
                 // same address, the same place) free of string work.
-                if !same_point(loc, location) || loc.asn != location.asn {
-                    loc.clone_from(location);
+                if !loc.same_point_as(location) || loc.asn != location.asn {
+                    let names = self.names.location_names(location);
+                    *loc = spot_of(location, names);
                 }
             }
             return;
         }
+        let names = self.names.location_names(location);
+        self.insert(ip, spot_of(location, names), at);
+    }
+
+    /// [`LearnedLocations::learn`] for a [`Spot`] (shares its names; never allocates once the
+    /// table has grown).
+    pub fn learn_spot(&mut self, ip: IpAddr, spot: &Spot, at: Timestamp) {
+        if let Some((loc, seen)) = self.entries.get_mut(&ip) {
+            if at >= *seen {
+                *seen = at;
+                if !loc.same_point(spot) || loc.asn != spot.asn {
+                    loc.clone_from(spot);
+                }
+            }
+            return;
+        }
+        self.insert(ip, spot.clone(), at);
+    }
+
+    fn insert(&mut self, ip: IpAddr, spot: Spot, at: Timestamp) {
         if self.entries.len() >= self.capacity {
             self.evict(at);
         }
-        self.entries.insert(ip, (location.clone(), at));
+        self.entries.insert(ip, (spot, at));
+    }
+
+    /// The shared names table (the [`Geolocator`](crate::Geolocator) interns through it).
+    pub(crate) fn names_mut(&mut self) -> &mut NameTable {
+        &mut self.names
     }
 
     fn evict(&mut self, now: Timestamp) {
         // Down to half the capacity at once, so eviction runs once per `capacity / 2` new
-        // addresses; a linear-time selection (not a sort) finds what goes.
+        // addresses. One pass gathers the times of the entries still usable, a linear-time
+        // selection (not a sort) finds the cutoff time, and one more pass drops the expired and
+        // the older (ties at the cutoff broken by address).
         let target = self.capacity / 2;
         let cutoff = now - self.max_age;
-        self.entries.retain(|_, (_, seen)| *seen >= cutoff);
-        let excess = self.entries.len().saturating_sub(target);
+        let mut times: Vec<Timestamp> = self
+            .entries
+            .values()
+            .map(|(_, seen)| *seen)
+            .filter(|seen| *seen >= cutoff)
+            .collect();
+        let excess = times.len().saturating_sub(target);
         if excess == 0 {
+            self.entries.retain(|_, (_, seen)| *seen >= cutoff);
             return;
         }
-        let mut by_age: Vec<(Timestamp, IpAddr)> = self
-            .entries
+        let (older, at, newer) = times.select_nth_unstable(excess - 1);
+        let at = *at;
+        // Everything seen before `at` goes, and the `from_tie` lowest addresses seen at `at`.
+        let from_tie = excess - older.iter().filter(|t| **t < at).count();
+        let tied = 1 + older
             .iter()
-            .map(|(ip, (_, seen))| (*seen, *ip))
-            .collect();
-        by_age.select_nth_unstable(excess - 1);
-        for (_, ip) in &by_age[..excess] {
-            self.entries.remove(ip);
+            .chain(newer.iter())
+            .filter(|t| **t == at)
+            .count();
+        let mut keep_above: Option<IpAddr> = None;
+        if from_tie < tied {
+            let mut ips: Vec<IpAddr> = self
+                .entries
+                .iter()
+                .filter(|(_, (_, seen))| *seen == at)
+                .map(|(ip, _)| *ip)
+                .collect();
+            let (_, nth, _) = ips.select_nth_unstable(from_tie - 1);
+            keep_above = Some(*nth);
         }
+        self.entries.retain(|ip, (_, seen)| {
+            *seen >= cutoff && (*seen > at || (*seen == at && keep_above.is_some_and(|l| *ip > l)))
+        });
     }
 
     /// Marks `ip` as seen at `at` if it is already known at exactly (`lat`, `lon`); returns
@@ -129,13 +175,16 @@ impl LearnedLocations {
     /// The location learned for `ip`, if seen within `max_age` of `at`; marked
     /// [`LocationSource::Learned`].
     pub fn lookup(&self, ip: IpAddr, at: Timestamp) -> Option<Location> {
+        self.lookup_spot(ip, at).map(|s| s.to_location())
+    }
+
+    /// [`LearnedLocations::lookup`] as a [`Spot`] (no allocation).
+    pub fn lookup_spot(&self, ip: IpAddr, at: Timestamp) -> Option<Spot> {
         let (loc, seen) = self.entries.get(&ip)?;
         if at.since(*seen) > self.max_age {
             return None;
         }
-        let mut loc = loc.clone();
-        loc.source = LocationSource::Learned;
-        Some(loc)
+        Some(loc.clone().with_source(LocationSource::Learned))
     }
 
     /// How many addresses are held.
@@ -148,21 +197,11 @@ impl LearnedLocations {
         self.entries.is_empty()
     }
 
-    /// Approximate heap bytes held.
+    /// Approximate heap bytes held (the shared names counted once).
     pub fn state_bytes(&self) -> usize {
-        let names: usize = self
-            .entries
-            .values()
-            .map(|(l, _)| {
-                [&l.country, &l.region, &l.city, &l.as_org]
-                    .iter()
-                    .map(|s| s.as_ref().map_or(0, String::capacity))
-                    .sum::<usize>()
-            })
-            .sum();
         self.entries.capacity()
-            * (std::mem::size_of::<IpAddr>() + std::mem::size_of::<(Location, Timestamp)>() + 8)
-            + names
+            * (std::mem::size_of::<IpAddr>() + std::mem::size_of::<(Spot, Timestamp)>() + 1)
+            + self.names.state_bytes()
     }
 
     /// The cache's contents as a serializable value, in address order (for snapshots).
@@ -170,9 +209,9 @@ impl LearnedLocations {
         let mut entries: Vec<Learned> = self
             .entries
             .iter()
-            .map(|(ip, (location, seen))| Learned {
+            .map(|(ip, (spot, seen))| Learned {
                 ip: *ip,
-                location: location.clone(),
+                location: spot.to_location(),
                 seen: *seen,
             })
             .collect();
@@ -187,6 +226,18 @@ impl LearnedLocations {
         for e in snapshot.entries {
             self.learn(e.ip, &e.location, e.seen);
         }
+    }
+}
+
+fn spot_of(l: &Location, names: std::sync::Arc<crate::PlaceNames>) -> Spot {
+    Spot {
+        lat: l.lat,
+        lon: l.lon,
+        accuracy_km: l.accuracy_km,
+        precision: l.precision,
+        source: l.source,
+        asn: l.asn,
+        names,
     }
 }
 
@@ -236,6 +287,22 @@ mod tests {
         }
         assert!(c.lookup(IpAddr::from([192, 0, 2, 99]), t(100)).is_some());
         assert!(c.lookup(IpAddr::from([192, 0, 2, 0]), t(100)).is_none());
+    }
+
+    #[test]
+    fn eviction_drops_the_least_recently_seen_and_breaks_ties_by_address() {
+        let mut c = LearnedLocations::new(6, Duration::from_days(30));
+        let ip = |i: u8| IpAddr::from([192, 0, 2, i]);
+        for i in [5, 1, 4, 2, 3] {
+            c.learn(ip(i), &loc(1.0), t(1));
+        }
+        c.learn(ip(9), &loc(1.0), t(0));
+        // Full: the next new address evicts down to 3, the oldest first, then the lowest.
+        c.learn(ip(7), &loc(1.0), t(2));
+        let kept: Vec<u8> = (0..=9)
+            .filter(|i| c.lookup(ip(*i), t(2)).is_some())
+            .collect();
+        assert_eq!(kept, [3, 4, 5, 7]);
     }
 
     #[test]

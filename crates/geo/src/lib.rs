@@ -10,6 +10,8 @@
 //!   `ClientIP`).
 //! - [`Location`]: a checked point with its accuracy radius (vendor-supplied, or a default per
 //!   [`Precision`]: city 50 km, region 200 km, country 1,000 km — see [`AccuracyDefaults`]).
+//! - [`Spot`]: a [`Location`] in 40 bytes with shared (interned) names, for state kept per
+//!   identity and per address ([`Geolocator::locate_spot`]).
 //! - [`EgressRegistry`]: VPN/SASE, corporate, private relay, satellite and hosting/cloud networks,
 //!   loaded from text files ([format](egress)) so users extend them without a rebuild.
 //!
@@ -42,6 +44,7 @@ mod location;
 #[cfg(feature = "mmdb")]
 mod mmdb;
 mod resolver;
+mod spot;
 
 pub use egress::{Cidr, EgressKind, EgressList, EgressMatch, EgressRegistry, MatchedBy};
 pub use error::GeoError;
@@ -53,3 +56,4 @@ pub use location::{
 #[cfg(feature = "mmdb")]
 pub use mmdb::MmdbResolver;
 pub use resolver::{GeoResolver, Geolocator, Network, NoResolver};
+pub use spot::{PlaceNames, Spot};

@@ -144,9 +144,9 @@ impl AccuracyDefaults {
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Location {
-    lat: f64,
-    lon: f64,
-    accuracy_km: f32,
+    pub(crate) lat: f64,
+    pub(crate) lon: f64,
+    pub(crate) accuracy_km: f32,
     /// How precise the place is.
     pub precision: Precision,
     /// Which resolution step produced it.

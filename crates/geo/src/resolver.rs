@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use palisade_schema::{Origin, Timestamp};
 
-use crate::{AccuracyDefaults, LearnedLocations, Location, LocationSource, Precision};
+use crate::{AccuracyDefaults, LearnedLocations, Location, LocationSource, Precision, Spot};
 
 /// Looks an IP address up in some geolocation source.
 ///
@@ -313,9 +313,138 @@ impl Geolocator {
         if self.learned.refresh(ip, g.lat, g.lon, at) {
             return;
         }
-        if let Some(loc) = self.from_event(origin) {
-            self.learned.learn(ip, &loc, at);
+        if let Some(spot) = self.event_spot(origin, None) {
+            self.learned.learn_spot(ip, &spot, at);
         }
+    }
+
+    /// [`Geolocator::locate`] as a compact [`Spot`]: when the event supplies coordinates (the
+    /// common case) and its place is already known, nothing is allocated.
+    ///
+    /// ```
+    /// use palisade_geo::{Geolocator, LocationSource};
+    /// use palisade_schema::{GeoPoint, Origin, Timestamp};
+    /// let t = Timestamp::parse_rfc3339("2024-05-01T09:00:00Z").unwrap();
+    /// let mut geo = Geolocator::new();
+    /// let o = Origin {
+    ///     ip: Some("192.0.2.1".parse().unwrap()),
+    ///     geo: GeoPoint::new(-33.87, 151.21, None),
+    ///     city: Some("Sydney".into()),
+    ///     ..Origin::default()
+    /// };
+    /// let spot = geo.locate_spot(&o, t).unwrap();
+    /// assert_eq!((spot.source, spot.accuracy_km(), spot.city()), (LocationSource::Event, 50.0, Some("Sydney")));
+    /// let bare = Origin { ip: o.ip, ..Origin::default() };
+    /// assert_eq!(geo.locate_spot(&bare, t).unwrap().source, LocationSource::Learned);
+    /// assert!(geo.locate_spot(&Origin::default(), t).is_none());
+    /// ```
+    pub fn locate_spot(&mut self, origin: &Origin, at: Timestamp) -> Option<Spot> {
+        self.locate_spot_near(origin, at, None)
+    }
+
+    /// [`Geolocator::locate_spot`], sharing `near`'s names when the event names the same place
+    /// (an identity's last sign-in: most sign-ins come from where the last one did).
+    pub fn locate_spot_near(
+        &mut self,
+        origin: &Origin,
+        at: Timestamp,
+        near: Option<&Spot>,
+    ) -> Option<Spot> {
+        if let Some(spot) = self.event_spot(origin, near) {
+            if let Some(ip) = origin.ip {
+                self.learned.learn_spot(ip, &spot, at);
+            }
+            return Some(spot);
+        }
+        let ip = origin.ip?;
+        if let Some(l) = self.database.as_ref().and_then(|d| d.resolve(ip)) {
+            let (asn, org) = match origin.asn {
+                Some(_) => (origin.asn, origin.as_org.as_deref()),
+                None => (l.asn, l.as_org.as_deref()),
+            };
+            let names = self.learned.names_mut().intern(
+                l.country.as_deref(),
+                l.region.as_deref(),
+                l.city.as_deref(),
+                org,
+            );
+            return Spot::new(
+                l.lat,
+                l.lon,
+                l.accuracy_km,
+                l.precision,
+                l.source,
+                asn,
+                names,
+            );
+        }
+        let mut spot = self.learned.lookup_spot(ip, at)?;
+        if origin.asn.is_some() {
+            let n = spot.names();
+            let names = self.learned.names_mut().intern(
+                n.country(),
+                n.region(),
+                n.city(),
+                origin.as_org.as_deref(),
+            );
+            spot.asn = origin.asn;
+            spot.names = names;
+        }
+        Some(spot)
+    }
+
+    /// A [`Location`] as a [`Spot`], sharing names with every other spot at the same place.
+    pub fn spot(&mut self, location: &Location) -> Spot {
+        let names = self.learned.names_mut().location_names(location);
+        Spot {
+            lat: location.lat,
+            lon: location.lon,
+            accuracy_km: location.accuracy_km,
+            precision: location.precision,
+            source: location.source,
+            asn: location.asn,
+            names,
+        }
+    }
+
+    /// Step 1 as a spot (see [`Geolocator::from_event`]).
+    fn event_spot(&mut self, origin: &Origin, near: Option<&Spot>) -> Option<Spot> {
+        let g = origin.geo?;
+        let precision = precision_of(origin);
+        let radius = match g.accuracy_km {
+            Some(r) if r.is_finite() && r >= 0.0 => r,
+            _ => self.defaults.radius_km(precision),
+        };
+        // Checked before any name work.
+        Location::new(g.lat, g.lon, radius, precision, LocationSource::Event)?;
+        let mut asn = origin.asn;
+        let found = match (asn, origin.ip, self.database.as_ref()) {
+            (None, Some(ip), Some(db)) => db.network(ip),
+            _ => None,
+        };
+        let org = match &found {
+            Some(n) => {
+                asn = Some(n.asn);
+                n.org.as_deref()
+            }
+            None => origin.as_org.as_deref(),
+        };
+        let names = self.learned.names_mut().intern_near(
+            near.map(|n| &n.names),
+            origin.country.as_deref(),
+            origin.region.as_deref(),
+            origin.city.as_deref(),
+            org,
+        );
+        Spot::new(
+            g.lat,
+            g.lon,
+            radius,
+            precision,
+            LocationSource::Event,
+            asn,
+            names,
+        )
     }
 
     /// Step 1 alone: the location the event itself supplies, if its coordinates are valid.

@@ -1,6 +1,7 @@
 //! The impossible travel detector: consecutive successful sign-ins of one identity from places
 //! no one could travel between in the time that passed.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -10,7 +11,7 @@ use palisade_core::{
     ProfileView, Severity, Technique,
 };
 use palisade_geo::{
-    EgressKind, EgressRegistry, GeoError, GeoResolver, Geolocator, LearnedLocations, Location,
+    EgressKind, EgressRegistry, GeoError, GeoResolver, Geolocator, LearnedLocations, Spot,
     MAX_DISTANCE_KM,
 };
 use palisade_schema::{Activity, Duration, Event, IdentityKey, SignInKind, Timestamp};
@@ -19,7 +20,10 @@ use rustc_hash::FxBuildHasher as FxBuild;
 
 use crate::fingerprint::fingerprint;
 use crate::movement::{plain_elapsed, plain_number, Movement};
-use crate::state::{IdentityState, LastSignIn, ShortId, Snapshot, TenantPairs, SNAPSHOT_VERSION};
+use crate::state::{
+    Cold, EventId, Expiry, Hot, IdentityState, LastSignIn, Slab, Snapshot, TenantPairs,
+    SNAPSHOT_VERSION,
+};
 use crate::TravelConfig;
 
 /// The detector's stable name.
@@ -104,12 +108,21 @@ pub struct ImpossibleTravel {
     geo: Geolocator,
     egress: Arc<EgressRegistry>,
     problems: Vec<GeoError>,
-    /// Keyed by a 128-bit fingerprint of the identity (the key itself is kept in the state).
-    identities: HashMap<u128, IdentityState, FxBuild>,
+    /// What every sign-in reads, keyed by a 128-bit fingerprint of the identity (the key itself
+    /// is kept in the cold record).
+    identities: HashMap<u128, Hot, FxBuild>,
+    /// The rest of each identity's state, by [`Hot::slot`].
+    cold: Slab,
+    /// When identities' state next needs looking at (the last sign-in can no longer be part of
+    /// an impossible move, or a remembered pair expires). Each identity has one live entry
+    /// (its `Cold::queued`); others are stale and skipped.
+    expiry: Expiry,
+    /// Scratch for the entries `advance` takes (not state).
+    due: Vec<(Timestamp, u32)>,
+    /// Past this, no move from a sign-in can exceed the speed threshold.
+    horizon: Duration,
     tenant: TenantPairs,
     last_sweep: Option<Timestamp>,
-    /// A spare sign-in record whose buffers are reused for the next event (not state).
-    scratch: Option<Box<Location>>,
 }
 
 impl Default for ImpossibleTravel {
@@ -186,15 +199,22 @@ impl ImpossibleTravel {
                 config.learned_ips,
                 Duration::from_days(i64::from(config.learned_ip_days)),
             ));
+        // Past this horizon no move can exceed the speed threshold, so the last sign-in is
+        // useless; dropping it never changes a finding.
+        let horizon_ms = (MAX_DISTANCE_KM / config.speed_kmh * 3_600_000.0).min(1e15) as i64;
+        let horizon = Duration::from_millis(horizon_ms.saturating_add(3_600_000));
         ImpossibleTravel {
             config,
             geo,
             egress,
             problems: Vec::new(),
             identities: HashMap::default(),
+            cold: Slab::default(),
+            expiry: Expiry::default(),
+            due: Vec::new(),
+            horizon,
             tenant: TenantPairs::default(),
             last_sweep: None,
-            scratch: None,
         }
     }
 
@@ -236,19 +256,45 @@ impl ImpossibleTravel {
         self.identities.len()
     }
 
-    fn sweep(&mut self, now: Timestamp) {
-        // Past this horizon no move can exceed the speed threshold, so the last sign-in is
-        // useless; dropping it never changes a finding.
-        let horizon_ms = (MAX_DISTANCE_KM / self.config.speed_kmh * 3_600_000.0).min(1e15) as i64;
-        let horizon = Duration::from_millis(horizon_ms.saturating_add(3_600_000));
+    /// Looks at the identity in `slot` whose expiry entry fell due at `due`: drops its last
+    /// sign-in past the horizon and its expired pairs, forgets it when nothing is left, and
+    /// queues its next look otherwise.
+    fn expire(&mut self, slot: u32, due: Timestamp, now: Timestamp) {
         let memory = self.pair_memory();
-        self.identities.retain(|_, s| {
-            if s.last.as_ref().is_some_and(|l| now.since(l.time) > horizon) {
-                s.last = None;
+        let Some(c) = self.cold.get_mut(slot) else {
+            return;
+        };
+        if c.queued != Some(due) {
+            return; // stale: the identity was forgotten or queued again
+        }
+        c.queued = None;
+        let horizon = self.horizon;
+        let has_last = c.spot.is_some() && now.since(c.time) <= horizon;
+        c.pairs.retain(|(_, _, last)| now.since(*last) <= memory);
+        let print = c.print;
+        if c.spot.is_some() && !has_last {
+            // The identity map is touched only when the last sign-in expires.
+            c.spot = None;
+            c.event_id = EventId::default();
+            if let Some(h) = self.identities.get_mut(&print) {
+                h.has_last = false;
+                h.ip = None;
             }
-            s.pairs.retain(|(_, _, last)| now.since(*last) <= memory);
-            s.last.is_some() || !s.pairs.is_empty()
-        });
+        }
+        match next_due(has_last, c, horizon, memory) {
+            Some(next) => {
+                self.expiry.push(next, slot);
+                c.queued = Some(next);
+            }
+            None => self.release(print),
+        }
+    }
+
+    /// Forgets an identity by fingerprint, freeing its cold record.
+    fn release(&mut self, print: u128) {
+        if let Some(h) = self.identities.remove(&print) {
+            self.cold.release(h.slot);
+        }
     }
 
     fn pair_memory(&self) -> Duration {
@@ -257,9 +303,9 @@ impl ImpossibleTravel {
 }
 
 /// A stable key for the place a location names: city, else region, else a one-degree cell.
-fn place_key(l: &Location) -> u64 {
-    let cc = l.country.as_deref().unwrap_or("");
-    match (&l.city, &l.region) {
+fn place_key(l: &Spot) -> u64 {
+    let cc = l.country().unwrap_or("");
+    match (l.city(), l.region()) {
         (Some(city), _) => stable_hash(&["city", cc, city]),
         (None, Some(region)) => stable_hash(&["region", cc, region]),
         _ => {
@@ -267,6 +313,38 @@ fn place_key(l: &Location) -> u64 {
             stable_hash(&["cell", cc, &cell])
         }
     }
+}
+
+/// When an identity's state next needs looking at: when its last sign-in passes the horizon,
+/// or its earliest remembered pair expires; `None` when nothing is left.
+fn next_due(has_last: bool, c: &Cold, horizon: Duration, memory: Duration) -> Option<Timestamp> {
+    let last = has_last.then(|| c.time + horizon);
+    let pairs = c.pairs.iter().map(|(_, _, last)| *last + memory).min();
+    match (last, pairs) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Queues a look at the identity in `slot` at `due`, unless one is queued earlier.
+fn schedule(expiry: &mut Expiry, c: &mut Cold, slot: u32, due: Timestamp) {
+    if c.queued.is_none_or(|q| q > due) {
+        expiry.push(due, slot);
+        c.queued = Some(due);
+    }
+}
+
+/// One end of a move: the last sign-in on record, or the one being judged.
+struct End<'a> {
+    time: Timestamp,
+    /// Empty when not kept.
+    event_id: &'a str,
+    ip: Option<IpAddr>,
+    spot: &'a Spot,
+    session: u64,
+    device: u64,
+    egress: Option<u32>,
+    interactive: bool,
 }
 
 /// An unordered pair key: the same for A→B and B→A.
@@ -298,7 +376,7 @@ struct Judge<'a> {
 impl Judge<'_> {
     /// The egress reason for one end, if it lowers the move; `Err` with a note when the end is
     /// on a hosting list that does not lower it.
-    fn egress_reason(&self, end: &LastSignIn, label: &str) -> Option<Result<String, String>> {
+    fn egress_reason(&self, end: &End<'_>, label: &str) -> Option<Result<String, String>> {
         let list = self.egress.lists().get(end.egress? as usize)?;
         if list.kind == EgressKind::Hosting
             && end.interactive
@@ -315,36 +393,42 @@ impl Judge<'_> {
         )))
     }
 
+    /// Judges the move from `prev` to `cur`; returns the place pair when a finding was made
+    /// (for the identity to remember).
     #[allow(clippy::too_many_arguments)]
     fn judge(
         &mut self,
         who: &IdentityKey,
-        state: &mut IdentityState,
-        prev: &LastSignIn,
-        cur: &LastSignIn,
+        state: &Cold,
+        prev: &End<'_>,
+        cur: &End<'_>,
         event: &Event,
         ctx: &Context<'_>,
         out: &mut Vec<Finding>,
-    ) {
+    ) -> Option<u64> {
+        // The same point (another address in the same city): no distance, never a move.
+        if prev.spot.lat() == cur.spot.lat() && prev.spot.lon() == cur.spot.lon() {
+            return None;
+        }
         let same_session = cur.session != 0 && cur.session == prev.session;
         let same_device = cur.device != 0 && cur.device == prev.device;
         if same_session || same_device {
             let family_flip =
                 matches!((prev.ip, cur.ip), (Some(a), Some(b)) if a.is_ipv4() != b.is_ipv4());
-            let same_network = prev.location.asn.is_some() && prev.location.asn == cur.location.asn;
+            let same_network = prev.spot.asn.is_some() && prev.spot.asn == cur.spot.asn;
             if family_flip || same_network {
-                return;
+                return None;
             }
         }
         let elapsed = cur.time.since(prev.time);
         let min_elapsed = Duration::from_secs(i64::from(self.config.min_elapsed_secs));
-        let m = Movement::between(&prev.location, &cur.location, elapsed, min_elapsed);
+        let m = Movement::between_spots(prev.spot, cur.spot, elapsed, min_elapsed);
         if m.effective_km < self.config.min_distance_km || m.speed_kmh <= self.config.speed_kmh {
-            return;
+            return None;
         }
 
-        let from = prev.location.label();
-        let to = cur.location.label();
+        let from = prev.spot.label();
+        let to = cur.spot.label();
         let mut lowered: Vec<String> = Vec::new();
         let mut notes: Vec<String> = Vec::new();
         for (end, label) in [(cur, &to), (prev, &from)] {
@@ -354,7 +438,7 @@ impl Judge<'_> {
                 None => {}
             }
         }
-        let pair = pair_key(place_key(&prev.location), place_key(&cur.location));
+        let pair = pair_key(place_key(prev.spot), place_key(cur.spot));
         let memory = Duration::from_days(i64::from(self.config.pair_memory_days));
         let me = stable_hash(&[who.as_str()]);
         let settle = Duration::from_hours(i64::from(self.config.pair_settle_hours));
@@ -371,14 +455,12 @@ impl Judge<'_> {
         let mut severity = Severity::Medium;
         if let Some(p) = ctx.profile {
             let w = self.config.familiar_network_weight;
-            if familiar_network(p, prev.location.asn, w) && familiar_network(p, cur.location.asn, w)
-            {
+            if familiar_network(p, prev.spot.asn, w) && familiar_network(p, cur.spot.asn, w) {
                 lowered.push("both networks are usual for this identity".into());
             } else if p.trusted()
                 && cur
-                    .location
-                    .country
-                    .as_deref()
+                    .spot
+                    .country()
                     .is_some_and(|c| p.is_new(Dimension::Country, c))
             {
                 severity = Severity::High;
@@ -408,7 +490,7 @@ impl Judge<'_> {
         let first_id = if prev.event_id.is_empty() {
             event.id.as_str()
         } else {
-            prev.event_id.as_str()
+            prev.event_id
         };
         let mut f = Finding::new(NAME, Some(who.clone()), first_id, prev.time)
             .with_severity(severity)
@@ -417,7 +499,7 @@ impl Judge<'_> {
         f.last_seen = cur.time;
         f.status = FindingStatus::Closed;
         if !prev.event_id.is_empty() {
-            f.evidence = Evidence::of(prev.event_id.as_str());
+            f.evidence = Evidence::of(prev.event_id);
             f.evidence.push(event.id.as_str());
         }
         // Confidence grows with how far past the threshold the speed is, and halves when lowered.
@@ -431,20 +513,157 @@ impl Judge<'_> {
             if let Some(ip) = end.ip {
                 f.entities.add_ip(ip);
             }
-            if let Some(asn) = end.location.asn {
+            if let Some(asn) = end.spot.asn {
                 f.entities.add_asn(asn);
             }
-            if let Some(c) = &end.location.country {
+            if let Some(c) = end.spot.country() {
                 f.entities.add_country(c);
             }
         }
         f.baseline = ctx.profile.map(|p| p.maturity());
         out.push(f);
 
-        state.remember_pair(pair, cur.time, memory, self.config.identity_pairs);
         let keep = shared + 1;
         self.tenant
             .record(pair, me, cur.time, memory, keep, self.config.tenant_pairs);
+        Some(pair)
+    }
+}
+
+/// The detector's parts the slow path (a new address, or a new identity) works with.
+struct Parts<'a> {
+    config: &'a TravelConfig,
+    geo: &'a mut Geolocator,
+    egress: &'a EgressRegistry,
+    cold: &'a mut Slab,
+    expiry: &'a mut Expiry,
+    horizon: Duration,
+    tenant: &'a mut TenantPairs,
+}
+
+impl Parts<'_> {
+    /// A sign-in from another address than last time, or of a new identity: locate it, judge
+    /// the move, keep it. Out of line, so the same-address path stays short.
+    #[inline(never)]
+    fn observe_slow(
+        self,
+        entry: Entry<'_, u128, Hot>,
+        who: &IdentityKey,
+        event: &Event,
+        ctx: &Context<'_>,
+        out: &mut Vec<Finding>,
+    ) {
+        let Parts {
+            config,
+            geo,
+            egress,
+            cold,
+            expiry,
+            horizon,
+            tenant,
+        } = self;
+        let ip = event.origin.ip;
+        // The last sign-in's place, to share its names when the place is the same.
+        let near = match &entry {
+            Entry::Occupied(o) => cold.get(o.get().slot).and_then(|c| c.spot.as_ref()),
+            Entry::Vacant(_) => None,
+        };
+        let Some(spot) = geo.locate_spot_near(&event.origin, event.time, near) else {
+            return;
+        };
+        let session = id_hash(event.origin.session_id.as_deref());
+        let device = id_hash(event.origin.device_id.as_deref());
+        let cur_egress = egress
+            .lookup(ip, spot.asn.or(event.origin.asn))
+            .map(|m| m.index as u32);
+        let interactive = event.sign_in_kind != Some(SignInKind::NonInteractive);
+
+        let h = match entry {
+            Entry::Occupied(o) => o.into_mut(),
+            Entry::Vacant(v) => {
+                let record = Cold {
+                    print: *v.key(),
+                    time: event.time,
+                    key: Some(who.clone()),
+                    event_id: EventId::default(),
+                    session,
+                    device,
+                    spot: Some(spot),
+                    egress: cur_egress,
+                    interactive,
+                    pairs: Vec::new(),
+                    queued: None,
+                };
+                let slot = cold.insert(record);
+                cold.set_event_id(slot, &event.id);
+                v.insert(Hot {
+                    time: event.time,
+                    ip,
+                    has_last: true,
+                    slot,
+                });
+                if let Some(c) = cold.get_mut(slot) {
+                    schedule(expiry, c, slot, event.time + horizon);
+                }
+                return;
+            }
+        };
+        let slot = h.slot;
+        if h.has_last {
+            // A sign-in older than the one on record arrived late: its order is unknown, so
+            // it is not judged, and the newer one stays.
+            if event.time < h.time {
+                return;
+            }
+            let Some(c) = cold.get(slot) else { return };
+            let pair = match &c.spot {
+                Some(prev_spot) => {
+                    let prev = End {
+                        time: h.time,
+                        event_id: cold.event_id(slot),
+                        ip: h.ip,
+                        spot: prev_spot,
+                        session: c.session,
+                        device: c.device,
+                        egress: c.egress,
+                        interactive: c.interactive,
+                    };
+                    let cur = End {
+                        time: event.time,
+                        event_id: &event.id,
+                        ip,
+                        spot: &spot,
+                        session,
+                        device,
+                        egress: cur_egress,
+                        interactive,
+                    };
+                    let mut j = Judge {
+                        config,
+                        egress,
+                        tenant,
+                    };
+                    j.judge(who, c, &prev, &cur, event, ctx, out)
+                }
+                None => None,
+            };
+            if let (Some(pair), Some(c)) = (pair, cold.get_mut(slot)) {
+                let memory = Duration::from_days(i64::from(config.pair_memory_days));
+                c.remember_pair(pair, event.time, memory, config.identity_pairs);
+            }
+        }
+        h.time = event.time;
+        h.ip = ip;
+        h.has_last = true;
+        cold.set_event_id(slot, &event.id);
+        let Some(c) = cold.get_mut(slot) else { return };
+        c.time = event.time;
+        c.session = session;
+        c.device = device;
+        c.spot = Some(spot);
+        c.egress = cur_egress;
+        c.interactive = interactive;
+        schedule(expiry, c, slot, event.time + horizon);
     }
 }
 
@@ -466,119 +685,107 @@ impl Detector for ImpossibleTravel {
             return;
         }
         let Some(who) = event.identity() else { return };
+        // Start loading the event id (kept by every sign-in) now, so that load overlaps the
+        // identity lookup instead of following it.
+        std::hint::black_box(event.id.as_bytes().last().copied());
         let ip: Option<IpAddr> = event.origin.ip;
         let ImpossibleTravel {
             config,
             geo,
             egress,
             identities,
+            cold,
+            expiry,
+            horizon,
             tenant,
-            scratch,
             ..
         } = self;
 
-        // The same address as last time is never travel: refresh and stop.
-        let print = fingerprint(who.as_str());
-        let mut state = identities.get_mut(&print);
-        if let (Some(ip), Some(s)) = (ip, state.as_deref_mut()) {
-            if let Some(last) = s
-                .last
-                .as_mut()
-                .filter(|l| l.ip == Some(ip) && event.time >= l.time)
-            {
-                last.time = event.time;
-                last.event_id.set(&event.id);
-                last.session = id_hash(event.origin.session_id.as_deref());
-                last.device = id_hash(event.origin.device_id.as_deref());
+        // One lookup per event, by a fingerprint of the identity.
+        let entry = identities.entry(fingerprint(who.as_str()));
+        if let (Some(ip), Entry::Occupied(o)) = (ip, &entry) {
+            // The same address as last time is never travel: refresh and stop.
+            let h = o.get();
+            if h.has_last && h.ip == Some(ip) && event.time >= h.time {
+                let slot = h.slot;
+                if let Entry::Occupied(mut o) = entry {
+                    o.get_mut().time = event.time;
+                }
+                // Only writes to the cold record: nothing there is read.
+                cold.refresh(
+                    slot,
+                    event.time,
+                    &event.id,
+                    id_hash(event.origin.session_id.as_deref()),
+                    id_hash(event.origin.device_id.as_deref()),
+                );
                 return;
             }
         }
-
-        let location = match scratch.take() {
-            Some(mut b) => {
-                if !geo.locate_into(&event.origin, event.time, &mut b) {
-                    *scratch = Some(b);
-                    return;
-                }
-                b
-            }
-            None => match geo.locate(&event.origin, event.time) {
-                Some(l) => Box::new(l),
-                None => return,
-            },
+        let parts = Parts {
+            config,
+            geo,
+            egress,
+            cold,
+            expiry,
+            horizon: *horizon,
+            tenant,
         };
-        let cur = LastSignIn {
-            time: event.time,
-            event_id: ShortId::new(&event.id),
-            ip,
-            session: id_hash(event.origin.session_id.as_deref()),
-            device: id_hash(event.origin.device_id.as_deref()),
-            egress: egress
-                .lookup(ip, location.asn.or(event.origin.asn))
-                .map(|m| m.index as u32),
-            interactive: event.sign_in_kind != Some(SignInKind::NonInteractive),
-            location,
-        };
-
-        let state = match state {
-            Some(s) => s,
-            None => identities.entry(print).or_insert_with(|| IdentityState {
-                key: who.clone(),
-                last: None,
-                pairs: Vec::new(),
-            }),
-        };
-        match state.last.take() {
-            // A sign-in older than the one on record arrived late: its order is unknown, so it is
-            // not judged, and the newer one stays.
-            Some(prev) if cur.time < prev.time => {
-                state.last = Some(prev);
-                *scratch = Some(cur.location);
-            }
-            Some(prev) => {
-                let mut j = Judge {
-                    config,
-                    egress,
-                    tenant,
-                };
-                j.judge(who, state, &prev, &cur, event, ctx, out);
-                state.last = Some(cur);
-                *scratch = Some(prev.location);
-            }
-            None => state.last = Some(cur),
-        }
+        parts.observe_slow(entry, who, event, ctx, out);
     }
 
     fn advance(&mut self, now: Timestamp, _out: &mut Vec<Finding>) {
-        // Sweeping never changes a finding, so it runs at a coarse cadence of event time.
-        let due = self
-            .last_sweep
-            .is_none_or(|t| now.since(t) >= Duration::from_hours(6));
-        if due {
-            self.sweep(now);
+        // Only identities whose state fell due are looked at: no scan of every identity.
+        let mut due = std::mem::take(&mut self.due);
+        self.expiry.take_due(now, &mut due);
+        for (at, slot) in due.drain(..) {
+            self.expire(slot, at, now);
+        }
+        self.due = due;
+        if self.last_sweep.is_none_or(|t| now > t) {
             self.last_sweep = Some(now);
         }
     }
 
     fn forget(&mut self, identity: &IdentityKey) {
-        self.identities.remove(&fingerprint(identity.as_str()));
+        self.release(fingerprint(identity.as_str()));
     }
 
     fn state_bytes(&self) -> usize {
-        let per = std::mem::size_of::<(u128, IdentityState)>() + 8;
-        let identities: usize = self
-            .identities
-            .values()
-            .map(IdentityState::heap_bytes)
-            .sum();
+        let per = std::mem::size_of::<(u128, Hot)>() + 1;
         self.identities.capacity() * per
-            + identities
+            + self.cold.heap_bytes()
+            + self.expiry.heap_bytes()
             + self.tenant.heap_bytes()
             + self.geo.learned().state_bytes()
     }
 
     fn snapshot(&self) -> Result<Vec<u8>, Error> {
-        let mut identities: Vec<IdentityState> = self.identities.values().cloned().collect();
+        let mut identities: Vec<IdentityState> = self
+            .identities
+            .values()
+            .filter_map(|h| {
+                let c = self.cold.get(h.slot)?;
+                let last = match (&c.spot, h.has_last) {
+                    (Some(spot), true) => Some(LastSignIn {
+                        time: h.time,
+                        event_id: self.cold.event_id(h.slot).to_owned(),
+                        ip: h.ip,
+                        location: spot.to_location(),
+                        session: c.session,
+                        device: c.device,
+                        egress: c.egress,
+                        interactive: c.interactive,
+                    }),
+                    _ => None,
+                };
+                Some(IdentityState {
+                    key: c.key.clone()?,
+                    last,
+                    pairs: c.pairs.clone(),
+                })
+            })
+            .collect();
         identities.sort_by(|a, b| a.key.cmp(&b.key));
         let mut tenant: Vec<_> = self
             .tenant
@@ -623,11 +830,50 @@ impl Detector for ImpossibleTravel {
                 "{NAME}: snapshot names egress lists this detector does not have"
             )));
         }
-        self.identities = snap
-            .identities
-            .into_iter()
-            .map(|s| (fingerprint(s.key.as_str()), s))
-            .collect();
+        self.identities.clear();
+        self.cold.clear();
+        self.expiry.clear();
+        let memory = self.pair_memory();
+        for s in snap.identities {
+            let print = fingerprint(s.key.as_str());
+            let mut c = Cold {
+                print,
+                key: Some(s.key),
+                pairs: s.pairs,
+                ..Cold::default()
+            };
+            let mut h = Hot {
+                time: Timestamp::default(),
+                ip: None,
+                has_last: false,
+                slot: 0,
+            };
+            let mut event_id = String::new();
+            if let Some(l) = s.last {
+                h.time = l.time;
+                c.time = l.time;
+                h.ip = l.ip;
+                h.has_last = true;
+                event_id = l.event_id;
+                c.session = l.session;
+                c.device = l.device;
+                c.spot = Some(self.geo.spot(&l.location));
+                c.egress = l.egress;
+                c.interactive = l.interactive;
+            }
+            // An identity with nothing left is looked at on the next advance.
+            let due =
+                next_due(h.has_last, &c, self.horizon, memory).unwrap_or(Timestamp::MIN_PLAUSIBLE);
+            h.slot = self.cold.insert(c);
+            self.cold.set_event_id(h.slot, &event_id);
+            if let Some(c) = self.cold.get_mut(h.slot) {
+                schedule(&mut self.expiry, c, h.slot, due);
+            }
+            if let Some(old) = self.identities.insert(print, h) {
+                // The same key twice in a damaged snapshot: the later one wins.
+                self.cold.release(old.slot);
+            }
+        }
         self.tenant.pairs = snap.tenant.into_iter().collect();
         self.geo.learned_mut().restore(snap.learned);
         self.last_sweep = snap.last_sweep;

@@ -1,7 +1,7 @@
 //! The arithmetic of a move between two sign-ins: distance, distance allowing for both
 //! locations' uncertainty, elapsed time and speed; and how they read in plain words.
 
-use palisade_geo::{distance_km, Location};
+use palisade_geo::{distance_km, Location, Spot};
 use palisade_schema::{Duration, GeoPoint};
 
 /// A move between two located sign-ins.
@@ -37,6 +37,18 @@ impl Movement {
     /// The move from `a` to `b` over `elapsed` (its sign is ignored), with `min_elapsed` (at
     /// least one millisecond) as the floor of the time the speed is computed over.
     pub fn between(a: &Location, b: &Location, elapsed: Duration, min_elapsed: Duration) -> Self {
+        let distance_km = a.distance_km(b);
+        let radii = f64::from(a.accuracy_km()) + f64::from(b.accuracy_km());
+        Self::from_parts(distance_km, radii, elapsed, min_elapsed)
+    }
+
+    /// [`Movement::between`] for compact locations.
+    pub(crate) fn between_spots(
+        a: &Spot,
+        b: &Spot,
+        elapsed: Duration,
+        min_elapsed: Duration,
+    ) -> Self {
         let distance_km = a.distance_km(b);
         let radii = f64::from(a.accuracy_km()) + f64::from(b.accuracy_km());
         Self::from_parts(distance_km, radii, elapsed, min_elapsed)

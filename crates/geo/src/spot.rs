@@ -1,0 +1,303 @@
+//! Compact locations for hot paths: a [`Spot`] is a [`Location`] in 40 bytes whose place and
+//! network names are shared ([`PlaceNames`], interned), so keeping or copying one never
+//! allocates.
+
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+use std::sync::Arc;
+
+use rustc_hash::FxBuildHasher as FxBuild;
+
+use crate::{distance_km, Location, LocationSource, Precision};
+
+/// Longest place or organisation name kept: vendors' strings are untrusted input (the same bound
+/// as [`Location`]'s).
+const MAX_NAME: usize = 128;
+
+/// A name as [`Location`] keeps it: trimmed, empty dropped, capped at 128 bytes on a character
+/// boundary.
+fn norm(s: Option<&str>) -> Option<&str> {
+    let s = s?.trim();
+    if s.is_empty() {
+        return None;
+    }
+    let mut end = s.len().min(MAX_NAME);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    Some(&s[..end])
+}
+
+/// The names of a place and its network, shared by every [`Spot`] at that place.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PlaceNames {
+    country: Option<Box<str>>,
+    region: Option<Box<str>>,
+    city: Option<Box<str>>,
+    as_org: Option<Box<str>>,
+}
+
+impl PlaceNames {
+    /// Country: ISO 3166-1 alpha-2 where known, else the vendor's name.
+    pub fn country(&self) -> Option<&str> {
+        self.country.as_deref()
+    }
+
+    /// Region or state.
+    pub fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
+
+    /// City.
+    pub fn city(&self) -> Option<&str> {
+        self.city.as_deref()
+    }
+
+    /// Autonomous system organisation.
+    pub fn as_org(&self) -> Option<&str> {
+        self.as_org.as_deref()
+    }
+
+    fn is(&self, parts: [Option<&str>; 4]) -> bool {
+        self.country() == parts[0]
+            && self.region() == parts[1]
+            && self.city() == parts[2]
+            && self.as_org() == parts[3]
+    }
+
+    fn heap_bytes(&self) -> usize {
+        [&self.country, &self.region, &self.city, &self.as_org]
+            .iter()
+            .map(|s| s.as_ref().map_or(0, |s| s.len()))
+            .sum()
+    }
+}
+
+/// A bounded interning table of [`PlaceNames`]: the same names give the same shared value, so
+/// locating an event at a known place allocates nothing. Names no one holds any more are
+/// dropped when the table has doubled since it was last pruned.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct NameTable {
+    map: HashMap<u64, Arc<PlaceNames>, FxBuild>,
+    prune_at: usize,
+}
+
+impl NameTable {
+    /// The shared names for these (normalized here, as [`Location::with_place`] does).
+    pub(crate) fn intern(
+        &mut self,
+        country: Option<&str>,
+        region: Option<&str>,
+        city: Option<&str>,
+        as_org: Option<&str>,
+    ) -> Arc<PlaceNames> {
+        self.intern_near(None, country, region, city, as_org)
+    }
+
+    /// [`NameTable::intern`], reusing `near` without a lookup when the names are its names (a
+    /// sign-in from the same place as the last one).
+    pub(crate) fn intern_near(
+        &mut self,
+        near: Option<&Arc<PlaceNames>>,
+        country: Option<&str>,
+        region: Option<&str>,
+        city: Option<&str>,
+        as_org: Option<&str>,
+    ) -> Arc<PlaceNames> {
+        let parts = [norm(country), norm(region), norm(city), norm(as_org)];
+        if let Some(near) = near.filter(|n| n.is(parts)) {
+            return Arc::clone(near);
+        }
+        let key = FxBuild.hash_one(parts);
+        let owned = || {
+            Arc::new(PlaceNames {
+                country: parts[0].map(Box::from),
+                region: parts[1].map(Box::from),
+                city: parts[2].map(Box::from),
+                as_org: parts[3].map(Box::from),
+            })
+        };
+        if let Some(found) = self.map.get(&key) {
+            return if found.is(parts) {
+                Arc::clone(found)
+            } else {
+                // A hash collision: correct, just not shared.
+                owned()
+            };
+        }
+        if self.map.len() >= self.prune_at {
+            self.map.retain(|_, n| Arc::strong_count(n) > 1);
+            self.prune_at = (self.map.len() * 2).max(256);
+        }
+        let names = owned();
+        self.map.insert(key, Arc::clone(&names));
+        names
+    }
+
+    pub(crate) fn location_names(&mut self, l: &Location) -> Arc<PlaceNames> {
+        self.intern(
+            l.country.as_deref(),
+            l.region.as_deref(),
+            l.city.as_deref(),
+            l.as_org.as_deref(),
+        )
+    }
+
+    pub(crate) fn state_bytes(&self) -> usize {
+        self.map.capacity() * (std::mem::size_of::<(u64, Arc<PlaceNames>)>() + 1)
+            + self
+                .map
+                .values()
+                .map(|n| std::mem::size_of::<PlaceNames>() + 16 + n.heap_bytes())
+                .sum::<usize>()
+    }
+}
+
+/// A [`Location`] in 40 bytes: the checked point, its accuracy radius, precision, source and
+/// ASN, with the names shared ([`PlaceNames`]). Cloning one never allocates. Made by
+/// [`Geolocator::locate_spot`](crate::Geolocator::locate_spot) or
+/// [`Geolocator::spot`](crate::Geolocator::spot); turned back with [`Spot::to_location`].
+///
+/// ```
+/// use palisade_geo::{Geolocator, Location, LocationSource, Precision};
+/// let mut geo = Geolocator::new();
+/// let sydney = Location::new(-33.87, 151.21, 20.0, Precision::City, LocationSource::Event)
+///     .unwrap()
+///     .with_place(Some("AU"), None, Some(" Sydney "));
+/// let spot = geo.spot(&sydney);
+/// assert_eq!((spot.label(), spot.city()), ("Sydney, AU".to_owned(), Some("Sydney")));
+/// assert_eq!(spot.to_location(), sydney);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spot {
+    pub(crate) lat: f64,
+    pub(crate) lon: f64,
+    pub(crate) accuracy_km: f32,
+    /// How precise the place is.
+    pub precision: Precision,
+    /// Which resolution step produced it.
+    pub source: LocationSource,
+    /// Autonomous system number of the network, when known.
+    pub asn: Option<u32>,
+    pub(crate) names: Arc<PlaceNames>,
+}
+
+impl Spot {
+    /// A spot from a checked point (see [`Location::new`]; `None` when it is invalid).
+    pub(crate) fn new(
+        lat: f64,
+        lon: f64,
+        accuracy_km: f32,
+        precision: Precision,
+        source: LocationSource,
+        asn: Option<u32>,
+        names: Arc<PlaceNames>,
+    ) -> Option<Self> {
+        // `Location::new` is the one place points are checked.
+        Location::new(lat, lon, accuracy_km, precision, source)?;
+        Some(Spot {
+            lat,
+            lon,
+            accuracy_km,
+            precision,
+            source,
+            asn,
+            names,
+        })
+    }
+
+    /// Latitude in degrees, -90..=90.
+    pub fn lat(&self) -> f64 {
+        self.lat
+    }
+
+    /// Longitude in degrees, -180..=180.
+    pub fn lon(&self) -> f64 {
+        self.lon
+    }
+
+    /// Accuracy radius in kilometres.
+    pub fn accuracy_km(&self) -> f32 {
+        self.accuracy_km
+    }
+
+    /// The shared names.
+    pub fn names(&self) -> &PlaceNames {
+        &self.names
+    }
+
+    /// Country: ISO 3166-1 alpha-2 where known, else the vendor's name.
+    pub fn country(&self) -> Option<&str> {
+        self.names.country()
+    }
+
+    /// Region or state.
+    pub fn region(&self) -> Option<&str> {
+        self.names.region()
+    }
+
+    /// City.
+    pub fn city(&self) -> Option<&str> {
+        self.names.city()
+    }
+
+    /// Whether both name the very same point with the same radius and precision.
+    pub fn same_point(&self, other: &Spot) -> bool {
+        self.lat == other.lat
+            && self.lon == other.lon
+            && self.accuracy_km == other.accuracy_km
+            && self.precision == other.precision
+    }
+
+    pub(crate) fn same_point_as(&self, other: &Location) -> bool {
+        self.lat == other.lat()
+            && self.lon == other.lon()
+            && self.accuracy_km == other.accuracy_km()
+            && self.precision == other.precision
+    }
+
+    /// Great-circle distance to `other` in kilometres (ignoring accuracy radii).
+    pub fn distance_km(&self, other: &Spot) -> f64 {
+        if self.lat == other.lat && self.lon == other.lon {
+            return 0.0;
+        }
+        distance_km(self.lat, self.lon, other.lat, other.lon).unwrap_or(0.0)
+    }
+
+    /// The same spot marked as coming from another resolution step.
+    pub fn with_source(mut self, source: LocationSource) -> Self {
+        self.source = source;
+        self
+    }
+
+    /// A short human label, as [`Location::label`].
+    pub fn label(&self) -> String {
+        let n = &self.names;
+        match (n.city(), n.region(), n.country()) {
+            (Some(c), _, Some(cc)) => format!("{c}, {cc}"),
+            (Some(c), _, None) => c.to_owned(),
+            (None, Some(r), Some(cc)) => format!("{r}, {cc}"),
+            (None, None, Some(cc)) => cc.to_owned(),
+            (None, Some(r), None) => r.to_owned(),
+            (None, None, None) => format!("{:.2}, {:.2}", self.lat, self.lon),
+        }
+    }
+
+    /// The full [`Location`] (allocates its names).
+    pub fn to_location(&self) -> Location {
+        let n = &self.names;
+        // A spot's point was checked when it was made.
+        Location {
+            lat: self.lat,
+            lon: self.lon,
+            accuracy_km: self.accuracy_km,
+            precision: self.precision,
+            source: self.source,
+            country: n.country().map(str::to_owned),
+            region: n.region().map(str::to_owned),
+            city: n.city().map(str::to_owned),
+            asn: self.asn,
+            as_org: n.as_org().map(str::to_owned),
+        }
+    }
+}
