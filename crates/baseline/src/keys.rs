@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::net::IpAddr;
 
-use palisade_core::{stable_hash, Dimension};
+use palisade_core::Dimension;
 use palisade_schema::{Activity, Event, GeoPoint};
 
 use crate::UaFamily;
@@ -70,7 +70,14 @@ impl IpPrefix {
     /// The prefix of an address or of `address/length` text (the length is ignored: the baseline's
     /// own prefix lengths apply).
     pub fn parse(text: &str) -> Option<Self> {
-        let addr = text.trim().split('/').next().unwrap_or_default();
+        let text = trim(text);
+        let addr = match text.find('/') {
+            Some(at) => &text[..at],
+            None => text,
+        };
+        if let Some(v4) = parse_v4(addr) {
+            return Some(IpPrefix(V4_TAG | u64::from(v4 >> 8)));
+        }
         addr.parse::<IpAddr>().ok().map(Self::of)
     }
 
@@ -105,24 +112,102 @@ pub fn geo_cell(p: &GeoPoint) -> String {
     format!("cell:{},{}", p.lat.floor() as i32, p.lon.floor() as i32)
 }
 
-fn upper(v: &str) -> Cow<'_, str> {
-    if v.bytes().any(|b| b.is_ascii_lowercase()) {
-        Cow::Owned(v.to_ascii_uppercase())
-    } else {
-        Cow::Borrowed(v)
+/// The 64-bit key of a text value: a word-at-a-time multiply-fold hash (eight bytes per step),
+/// optionally folding ASCII case on the fly so that normalizing costs no allocation. The
+/// function is fixed here (not a library's hasher) because keys are written into snapshots and
+/// must mean the same thing in every later build; `keys_are_stable` pins it.
+fn text_key(tag: u64, v: &str, case: Case) -> u64 {
+    const K1: u64 = 0x9e37_79b9_7f4a_7c15;
+    const K2: u64 = 0xd6e8_feb8_6659_fd93;
+    fn fold(a: u64, b: u64) -> u64 {
+        let full = u128::from(a).wrapping_mul(u128::from(b));
+        (full as u64) ^ ((full >> 64) as u64)
     }
+    let owned;
+    let bytes = if matches!(case, Case::Lower) && !v.is_ascii() {
+        // Unicode lowercasing may change lengths: the rare non-ASCII value pays an allocation.
+        owned = v.to_lowercase();
+        owned.as_bytes()
+    } else {
+        // Upper-casing folds ASCII letters only (country codes); UTF-8 continuation bytes are
+        // never ASCII, so folding word by word is exact.
+        v.as_bytes()
+    };
+    let mut h = fold(tag ^ K1, K2);
+    let mut chunks = bytes.chunks_exact(8);
+    let word = |c: &[u8]| {
+        let mut w = [0u8; 8];
+        w[..c.len()].copy_from_slice(c);
+        match case {
+            Case::Keep => {}
+            Case::Upper => w.make_ascii_uppercase(),
+            Case::Lower => w.make_ascii_lowercase(),
+        }
+        u64::from_le_bytes(w)
+    };
+    for c in &mut chunks {
+        h = fold(h ^ word(c), K1);
+    }
+    let rest = chunks.remainder();
+    h = fold(h ^ word(rest), K2);
+    fold(h ^ bytes.len() as u64, K1)
 }
 
-fn lower(v: &str) -> Cow<'_, str> {
-    if v.bytes().any(|b| b.is_ascii_uppercase()) || !v.is_ascii() {
-        Cow::Owned(v.to_lowercase())
-    } else {
-        Cow::Borrowed(v)
+#[derive(Clone, Copy)]
+enum Case {
+    Keep,
+    Upper,
+    Lower,
+}
+
+const TAG_COUNTRY: u64 = 1;
+const TAG_CITY: u64 = 2;
+const TAG_DEVICE: u64 = 5;
+const TAG_APP: u64 = 8;
+
+/// A dotted-quad IPv4 address, parsed without the general parser's overhead (strict: four
+/// decimal octets of at most three digits, no leading `+`); anything else is `None` and goes to
+/// the standard parser.
+fn parse_v4(text: &str) -> Option<u32> {
+    let b = text.as_bytes();
+    if b.len() < 7 || b.len() > 15 {
+        return None;
+    }
+    let (mut addr, mut octet, mut digits, mut dots) = (0u32, 0u32, 0, 0);
+    for &c in b {
+        match c {
+            b'0'..=b'9' => {
+                // A leading zero (other than a lone 0) is refused, as the standard parser does.
+                if digits == 1 && octet == 0 {
+                    return None;
+                }
+                octet = octet * 10 + u32::from(c - b'0');
+                digits += 1;
+                if digits > 3 || octet > 255 {
+                    return None;
+                }
+            }
+            b'.' if digits > 0 && dots < 3 => {
+                addr = (addr << 8) | octet;
+                (octet, digits) = (0, 0);
+                dots += 1;
+            }
+            _ => return None,
+        }
+    }
+    (dots == 3 && digits > 0).then_some((addr << 8) | octet)
+}
+
+/// `str::trim` with a fast path for the usual value that has no surrounding space.
+pub(crate) fn trim(v: &str) -> &str {
+    match (v.as_bytes().first(), v.as_bytes().last()) {
+        (Some(a), Some(z)) if a.is_ascii_graphic() && z.is_ascii_graphic() => v,
+        _ => v.trim(),
     }
 }
 
 fn parse_asn(v: &str) -> Option<u32> {
-    let v = v.trim();
+    let v = trim(v);
     let digits = v
         .strip_prefix("AS")
         .or_else(|| v.strip_prefix("as"))
@@ -133,19 +218,19 @@ fn parse_asn(v: &str) -> Option<u32> {
 /// The key of `value` in the dimension at `idx`, normalized the same way learning does;
 /// `None` when the value cannot be a value of that dimension (an ASN that is not a number).
 pub(crate) fn value_key(idx: u8, value: &str) -> Option<u64> {
-    let v = value.trim();
+    let v = trim(value);
     if v.is_empty() {
         return None;
     }
     match DIMENSIONS.get(usize::from(idx))? {
-        Dimension::Country => Some(stable_hash(&["country", &upper(v)])),
-        Dimension::City => Some(stable_hash(&["city", &lower(v)])),
+        Dimension::Country => Some(text_key(TAG_COUNTRY, v, Case::Upper)),
+        Dimension::City => Some(text_key(TAG_CITY, v, Case::Lower)),
         Dimension::Asn => parse_asn(v).map(u64::from),
         Dimension::Prefix => IpPrefix::parse(v).map(IpPrefix::key),
-        Dimension::Device => Some(stable_hash(&["device", v])),
+        Dimension::Device => Some(text_key(TAG_DEVICE, v, Case::Keep)),
         Dimension::UserAgent => Some(UaFamily::parse(v).key()),
         Dimension::HourOfWeek => v.parse::<u8>().ok().filter(|h| *h < 168).map(u64::from),
-        Dimension::App => Some(stable_hash(&["app", &lower(v)])),
+        Dimension::App => Some(text_key(TAG_APP, v, Case::Lower)),
         _ => None,
     }
 }
@@ -160,73 +245,119 @@ pub(crate) fn key_text(idx: u8, key: u64) -> Option<String> {
 }
 
 /// One property of a sign-in, ready to learn.
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Observation<'e> {
     pub(crate) dim: u8,
     pub(crate) key: u64,
     /// The display name, for named dimensions.
-    pub(crate) label: Option<Cow<'e, str>>,
+    pub(crate) label: Label<'e>,
 }
 
-fn push_text<'e>(out: &mut Vec<Observation<'e>>, dim: Dimension, value: Cow<'e, str>, named: bool) {
-    let Some(idx) = dim_index(dim) else { return };
-    if let Some(key) = value_key(idx, &value) {
-        let label = named.then(|| match value {
-            Cow::Borrowed(v) => Cow::Borrowed(v.trim()),
-            Cow::Owned(v) => Cow::Owned(v.trim().to_owned()),
-        });
-        out.push(Observation {
-            dim: idx,
-            key,
-            label,
-        });
+/// A display name, made into text only when a profile first holds the value.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Label<'e> {
+    None,
+    Text(&'e str),
+    Cell(GeoPoint),
+}
+
+impl Label<'_> {
+    pub(crate) fn text(&self) -> Option<Cow<'_, str>> {
+        match self {
+            Label::None => None,
+            Label::Text(t) => Some(Cow::Borrowed(t)),
+            Label::Cell(p) => Some(Cow::Owned(geo_cell(p))),
+        }
     }
 }
 
-fn push_key(out: &mut Vec<Observation<'_>>, dim: Dimension, key: u64) {
-    if let Some(idx) = dim_index(dim) {
-        out.push(Observation {
-            dim: idx,
-            key,
-            label: None,
-        });
+/// The observations of one sign-in: at most one per dimension, on the stack.
+#[derive(Debug)]
+pub(crate) struct Observations<'e> {
+    items: [Observation<'e>; DIMENSIONS.len()],
+    len: usize,
+}
+
+impl<'e> Observations<'e> {
+    fn push(&mut self, dim: Dimension, key: u64, label: Label<'e>) {
+        if let (Some(dim), Some(slot)) = (dim_index(dim), self.items.get_mut(self.len)) {
+            *slot = Observation { dim, key, label };
+            self.len += 1;
+        }
     }
+
+    fn push_text(&mut self, dim: Dimension, value: &'e str, named: bool) {
+        let Some(idx) = dim_index(dim) else { return };
+        if let Some(key) = value_key(idx, value) {
+            let label = if named {
+                Label::Text(trim(value))
+            } else {
+                Label::None
+            };
+            self.push(dim, key, label);
+        }
+    }
+
+    pub(crate) fn as_slice(&self) -> &[Observation<'e>] {
+        &self.items[..self.len]
+    }
+}
+
+/// The key of the geo cell a point falls in: the key of its [`geo_cell`] label, computed without
+/// allocating.
+fn cell_key(p: &GeoPoint) -> u64 {
+    use std::io::Write;
+    let mut buf = [0u8; 32];
+    let mut w = &mut buf[..];
+    let _ = write!(w, "cell:{},{}", p.lat.floor() as i32, p.lon.floor() as i32);
+    let n = 32 - w.len();
+    let text = std::str::from_utf8(&buf[..n]).unwrap_or_default();
+    text_key(TAG_CITY, text, Case::Lower)
 }
 
 /// The properties a successful sign-in contributes to its identity's profile.
-pub(crate) fn observations<'e>(event: &'e Event, out: &mut Vec<Observation<'e>>) {
-    out.clear();
+pub(crate) fn observations(event: &Event) -> Observations<'_> {
+    let blank = Observation {
+        dim: 0,
+        key: 0,
+        label: Label::None,
+    };
+    let mut out = Observations {
+        items: [blank; DIMENSIONS.len()],
+        len: 0,
+    };
     let o = &event.origin;
     if let Some(c) = &o.country {
-        push_text(out, Dimension::Country, Cow::Borrowed(c), true);
+        out.push_text(Dimension::Country, c, true);
     }
     match (&o.city, &o.geo) {
-        (Some(city), _) => push_text(out, Dimension::City, Cow::Borrowed(city), true),
-        (None, Some(p)) => push_text(out, Dimension::City, Cow::Owned(geo_cell(p)), true),
+        (Some(city), _) => out.push_text(Dimension::City, city, true),
+        (None, Some(p)) => out.push(Dimension::City, cell_key(p), Label::Cell(*p)),
         (None, None) => {}
     }
     if let Some(asn) = o.asn {
-        push_key(out, Dimension::Asn, u64::from(asn));
+        out.push(Dimension::Asn, u64::from(asn), Label::None);
     }
     if let Some(ip) = o.ip {
-        push_key(out, Dimension::Prefix, IpPrefix::of(ip).key());
+        out.push(Dimension::Prefix, IpPrefix::of(ip).key(), Label::None);
     }
     if let Some(d) = &o.device_id {
-        push_text(out, Dimension::Device, Cow::Borrowed(d), false);
+        out.push_text(Dimension::Device, d, false);
     }
     if let Some(ua) = &o.user_agent {
-        push_key(out, Dimension::UserAgent, UaFamily::of(ua).key());
+        out.push(Dimension::UserAgent, UaFamily::of(ua).key(), Label::None);
     }
-    push_key(
-        out,
+    out.push(
         Dimension::HourOfWeek,
         u64::from(event.time.hour_of_week()),
+        Label::None,
     );
     if let Activity::SignIn(s) = &event.activity {
         if let Some(app) = &s.app {
-            push_text(out, Dimension::App, Cow::Borrowed(app), true);
+            out.push_text(Dimension::App, app, true);
         }
     }
+    out
 }
 
 #[cfg(test)]
@@ -246,9 +377,44 @@ mod tests {
         assert_eq!(value_key(p, "10.1.2.3"), value_key(p, "10.1.2.0/24"));
         assert_ne!(value_key(p, "10.1.2.3"), value_key(p, "10.1.3.3"));
         assert_eq!(value_key(p, "::ffff:10.1.2.3"), value_key(p, "10.1.2.200"));
+        for ip in ["1.2.3.4", "255.255.255.255", "0.0.0.0", "10.0.0.1"] {
+            let std: std::net::Ipv4Addr = ip.parse().unwrap();
+            assert_eq!(parse_v4(ip), Some(u32::from(std)), "{ip}");
+        }
+        for bad in [
+            "1.2.3",
+            "1.2.3.4.5",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1..2.3",
+            "1.2.3.",
+            "a.b.c.d",
+        ] {
+            assert_eq!(parse_v4(bad), None, "{bad}");
+            assert_eq!(IpPrefix::parse(bad), None, "{bad}");
+        }
+        assert_eq!(trim(" AU "), "AU");
         let h = dim_index(Dimension::HourOfWeek).unwrap();
         assert_eq!(value_key(h, "168"), None);
         assert_eq!(value_key(h, "167"), Some(167));
         assert!(value_key(c, "  ").is_none());
+        let city = dim_index(Dimension::City).unwrap();
+        assert_eq!(value_key(city, "São Paulo"), value_key(city, "SÃO PAULO"));
+        assert_eq!(value_key(city, "Sydney"), value_key(city, "sydney"));
+        let p = GeoPoint::new(-33.87, 151.21, None).unwrap();
+        assert_eq!(Some(cell_key(&p)), value_key(city, &geo_cell(&p)));
+    }
+
+    /// Keys are written into snapshots: the function must never change within a format version.
+    #[test]
+    fn keys_are_stable() {
+        let c = dim_index(Dimension::Country).unwrap();
+        let d = dim_index(Dimension::Device).unwrap();
+        let got = [
+            value_key(c, "AU").unwrap(),
+            value_key(d, "").unwrap_or(0),
+            value_key(d, "device-0123456789abcdef").unwrap(),
+        ];
+        assert_eq!(got, [0x2f92_e491_7e19_0924, 0, 0x2082_35b2_7b8e_e4a2]);
     }
 }

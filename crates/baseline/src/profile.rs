@@ -100,15 +100,26 @@ impl Tenant {
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) config: BaselineConfig,
+    /// Each dimension's cap, by storage index.
+    pub(crate) caps: [usize; DIMENSIONS.len()],
+    /// `-1 / half-life` in seconds: a weight decays by `exp2(dt * decay_rate)`.
+    decay_rate: f64,
     tenant: RwLock<Tenant>,
 }
 
 impl Shared {
     pub(crate) fn new(config: BaselineConfig, tenant: Tenant) -> Self {
         Shared {
+            caps: DIMENSIONS.map(|d| config.caps.get(d)),
+            decay_rate: -1.0 / config.half_life_secs(),
             config,
             tenant: RwLock::new(tenant),
         }
+    }
+
+    /// The factor a weight keeps over `dt` seconds.
+    pub(crate) fn decay(&self, dt: u32) -> f32 {
+        (f64::from(dt) * self.decay_rate).exp2() as f32
     }
     // A poisoned lock only means another thread panicked mid-update of plain counters; the
     // counters are still usable, so poisoning is ignored rather than turned into a panic.
@@ -201,18 +212,19 @@ impl Profile {
 
     /// Multiplies every weight by the decay since `decayed_at`, forgetting values that fall
     /// below the minimum weight.
-    fn decay_to(&mut self, t: u32, tenant: &mut Tenant) {
+    fn decay_to(&mut self, shared: &Shared, t: u32, tenant: &mut Tenant) {
         if t <= self.decayed_at {
             return;
         }
-        let config = &self.shared.config;
-        let factor = (-(f64::from(t - self.decayed_at)) / config.half_life_secs()).exp2() as f32;
+        let factor = shared.decay(t - self.decayed_at);
         self.decayed_at = t;
-        let min = config.min_weight;
+        let min = shared.config.min_weight;
+        let mut weak = false;
         for e in &mut self.entries {
             e.weight *= factor;
+            weak |= e.weight < min;
         }
-        if self.entries.iter().any(|e| e.weight < min) {
+        if weak {
             self.entries.retain(|e| {
                 let keep = e.weight >= min;
                 if !keep {
@@ -224,31 +236,49 @@ impl Profile {
     }
 
     /// Learns one successful sign-in at `t` (seconds) with its properties.
-    pub(crate) fn learn(&mut self, t: u32, obs: &[Observation<'_>], tenant: &mut Tenant) {
-        self.decay_to(t, tenant);
-        let shared = Arc::clone(&self.shared);
+    pub(crate) fn learn(
+        &mut self,
+        shared: &Shared,
+        t: u32,
+        obs: &[Observation<'_>],
+        tenant: &mut Tenant,
+    ) {
+        self.decay_to(shared, t, tenant);
         let config = &shared.config;
         // A late event counts as if it had decayed from its own time to the profile's clock.
         let w = if t >= self.decayed_at {
             1.0
         } else {
-            (-(f64::from(self.decayed_at - t)) / config.half_life_secs()).exp2() as f32
+            shared.decay(self.decayed_at - t)
         };
         for o in obs {
+            // Most sign-ins repeat known values: a tight search first.
             if let Some(e) = self
                 .entries
                 .iter_mut()
-                .find(|e| e.dim == o.dim && e.key == o.key)
+                .find(|e| e.key == o.key && e.dim == o.dim)
             {
                 e.weight += w;
                 e.first = e.first.min(t);
                 e.last = e.last.max(t);
                 continue;
             }
+            // A new value: how full its dimension is and which of its values is weakest.
+            let mut held = 0;
+            let mut weakest: Option<(usize, f32)> = None;
+            for (i, e) in self.entries.iter().enumerate() {
+                if e.dim != o.dim {
+                    continue;
+                }
+                held += 1;
+                if weakest.is_none_or(|(_, w)| e.weight < w) {
+                    weakest = Some((i, e.weight));
+                }
+            }
             if w < config.min_weight {
                 continue;
             }
-            let cap = config.caps.get(DIMENSIONS[usize::from(o.dim)]);
+            let cap = shared.caps[usize::from(o.dim)];
             let fresh = Entry {
                 key: o.key,
                 weight: w,
@@ -256,22 +286,14 @@ impl Profile {
                 last: t,
                 dim: o.dim,
             };
-            let mut held = 0;
-            let mut weakest: Option<usize> = None;
-            for (i, e) in self
-                .entries
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| e.dim == o.dim)
-            {
-                held += 1;
-                if weakest.is_none_or(|j| e.weight < self.entries[j].weight) {
-                    weakest = Some(i);
-                }
-            }
             if held < cap {
+                // Grow four values at a time rather than doubling: a profile stops at a few
+                // dozen values, and doubling would leave a third of its memory unused.
+                if self.entries.len() == self.entries.capacity() {
+                    self.entries.reserve_exact(4);
+                }
                 self.entries.push(fresh);
-            } else if let Some(j) = weakest {
+            } else if let Some((j, _)) = weakest {
                 // Full: the newest value replaces the weakest, so the profile follows the
                 // identity's present habits within a fixed size.
                 tenant.remove(o.dim, self.entries[j].key);
@@ -280,8 +302,8 @@ impl Profile {
                 continue;
             }
             tenant.add(o.dim, o.key, config.tenant_values_cap);
-            if let Some(label) = &o.label {
-                tenant.label(o.key, label, config.label_cap);
+            if let Some(label) = o.label.text() {
+                tenant.label(o.key, &label, config.label_cap);
             }
         }
         self.sign_ins = self.sign_ins.saturating_add(1);
@@ -324,8 +346,16 @@ impl ProfileView for Profile {
     fn familiarity(&self, dim: Dimension, value: &str) -> Option<Familiarity> {
         let d = keys::dim_index(dim)?;
         let key = keys::value_key(d, value)?;
-        let e = self.entries.iter().find(|e| e.dim == d && e.key == key)?;
-        let total = self.dim_total(d);
+        // One pass: the value and its dimension's total weight.
+        let mut total = 0.0f32;
+        let mut found = None;
+        for e in self.entries.iter().filter(|e| e.dim == d) {
+            total += e.weight;
+            if e.key == key {
+                found = Some(e);
+            }
+        }
+        let e = found?;
         Some(Familiarity {
             weight: f64::from(e.weight),
             share: if total > 0.0 {

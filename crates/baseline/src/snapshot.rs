@@ -19,12 +19,15 @@ use palisade_core::Error;
 
 use crate::keys::DIMENSIONS;
 use crate::profile::{Entry, Profile, Tenant};
-use crate::store::{BaselineStore, Slot};
+use crate::store::BaselineStore;
 use crate::BaselineConfig;
 
 const MAGIC: &[u8; 8] = b"PALBASE\0";
 /// The snapshot format version this build writes and reads.
-pub const SNAPSHOT_VERSION: u32 = 1;
+///
+/// Version 2 keys text values with Palisade's own fixed word-at-a-time hash (version 1 used
+/// FNV-1a); a version-1 snapshot is refused with [`Error::SnapshotVersion`].
+pub const SNAPSHOT_VERSION: u32 = 2;
 const HEADER: usize = 8 + 4 + 8 + 4;
 const ENTRY_BYTES: usize = 1 + 8 + 4 + 4 + 4;
 
@@ -61,23 +64,28 @@ pub(crate) fn encode(store: &BaselineStore) -> Vec<u8> {
         }
     }
 
-    put_u32(&mut body, store.slots.len());
-    for slot in &store.slots {
-        let id = slot.id.as_bytes();
+    let rows = store.rows_in_order();
+    put_u32(&mut body, rows.len());
+    for row in &rows {
+        let id = store.row_id(row).as_bytes();
         let id = &id[..id.len().min(usize::from(u16::MAX))];
         body.extend_from_slice(&(id.len() as u16).to_le_bytes());
         body.extend_from_slice(id);
-        let p = &slot.profile;
-        for v in [p.sign_ins, p.first, p.last, p.decayed_at] {
-            body.extend_from_slice(&v.to_le_bytes());
+        let mut head = [0u8; 16];
+        for (k, v) in row.counts.into_iter().enumerate() {
+            head[k * 4..k * 4 + 4].copy_from_slice(&v.to_le_bytes());
         }
+        body.extend_from_slice(&head);
+        let p = row;
         body.push(p.entries.len().min(255) as u8);
         for e in p.entries.iter().take(255) {
-            body.push(e.dim);
-            body.extend_from_slice(&e.key.to_le_bytes());
-            body.extend_from_slice(&e.weight.to_le_bytes());
-            body.extend_from_slice(&e.first.to_le_bytes());
-            body.extend_from_slice(&e.last.to_le_bytes());
+            let mut b = [0u8; ENTRY_BYTES];
+            b[0] = e.dim;
+            b[1..9].copy_from_slice(&e.key.to_le_bytes());
+            b[9..13].copy_from_slice(&e.weight.to_le_bytes());
+            b[13..17].copy_from_slice(&e.first.to_le_bytes());
+            b[17..21].copy_from_slice(&e.last.to_le_bytes());
+            body.extend_from_slice(&b);
         }
     }
 
@@ -89,8 +97,7 @@ pub(crate) fn encode(store: &BaselineStore) -> Vec<u8> {
 }
 
 fn estimate(store: &BaselineStore, tenant: &Tenant) -> usize {
-    let entries: usize = store.slots.iter().map(|s| s.profile.entries.len()).sum();
-    let ids: usize = store.slots.iter().map(|s| s.id.len()).sum();
+    let (entries, ids) = (store.heap / size_of::<Entry>(), store.id_bytes());
     64 + tenant.labels.len() * 10
         + tenant.label_bytes
         + tenant
@@ -98,7 +105,7 @@ fn estimate(store: &BaselineStore, tenant: &Tenant) -> usize {
             .iter()
             .map(|m| 4 + m.len() * 12)
             .sum::<usize>()
-        + store.slots.len() * 19
+        + store.len() * 19
         + ids
         + entries * ENTRY_BYTES
 }
@@ -116,6 +123,7 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    #[inline]
     fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], Error> {
         if self.buf.len() < n {
             return Err(corrupt(format!("truncated in {what}")));
@@ -124,25 +132,23 @@ impl<'a> Reader<'a> {
         self.buf = rest;
         Ok(head)
     }
+    #[inline]
     fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N], Error> {
         let mut a = [0u8; N];
         a.copy_from_slice(self.take(N, what)?);
         Ok(a)
     }
-    fn u8(&mut self, what: &str) -> Result<u8, Error> {
-        Ok(self.array::<1>(what)?[0])
-    }
+    #[inline]
     fn u16(&mut self, what: &str) -> Result<u16, Error> {
         Ok(u16::from_le_bytes(self.array(what)?))
     }
+    #[inline]
     fn u32(&mut self, what: &str) -> Result<u32, Error> {
         Ok(u32::from_le_bytes(self.array(what)?))
     }
+    #[inline]
     fn u64(&mut self, what: &str) -> Result<u64, Error> {
         Ok(u64::from_le_bytes(self.array(what)?))
-    }
-    fn f32(&mut self, what: &str) -> Result<f32, Error> {
-        Ok(f32::from_le_bytes(self.array(what)?))
     }
     /// A count of items each at least `min_bytes` long: refused if the rest cannot hold them,
     /// so a damaged count cannot make us allocate gigabytes.
@@ -214,33 +220,39 @@ pub(crate) fn decode(bytes: &[u8], config: BaselineConfig) -> Result<BaselineSto
     tenant.identities = n;
     let caps: [usize; DIMENSIONS.len()] = DIMENSIONS.map(|d| config.caps.get(d));
     let mut store = BaselineStore::build(config, tenant);
-    store.slots.reserve_exact(n);
+    store.reserve(n);
     let shared = Arc::clone(&store.shared);
     for _ in 0..n {
         let id_len = usize::from(r.u16("identity")?);
         let id = std::str::from_utf8(r.take(id_len, "identity")?)
             .map_err(|_| corrupt("identity is not UTF-8"))?;
-        if id.is_empty() || store.find(id).is_some() {
-            return Err(corrupt(format!("empty or duplicate identity {id:?}")));
+        if id.is_empty() {
+            return Err(corrupt("empty identity"));
         }
+        let head = r.take(17, "profile")?;
+        let word = |k: usize| u32::from_le_bytes([head[k], head[k + 1], head[k + 2], head[k + 3]]);
         let mut profile = Profile::new(Arc::clone(&shared), 0);
-        profile.sign_ins = r.u32("profile")?;
-        profile.first = r.u32("profile")?;
-        profile.last = r.u32("profile")?;
-        profile.decayed_at = r.u32("profile")?;
+        profile.sign_ins = word(0);
+        profile.first = word(4);
+        profile.last = word(8);
+        profile.decayed_at = word(12);
         if profile.first > profile.last {
             return Err(corrupt(format!("profile of {id:?} ends before it starts")));
         }
-        let m = usize::from(r.u8("profile")?);
+        let m = usize::from(head[16]);
+        let raw = r.take(m * ENTRY_BYTES, "value")?;
         let mut entries = Vec::with_capacity(m);
         let mut held = [0usize; DIMENSIONS.len()];
-        for _ in 0..m {
+        for b in raw.chunks_exact(ENTRY_BYTES) {
+            let u32_at = |k: usize| u32::from_le_bytes([b[k], b[k + 1], b[k + 2], b[k + 3]]);
+            let mut key = [0u8; 8];
+            key.copy_from_slice(&b[1..9]);
             let e = Entry {
-                dim: r.u8("value")?,
-                key: r.u64("value")?,
-                weight: r.f32("value")?,
-                first: r.u32("value")?,
-                last: r.u32("value")?,
+                dim: b[0],
+                key: u64::from_le_bytes(key),
+                weight: f32::from_bits(u32_at(9)),
+                first: u32_at(13),
+                last: u32_at(17),
             };
             let d = usize::from(e.dim);
             let cap = *caps.get(d).ok_or_else(|| corrupt("unknown dimension"))?;
@@ -254,13 +266,13 @@ pub(crate) fn decode(bytes: &[u8], config: BaselineConfig) -> Result<BaselineSto
             }
         }
         profile.entries = entries;
-        store.insert_slot(Slot {
-            id: id.into(),
-            profile,
-        });
+        store
+            .insert_new(id, profile)
+            .map_err(|()| corrupt(format!("duplicate identity {id:?}")))?;
     }
     if !r.buf.is_empty() {
         return Err(corrupt(format!("{} trailing bytes", r.buf.len())));
     }
+    store.shrink_ids();
     Ok(store)
 }

@@ -1,6 +1,5 @@
 //! The store of every identity's profile: the [`ProfileStore`] the pipeline owns.
 
-use std::cell::Cell;
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
@@ -8,15 +7,21 @@ use hashbrown::{DefaultHashBuilder, HashTable};
 use palisade_core::{Error, ProfileStore, ProfileView};
 use palisade_schema::{Event, IdentityKey};
 
-use crate::keys::{self, Observation};
+use crate::keys;
 use crate::profile::{secs, Entry, Profile, Shared, Tenant};
 use crate::{snapshot, BaselineConfig};
 
-/// One identity and its profile. Profiles live in a vector in creation order, so snapshots are
-/// written in an order that depends only on the events, never on hashing.
+/// One identity and its profile, stored in the index itself, so finding an identity's profile
+/// costs one probe and no further hop. `seq` numbers profiles in creation order, so snapshots
+/// are written in an order that depends only on the events, never on hashing. Identity keys live
+/// back to back in one arena string, so a million profiles are not a million key allocations to
+/// make on restore and to free on drop.
 #[derive(Debug)]
 pub(crate) struct Slot {
-    pub(crate) id: Box<str>,
+    /// Where the identity key lies in the store's arena of keys.
+    at: usize,
+    len: u32,
+    pub(crate) seq: u64,
     pub(crate) profile: Profile,
 }
 
@@ -62,14 +67,37 @@ pub(crate) struct Slot {
 #[derive(Debug)]
 pub struct BaselineStore {
     pub(crate) shared: Arc<Shared>,
-    pub(crate) slots: Vec<Slot>,
-    index: HashTable<u32>,
+    index: HashTable<Slot>,
+    /// Every identity key, back to back; `garbage` bytes of it belong to forgotten identities.
+    ids: String,
+    garbage: usize,
     hasher: DefaultHashBuilder,
+    next_seq: u64,
     /// Heap bytes of the entries and identity keys, kept up to date so `state_bytes` is O(1).
     pub(crate) heap: usize,
-    /// The slot found last: the pipeline asks `view(identity)` and then `learn(event)` for the
-    /// same identity, and the second lookup then costs one comparison instead of a probe.
-    last: Cell<usize>,
+}
+
+/// The identity key of `slot` in the arena `ids`.
+fn id_of<'a>(ids: &'a str, slot: &Slot) -> &'a str {
+    ids.get(slot.at..slot.at + slot.len as usize)
+        .unwrap_or_default()
+}
+
+/// Appends `id` to the arena; returns where it starts.
+fn push_id(ids: &mut String, id: &str) -> usize {
+    let at = ids.len();
+    ids.push_str(id);
+    at
+}
+
+/// One profile as a snapshot writes it.
+pub(crate) struct Row<'a> {
+    seq: u64,
+    at: usize,
+    len: u32,
+    /// Sign-ins, first, last, decayed-at.
+    pub(crate) counts: [u32; 4],
+    pub(crate) entries: &'a [Entry],
 }
 
 impl Default for BaselineStore {
@@ -88,11 +116,12 @@ impl BaselineStore {
     pub(crate) fn build(config: BaselineConfig, tenant: Tenant) -> Self {
         BaselineStore {
             shared: Arc::new(Shared::new(config, tenant)),
-            slots: Vec::new(),
             index: HashTable::new(),
+            ids: String::new(),
+            garbage: 0,
             hasher: DefaultHashBuilder::default(),
+            next_seq: 0,
             heap: 0,
-            last: Cell::new(usize::MAX),
         }
     }
 
@@ -103,50 +132,131 @@ impl BaselineStore {
 
     /// Number of identities with a profile.
     pub fn len(&self) -> usize {
-        self.slots.len()
+        self.index.len()
     }
 
     /// Whether no identity has a profile.
     pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+        self.index.is_empty()
     }
 
     /// The profile of a normalized identity key, if one exists.
     pub fn profile(&self, identity: &str) -> Option<&Profile> {
-        self.find(identity).map(|i| &self.slots[i].profile)
+        let h = self.hasher.hash_one(identity);
+        self.index
+            .find(h, |s| id_of(&self.ids, s) == identity)
+            .map(|s| &s.profile)
     }
 
     /// Identities with a profile, in the order their profiles were created.
     pub fn identities(&self) -> impl Iterator<Item = &str> + '_ {
-        self.slots.iter().map(|s| &*s.id)
+        self.slots_in_order()
+            .into_iter()
+            .map(|s| id_of(&self.ids, s))
     }
 
-    pub(crate) fn find(&self, identity: &str) -> Option<usize> {
-        let last = self.last.get();
-        if self.slots.get(last).is_some_and(|s| &*s.id == identity) {
-            return Some(last);
-        }
-        let h = self.hasher.hash_one(identity);
-        let slots = &self.slots;
-        let found = self
-            .index
-            .find(h, |&i| &*slots[i as usize].id == identity)
-            .map(|&i| i as usize);
-        if let Some(i) = found {
-            self.last.set(i);
-        }
-        found
+    /// Every slot, in creation order.
+    pub(crate) fn slots_in_order(&self) -> Vec<&Slot> {
+        // Sort (seq, slot) pairs, so comparisons never chase a pointer into the table.
+        let mut slots: Vec<(u64, &Slot)> = self.index.iter().map(|s| (s.seq, s)).collect();
+        slots.sort_unstable_by_key(|&(seq, _)| seq);
+        slots.into_iter().map(|(_, s)| s).collect()
     }
 
-    pub(crate) fn insert_slot(&mut self, slot: Slot) -> usize {
-        let i = self.slots.len();
-        let h = self.hasher.hash_one(&*slot.id);
-        self.heap += slot.id.len() + slot.profile.entries.capacity() * size_of::<Entry>();
-        self.slots.push(slot);
-        let (slots, hasher) = (&self.slots, &self.hasher);
-        self.index
-            .insert_unique(h, i as u32, |&j| hasher.hash_one(&*slots[j as usize].id));
-        i
+    /// What a snapshot writes of every profile, in creation order. The table is read once, in
+    /// its own memory order, and each row is placed by its sequence number, so writing a million
+    /// profiles never jumps around the table (the keys arena and the values, allocated in
+    /// creation order, are then read nearly in order too).
+    pub(crate) fn rows_in_order(&self) -> Vec<Row<'_>> {
+        fn row(s: &Slot) -> Row<'_> {
+            Row {
+                seq: s.seq,
+                at: s.at,
+                len: s.len,
+                counts: [
+                    s.profile.sign_ins,
+                    s.profile.first,
+                    s.profile.last,
+                    s.profile.decayed_at,
+                ],
+                entries: &s.profile.entries,
+            }
+        }
+        let n = self.index.len();
+        let dense = usize::try_from(self.next_seq).is_ok_and(|m| m <= n.saturating_mul(2) + 64);
+        if !dense {
+            let mut rows: Vec<Row<'_>> = self.index.iter().map(row).collect();
+            rows.sort_unstable_by_key(|r| r.seq);
+            return rows;
+        }
+        let mut placed: Vec<Option<Row<'_>>> = Vec::new();
+        placed.resize_with(self.next_seq as usize, || None);
+        for s in self.index.iter() {
+            if let Some(p) = placed.get_mut(s.seq as usize) {
+                *p = Some(row(s));
+            }
+        }
+        placed.into_iter().flatten().collect()
+    }
+
+    /// The identity key of a row.
+    pub(crate) fn row_id(&self, row: &Row<'_>) -> &str {
+        self.ids
+            .get(row.at..row.at + row.len as usize)
+            .unwrap_or_default()
+    }
+
+    /// Room for `n` more identities, so a restore never rehashes.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        let (hasher, ids) = (&self.hasher, &self.ids);
+        self.index.reserve(n, |s| hasher.hash_one(id_of(ids, s)));
+    }
+
+    /// Adds a profile for an identity that must not have one yet (one probe of the index);
+    /// gives the identity back if it is already present.
+    /// Bytes of identity keys held.
+    pub(crate) fn id_bytes(&self) -> usize {
+        self.ids.len() - self.garbage
+    }
+
+    /// Gives back the key arena's spare capacity (after a restore).
+    pub(crate) fn shrink_ids(&mut self) {
+        self.ids.shrink_to_fit();
+    }
+
+    pub(crate) fn insert_new(&mut self, id: &str, profile: Profile) -> Result<(), ()> {
+        let h = self.hasher.hash_one(id);
+        let (hasher, ids) = (&self.hasher, &self.ids);
+        match self.index.entry(
+            h,
+            |s| id_of(ids, s) == id,
+            |s| hasher.hash_one(id_of(ids, s)),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(_) => Err(()),
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                self.heap += profile.entries.capacity() * size_of::<Entry>();
+                let at = push_id(&mut self.ids, id);
+                v.insert(Slot {
+                    at,
+                    len: id.len() as u32,
+                    seq: self.next_seq,
+                    profile,
+                });
+                self.next_seq += 1;
+                Ok(())
+            }
+        }
+    }
+
+    /// Rewrites the key arena without the forgotten identities' keys.
+    fn compact_ids(&mut self) {
+        let mut fresh = String::with_capacity(self.ids.len() - self.garbage);
+        for slot in self.index.iter_mut() {
+            let at = push_id(&mut fresh, id_of(&self.ids, slot));
+            slot.at = at;
+        }
+        self.ids = fresh;
+        self.garbage = 0;
     }
 }
 
@@ -163,61 +273,77 @@ impl ProfileStore for BaselineStore {
         let Some(identity) = event.identity() else {
             return;
         };
-        let mut obs: Vec<Observation<'_>> = Vec::with_capacity(8);
-        keys::observations(event, &mut obs);
+        let obs = keys::observations(event);
         let t = secs(event.time);
-        let i = match self.find(identity.as_str()) {
-            Some(i) => i,
-            None => {
-                self.shared.tenant_mut().identities += 1;
-                let profile = Profile::new(Arc::clone(&self.shared), t);
-                self.insert_slot(Slot {
-                    id: identity.as_str().into(),
-                    profile,
+        let id = identity.as_str();
+        let h = self.hasher.hash_one(id);
+        let BaselineStore {
+            shared,
+            index,
+            ids,
+            hasher,
+            next_seq,
+            heap,
+            ..
+        } = self;
+        let mut tenant = shared.tenant_mut();
+        let slot = match index.entry(
+            h,
+            |s| id_of(ids, s) == id,
+            |s| hasher.hash_one(id_of(ids, s)),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(e) => e.into_mut(),
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                tenant.identities += 1;
+                let seq = *next_seq;
+                *next_seq += 1;
+                let at = push_id(ids, id);
+                v.insert(Slot {
+                    at,
+                    len: id.len() as u32,
+                    seq,
+                    profile: Profile::new(Arc::clone(shared), t),
                 })
+                .into_mut()
             }
         };
-        let shared = Arc::clone(&self.shared);
-        let mut tenant = shared.tenant_mut();
-        let profile = &mut self.slots[i].profile;
+        let profile = &mut slot.profile;
         let before = profile.entries.capacity();
-        profile.learn(t, &obs, &mut tenant);
+        profile.learn(shared, t, obs.as_slice(), &mut tenant);
         let after = profile.entries.capacity();
-        self.heap =
-            (self.heap + after * size_of::<Entry>()).saturating_sub(before * size_of::<Entry>());
+        if after != before {
+            *heap =
+                (*heap + after * size_of::<Entry>()).saturating_sub(before * size_of::<Entry>());
+        }
     }
 
     fn forget(&mut self, identity: &IdentityKey) {
-        let Some(i) = self.find(identity.as_str()) else {
+        let id = identity.as_str();
+        let h = self.hasher.hash_one(id);
+        let ids = &self.ids;
+        let Ok(entry) = self.index.find_entry(h, |s| id_of(ids, s) == id) else {
             return;
         };
-        let h = self.hasher.hash_one(identity.as_str());
-        if let Ok(entry) = self.index.find_entry(h, |&j| j as usize == i) {
-            entry.remove();
-        }
-        let removed = self.slots.swap_remove(i);
+        let (removed, _) = entry.remove();
         {
             let mut tenant = self.shared.tenant_mut();
             removed.profile.release(&mut tenant);
             tenant.identities = tenant.identities.saturating_sub(1);
         }
-        self.heap = self.heap.saturating_sub(
-            removed.id.len() + removed.profile.entries.capacity() * size_of::<Entry>(),
-        );
-        if i < self.slots.len() {
-            // The last slot moved into `i`: point its index entry there.
-            let moved = self.slots.len() as u32;
-            let h = self.hasher.hash_one(&*self.slots[i].id);
-            if let Some(v) = self.index.find_mut(h, |&j| j == moved) {
-                *v = i as u32;
-            }
+        self.heap = self
+            .heap
+            .saturating_sub(removed.profile.entries.capacity() * size_of::<Entry>());
+        self.garbage += removed.len as usize;
+        if self.garbage > 4096 && self.garbage > self.ids.len() / 2 {
+            self.compact_ids();
         }
     }
 
     fn state_bytes(&self) -> usize {
-        let slots = self.slots.capacity() * size_of::<Slot>();
-        let index = self.index.capacity() * (size_of::<u32>() + 1);
-        slots + index + self.heap + self.shared.tenant().heap_bytes()
+        // The table's buckets: a power of two at most 7/8 full, one control byte each.
+        let buckets = (self.index.capacity() * 8 / 7).next_power_of_two();
+        let index = buckets * (size_of::<Slot>() + 1);
+        index + self.ids.capacity() + self.heap + self.shared.tenant().heap_bytes()
     }
 
     fn snapshot(&self) -> Result<Vec<u8>, Error> {

@@ -7,8 +7,6 @@
 use std::cell::RefCell;
 use std::fmt;
 
-use palisade_core::stable_hash;
-
 /// A browser (or client program) family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
@@ -142,7 +140,7 @@ impl UaFamily {
         thread_local! {
             static CACHE: RefCell<Vec<Slot>> = RefCell::new(vec![None; SLOTS]);
         }
-        let slot = (stable_hash(&[ua]) % SLOTS as u64) as usize;
+        let slot = (cache_slot(ua) % SLOTS as u64) as usize;
         CACHE.with(|c| {
             let mut c = c.borrow_mut();
             if let Some(Some((k, fam))) = c.get(slot) {
@@ -164,7 +162,14 @@ impl UaFamily {
     /// The family of either a label written by [`UaFamily`]'s `Display` ("Chrome on Windows")
     /// or a raw user-agent string.
     pub fn parse(value: &str) -> Self {
-        Self::from_label(value).unwrap_or_else(|| Self::of(value))
+        // The longest label ("Internet Explorer on ChromeOS") is far shorter than a browser's
+        // user agent, so long values skip the label search.
+        if value.len() <= 40 {
+            if let Some(f) = Self::from_label(value) {
+                return f;
+            }
+        }
+        Self::of(value)
     }
 
     /// The family a `"<browser> on <os>"` label names, if it is one.
@@ -192,6 +197,29 @@ impl fmt::Display for UaFamily {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} on {}", self.browser.as_str(), self.os.as_str())
     }
+}
+
+/// Where a user agent sits in the family cache: its length and a few of its bytes (the version
+/// numbers near the end differ most), mixed. Not a full hash — the cache compares the whole
+/// string before trusting a slot — so it costs a few instructions, not a pass over the string.
+fn cache_slot(ua: &str) -> u64 {
+    let b = ua.as_bytes();
+    let word = |at: usize| {
+        let mut w = [0u8; 8];
+        let end = (at + 8).min(b.len());
+        if at < end {
+            w[..end - at].copy_from_slice(&b[at..end]);
+        }
+        u64::from_le_bytes(w)
+    };
+    let n = b.len();
+    let mix = word(0)
+        ^ word(n / 2).rotate_left(16)
+        ^ word(n.saturating_sub(16)).rotate_left(32)
+        ^ word(n.saturating_sub(8)).rotate_left(48)
+        ^ (n as u64);
+    let full = u128::from(mix).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (full as u64) ^ ((full >> 64) as u64)
 }
 
 fn has(ua: &str, needle: &str) -> bool {

@@ -19,7 +19,7 @@ use palisade_schema::{
 };
 
 use crate::vendor_json::{
-    self, contains, from_record, lenient_ip, required_id, rfc3339_time, Obj, Scalar,
+    self, contains, lenient_ip, read_record, required_id, rfc3339_time, Obj, Scalar,
 };
 use crate::{Adapter, BadRecordReason, Notes, Parsed};
 
@@ -56,7 +56,8 @@ impl Adapter for CloudTrail {
         out: &mut Vec<Event>,
         _notes: &mut Notes,
     ) -> Result<Parsed, BadRecordReason> {
-        let rec: Record<'_> = from_record(record)?;
+        let mut rec = Record::default();
+        read_record(record, &mut rec)?;
         match rec.event_name.text() {
             Some("ConsoleLogin") => {}
             Some(name) => return Ok(Parsed::Unsupported(format!("cloudtrail {name}"))),

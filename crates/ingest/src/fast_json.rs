@@ -58,6 +58,24 @@ pub(crate) fn from_slice<'de, T: Deserialize<'de>>(input: &'de [u8]) -> Option<T
     }
 }
 
+/// Like [`from_slice`], for a seed (e.g. one that reads into an existing value).
+pub(crate) fn from_slice_seed<'de, S: DeserializeSeed<'de>>(
+    input: &'de [u8],
+    seed: S,
+) -> Option<S::Value> {
+    let mut de = Json {
+        b: input,
+        i: 0,
+        depth: 0,
+        scratch: Vec::new(),
+    };
+    let value = seed.deserialize(&mut de).ok()?;
+    match de.peek() {
+        None => Some(value),
+        Some(_) => None,
+    }
+}
+
 /// [`from_slice`], falling back to `serde_json::from_slice` (and its exact result) when the fast
 /// path gives up.
 pub(crate) fn from_slice_or_serde<'de, T: Deserialize<'de>>(
@@ -744,5 +762,51 @@ mod tests {
             same(input);
         }
         assert!(from_slice::<serde_json::Value>(br#"{"a":"b"}"#).is_some());
+    }
+
+    /// Random mutations of vendor-shaped records: the fast path never accepts what serde_json
+    /// rejects, and never reads a value differently.
+    #[test]
+    fn mutated_records_agree_with_serde_json() {
+        let seeds: [&[u8]; 3] = [
+            br#"{"uuid":"e1","published":"2024-08-13T15:58:20.353Z","eventType":"user.session.start","actor":{"id":"00u1","alternateId":"Alice@Example.com","detailEntry":null},"client":{"ipAddress":"81.2.69.142","geographicalContext":{"geolocation":{"lat":51.5142,"lon":-0.0931}}},"outcome":{"result":"FAILURE","reason":"INVALID_CREDENTIALS"},"target":[{"id":"x","type":"User"}],"n":[1,-2,3.5e2,true,false,null]}"#,
+            br#"{"CreationTime":"2024-05-01T09:00:00","Id":"a\u00e9\n","Operation":"New-InboxRule","Parameters":[{"Name":"From","Value":"x@y"},{"Name":"MoveToFolder","Value":"\\Inbox"}],"RecordType":1,"UserId":"u@c.com"}"#,
+            br#" { "a" : [ { } , [ ] , "\"q\"" ] , "b" : 18446744073709551615 , "c" : -0.0e-1 } "#,
+        ];
+        const BYTES: &[u8] = b"{}[]:,\"\\ \n\t0123456789-+.eEtrufalsn\x01\xC3\xA9\xFFu";
+        let mut x = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for round in 0..20_000 {
+            let mut doc = seeds[round % seeds.len()].to_vec();
+            for _ in 0..=(next() % 3) {
+                let at = (next() as usize) % (doc.len() + 1);
+                let byte = BYTES[(next() as usize) % BYTES.len()];
+                match next() % 3 {
+                    0 => doc.insert(at, byte),
+                    1 if at < doc.len() => {
+                        doc.remove(at);
+                    }
+                    _ if at < doc.len() => doc[at] = byte,
+                    _ => doc.push(byte),
+                }
+            }
+            let fast: Option<serde_json::Value> = from_slice(&doc);
+            if let Some(f) = fast {
+                let slow: serde_json::Value = serde_json::from_slice(&doc)
+                    .unwrap_or_else(|e| panic!("fast accepted, serde_json: {e}: {doc:?}"));
+                assert_eq!(f, slow, "{doc:?}");
+            }
+            if from_slice::<IgnoredAny>(&doc).is_some() {
+                assert!(
+                    serde_json::from_slice::<IgnoredAny>(&doc).is_ok(),
+                    "{doc:?}"
+                );
+            }
+        }
     }
 }

@@ -358,7 +358,7 @@ vendor_record! {
 
 vendor_record! {
     struct NetworkInfo<'a> {
-        ip_asn: List<Scalar<'a>> = "ipAsn",
+        ip_asn: FirstInt = "ipAsn",
         region_code: Scalar<'a> = "regionCode",
         subdivision_code: Scalar<'a> = "subdivisionCode",
     }
@@ -378,6 +378,64 @@ vendor_record! {
         value: Scalar<'a> = "value",
         bool_value: Scalar<'a> = "boolValue",
         multi_value: List<Scalar<'a>> = "multiValue",
+    }
+}
+
+/// `ipAsn`: the first entry that is an integer (or a string holding one), read like a
+/// `List<Scalar>` searched with `find_map(Scalar::as_i64)`, without keeping the list.
+#[derive(Debug, Default)]
+struct FirstInt(Option<i64>);
+
+impl<'de> vendor_json::Fill<'de> for FirstInt {
+    fn fill<D: serde::Deserializer<'de>>(&mut self, d: D) -> Result<(), D::Error> {
+        use serde::de::{self, value::MapAccessDeserializer, Deserialize, MapAccess, SeqAccess};
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = Option<i64>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Option<i64>, A::Error> {
+                let mut first = None;
+                while let Some(item) = seq.next_element::<Scalar<'de>>()? {
+                    first = first.or_else(|| item.as_i64());
+                }
+                Ok(first)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Option<i64>, A::Error> {
+                // One object read as a list of one: a nested value, never an integer.
+                Scalar::deserialize(MapAccessDeserializer::new(map)).map(|s| s.as_i64())
+            }
+            fn visit_some<D: serde::Deserializer<'de>>(
+                self,
+                d: D,
+            ) -> Result<Option<i64>, D::Error> {
+                d.deserialize_any(self)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Option<i64>, E> {
+                Ok(None)
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Option<i64>, E> {
+                Ok(None)
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Option<i64>, E> {
+                Ok(None)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Option<i64>, E> {
+                Ok(None)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Option<i64>, E> {
+                Ok(None)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Option<i64>, E> {
+                Ok(None)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Option<i64>, E> {
+                Ok(None)
+            }
+        }
+        self.0 = d.deserialize_any(V)?;
+        Ok(())
     }
 }
 
@@ -420,11 +478,7 @@ impl Record<'_> {
             ..Origin::default()
         };
         if let Some(n) = self.network_info.get() {
-            o.asn = n
-                .ip_asn
-                .iter()
-                .find_map(Scalar::as_i64)
-                .and_then(|a| u32::try_from(a).ok());
+            o.asn = n.ip_asn.0.and_then(|a| u32::try_from(a).ok());
             o.country = n.region_code.text().and_then(country_code);
             o.region = n.subdivision_code.text().map(str::to_owned);
         }

@@ -73,6 +73,7 @@ mod country_names;
 mod driver;
 mod error;
 mod fast_json;
+mod fast_time;
 mod other_logs;
 mod reader;
 mod registry;

@@ -342,6 +342,10 @@ fn base(rec: &Record<'_>, activity: Activity) -> Result<Event, BadRecordReason> 
 /// `CreationTime`: UTC, written without an offset (`2024-05-01T10:00:00`).
 fn creation_time(raw: &str) -> Result<Timestamp, BadRecordReason> {
     let raw = raw.trim();
+    // The usual `2024-05-01T10:00:00` (or with `Z`), read directly as UTC.
+    if let Some(t) = crate::fast_time::fast_utc(raw) {
+        return t.map_err(|e| BadRecordReason::BadTime(e.to_string()));
+    }
     // Naming the zone up front takes the RFC 3339 fast path rather than a failed RFC 3339 parse
     // followed by a format-string parse, on every record.
     let has_offset =

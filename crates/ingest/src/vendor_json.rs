@@ -43,26 +43,186 @@ macro_rules! vendor_record {
                     }
                     fn visit_map<A: ::serde::de::MapAccess<$lt>>(
                         self,
-                        mut map: A,
+                        map: A,
                     ) -> Result<Self::Value, A::Error> {
                         let mut out = $name::default();
-                        while let Some(key) = map.next_key::<vendor_json::Key<$lt>>()? {
-                            let key = key.as_bytes();
-                            $(
-                                if key == $key.as_bytes() {
-                                    out.$field = map.next_value()?;
-                                    continue;
-                                }
-                            )*
-                            map.next_value::<::serde::de::IgnoredAny>()?;
-                        }
+                        vendor_json::Fields::fill_map(&mut out, map)?;
                         Ok(out)
                     }
                 }
                 d.deserialize_map(RecordVisitor(::std::marker::PhantomData))
             }
         }
+
+        impl<$lt> vendor_json::Fields<$lt> for $name<$lt> {
+            fn fill_map<A: ::serde::de::MapAccess<$lt>>(
+                &mut self,
+                mut map: A,
+            ) -> Result<(), A::Error> {
+                while let Some(key) = map.next_key::<vendor_json::Key<$lt>>()? {
+                    let key = key.as_bytes();
+                    $(
+                        if key == $key.as_bytes() {
+                            map.next_value_seed(vendor_json::InPlace(&mut self.$field))?;
+                            continue;
+                        }
+                    )*
+                    map.next_value::<::serde::de::IgnoredAny>()?;
+                }
+                Ok(())
+            }
+        }
     };
+}
+
+/// A record type whose named keys can be read into an existing value (see [`Fill`]).
+pub(crate) trait Fields<'de>: Default {
+    /// Reads an object's entries into `self`: named keys overwrite their field, the rest are
+    /// skipped.
+    fn fill_map<A: MapAccess<'de>>(&mut self, map: A) -> Result<(), A::Error>;
+}
+
+/// A field value read in place: the same result as assigning `Deserialize::deserialize(d)`, without
+/// building a nested record on the stack and moving it up through every level (those copies were a
+/// tenth of an adapter's time).
+pub(crate) trait Fill<'de> {
+    /// Overwrites `self` with the value `d` holds.
+    fn fill<D: Deserializer<'de>>(&mut self, d: D) -> Result<(), D::Error>;
+}
+
+/// A seed that reads the next value into `self.0` (see [`Fill`]).
+pub(crate) struct InPlace<'x, T>(pub(crate) &'x mut T);
+
+impl<'de, T: Fill<'de>> de::DeserializeSeed<'de> for InPlace<'_, T> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        self.0.fill(d)
+    }
+}
+
+impl<'de> Fill<'de> for Scalar<'de> {
+    fn fill<D: Deserializer<'de>>(&mut self, d: D) -> Result<(), D::Error> {
+        *self = Scalar::deserialize(d)?;
+        Ok(())
+    }
+}
+
+impl<'de, T: Fields<'de>> Fill<'de> for Obj<T> {
+    fn fill<D: Deserializer<'de>>(&mut self, d: D) -> Result<(), D::Error> {
+        // Mirrors `Obj`'s `Deserialize`: an object fills a fresh record, anything else is `None`.
+        struct ObjFill<'x, T>(&'x mut Option<T>);
+        impl<'de, T: Fields<'de>> Visitor<'de> for ObjFill<'_, T> {
+            type Value = ();
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+                self.0.insert(T::default()).fill_map(map)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                *self.0 = None;
+                Ok(())
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+                d.deserialize_any(self)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+                *self.0 = None;
+                Ok(())
+            }
+            fn visit_none<E: de::Error>(self) -> Result<(), E> {
+                *self.0 = None;
+                Ok(())
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+                *self.0 = None;
+                Ok(())
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+                *self.0 = None;
+                Ok(())
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+                *self.0 = None;
+                Ok(())
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+                *self.0 = None;
+                Ok(())
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+                *self.0 = None;
+                Ok(())
+            }
+        }
+        d.deserialize_any(ObjFill(&mut self.0))
+    }
+}
+
+impl<'de, T: Fill<'de> + Default> Fill<'de> for List<T> {
+    fn fill<D: Deserializer<'de>>(&mut self, d: D) -> Result<(), D::Error> {
+        // Mirrors `List`'s `Deserialize`: an array, one object as an array of one, else empty.
+        struct ListFill<'x, T>(&'x mut Vec<T>);
+        impl<'de, T: Fill<'de> + Default> Visitor<'de> for ListFill<'_, T> {
+            type Value = ();
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+                self.0.clear();
+                loop {
+                    self.0.push(T::default());
+                    let Some(slot) = self.0.last_mut() else {
+                        return Ok(());
+                    };
+                    if seq.next_element_seed(InPlace(slot))?.is_none() {
+                        self.0.pop();
+                        return Ok(());
+                    }
+                }
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+                self.0.clear();
+                let mut one = T::default();
+                one.fill(de::value::MapAccessDeserializer::new(map))?;
+                self.0.push(one);
+                Ok(())
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+                d.deserialize_any(self)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+                self.0.clear();
+                Ok(())
+            }
+            fn visit_none<E: de::Error>(self) -> Result<(), E> {
+                self.0.clear();
+                Ok(())
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+                self.0.clear();
+                Ok(())
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+                self.0.clear();
+                Ok(())
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+                self.0.clear();
+                Ok(())
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+                self.0.clear();
+                Ok(())
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+                self.0.clear();
+                Ok(())
+            }
+        }
+        d.deserialize_any(ListFill(&mut self.0))
+    }
 }
 
 /// An object key as raw bytes, borrowed from the input unless it contained escapes. Keys are
@@ -390,6 +550,39 @@ pub(crate) fn from_record<'a, T: Deserialize<'a>>(record: &'a [u8]) -> Result<T,
     crate::fast_json::from_slice_or_serde(record).map_err(|e| BadRecordReason::Json(e.to_string()))
 }
 
+/// Parses one record into `out` (a fresh `T::default()`), accepting a leading UTF-8 byte-order
+/// mark: the same result as [`from_record`], read in place.
+pub(crate) fn read_record<'a, T: Fields<'a> + Deserialize<'a>>(
+    record: &'a [u8],
+    out: &mut T,
+) -> Result<(), BadRecordReason> {
+    /// The top level of a record, read the way its `Deserialize` reads it (`deserialize_map`).
+    struct Top<'x, T>(&'x mut T);
+    impl<'de, T: Fields<'de>> de::DeserializeSeed<'de> for Top<'_, T> {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            struct TopVisitor<'x, T>(&'x mut T);
+            impl<'de, T: Fields<'de>> Visitor<'de> for TopVisitor<'_, T> {
+                type Value = ();
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a JSON object")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+                    self.0.fill_map(map)
+                }
+            }
+            d.deserialize_map(TopVisitor(self.0))
+        }
+    }
+    let record = record.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(record);
+    if crate::fast_json::from_slice_seed(record, Top(out)).is_some() {
+        return Ok(());
+    }
+    // The fast path gave up (and may have filled part of `out`): serde_json decides.
+    *out = serde_json::from_slice(record).map_err(|e| BadRecordReason::Json(e.to_string()))?;
+    Ok(())
+}
+
 /// A required string field, e.g. an event type.
 pub(crate) fn required_str<'s>(
     value: &'s Scalar<'_>,
@@ -430,7 +623,7 @@ pub(crate) fn rfc3339_time(
     field: &'static str,
 ) -> Result<Timestamp, BadRecordReason> {
     match value {
-        Scalar::Str(s) => Timestamp::parse_rfc3339(s)
+        Scalar::Str(s) => crate::fast_time::parse_utc(s)
             .map_err(|e| BadRecordReason::BadTime(format!("`{field}`: {e}"))),
         v if v.is_missing() => Err(BadRecordReason::MissingField(field)),
         v => Err(BadRecordReason::BadValue {

@@ -126,7 +126,40 @@ impl Stream {
     }
 }
 
-fn detector_pass(stream: &mut Stream) -> (StdDuration, MfaFatigue) {
+/// What the detector said: how many findings (revisions) and a digest of all of them, so that a
+/// faster detector can be checked to say exactly the same.
+/// With `MFA_BENCH_DUMP=<path>` every finding is also written there, one JSON line each.
+#[derive(Default)]
+struct Said {
+    findings: u64,
+    digest: u64,
+    dump: Option<std::io::BufWriter<std::fs::File>>,
+}
+
+impl Said {
+    fn new() -> Self {
+        let dump = std::env::var_os("MFA_BENCH_DUMP")
+            .map(|p| std::io::BufWriter::new(std::fs::File::create(p).unwrap()));
+        Said {
+            dump,
+            ..Said::default()
+        }
+    }
+
+    fn add(&mut self, out: &[palisade_core::Finding]) {
+        for f in out {
+            self.findings += 1;
+            let line = serde_json::to_string(f).unwrap();
+            self.digest = self.digest.rotate_left(5) ^ stable_hash(&[&line]);
+            if let Some(w) = self.dump.as_mut() {
+                use std::io::Write as _;
+                writeln!(w, "{line}").unwrap();
+            }
+        }
+    }
+}
+
+fn detector_pass(stream: &mut Stream, mut said: Option<&mut Said>) -> (StdDuration, MfaFatigue) {
     let mut total = StdDuration::ZERO;
     let mut d = MfaFatigue::default();
     let mut out = Vec::new();
@@ -138,6 +171,9 @@ fn detector_pass(stream: &mut Stream) -> (StdDuration, MfaFatigue) {
             // The pipeline moves the watermark as events arrive (here every 1000 events).
             if n % 1000 == 999 {
                 d.advance(e.time - Duration::from_secs(30), &mut out);
+            }
+            if let Some(s) = said.as_deref_mut() {
+                s.add(&out);
             }
             out.clear();
         }
@@ -162,16 +198,66 @@ fn baseline_pass(stream: &mut Stream) -> StdDuration {
     total
 }
 
+/// This thread's user + system CPU time in clock ticks (Linux; 0 elsewhere).
+fn cpu_ticks() -> u64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<u64> = after
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    f.get(11).copied().unwrap_or(0) + f.get(12).copied().unwrap_or(0)
+}
+
 fn bench(c: &mut Criterion) {
     let mut stream = Stream::new();
     // Bytes per tracked identity, at the end of the day (state of the last hour's identities)
     // and with every identity still held (no `advance`).
-    let (_, d) = detector_pass(&mut stream);
+    let mut said = Said::new();
+    let (_, d) = detector_pass(&mut stream, Some(&mut said));
+    eprintln!(
+        "findings (revisions) emitted: {}, digest {:016x}",
+        said.findings, said.digest
+    );
     let (b, n) = (d.state_bytes(), d.tracked_identities());
     eprintln!(
         "with advance: {b} bytes / {n} tracked identities = {} bytes per identity",
         b / n.max(1)
     );
+    if std::env::var_os("MFA_BENCH_QUICK").is_some() {
+        // Three alternating timed passes of each, best of three, for profiling and quick
+        // comparisons on a shared machine (not a criterion run).
+        let (mut base, mut det) = (StdDuration::MAX, StdDuration::MAX);
+        let (mut base_cpu, mut det_cpu) = (u64::MAX, u64::MAX);
+        for _ in 0..3 {
+            // CPU ticks of the whole pass, rewriting included, so only comparable in sum.
+            let c = cpu_ticks();
+            base = base.min(baseline_pass(&mut stream));
+            let c2 = cpu_ticks();
+            det = det.min(detector_pass(&mut stream, None).0);
+            let c3 = cpu_ticks();
+            base_cpu = base_cpu.min(c2 - c);
+            det_cpu = det_cpu.min(c3 - c2);
+        }
+        let c = cpu_ticks();
+        for k in 0..EVENTS / CHUNK {
+            criterion::black_box(stream.chunk(k).len());
+        }
+        let rewrite = cpu_ticks() - c;
+        eprintln!(
+            "quick: cpu ticks per pass less rewriting ({rewrite}): hashmap {}, detector {}, ratio {:.3}",
+            base_cpu - rewrite,
+            det_cpu - rewrite,
+            (base_cpu - rewrite) as f64 / (det_cpu - rewrite) as f64
+        );
+        eprintln!(
+            "quick: hashmap {:.3} s, detector {:.3} s, detector/hashmap throughput {:.3}",
+            base.as_secs_f64(),
+            det.as_secs_f64(),
+            base.as_secs_f64() / det.as_secs_f64()
+        );
+        return;
+    }
     let mut held = MfaFatigue::default();
     let mut out = Vec::new();
     for k in 0..EVENTS / CHUNK {
@@ -197,7 +283,7 @@ fn bench(c: &mut Criterion) {
         bch.iter_custom(|iters| (0..iters).map(|_| baseline_pass(&mut stream)).sum())
     });
     g.bench_function("detector", |bch| {
-        bch.iter_custom(|iters| (0..iters).map(|_| detector_pass(&mut stream).0).sum())
+        bch.iter_custom(|iters| (0..iters).map(|_| detector_pass(&mut stream, None).0).sum())
     });
     g.finish();
 }

@@ -84,8 +84,9 @@ pub struct MfaFatigueConfig {
     pub pair_within: Duration,
     /// The factors whose unanswered or refused prompts count: the ones an attacker can make
     /// someone's phone ring with. Default push, voice and other (vendors' unnamed factors).
-    /// A failed MFA sign-in with no factor named always counts; fraud reports count for any
-    /// factor; approvals of any factor end a burst as critical.
+    /// A denied or timed-out MFA sign-in with no factor named always counts, and so does a
+    /// failed push MFA sign-in (how Google Workspace logs a push denied or unanswered); fraud
+    /// reports count for any factor; approvals of any factor end a burst as critical.
     pub factors: Vec<Factor>,
     /// At most this many prompts are kept per identity (the oldest are dropped). Default 64.
     pub max_prompts: usize,

@@ -5,14 +5,14 @@ use palisade_core::{
     Severity, Technique,
 };
 use palisade_schema::{
-    Activity, Duration, Event, FailureReason, IdentityKey, MfaPrompt, Outcome, PromptResult,
-    RiskLevel, SignIn, Timestamp,
+    Activity, Duration, Event, Factor, FailureReason, IdentityKey, MfaPrompt, Outcome,
+    PromptResult, RiskLevel, SignIn, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 
-use crate::index::{ExpiryQueue, IdentityIndex};
+use crate::index::{identity_hash, ExpiryQueue, IdentityIndex};
 use crate::state::{
-    Burst, Prompt, PromptState, Track, CLAIMED, FRAUD_COUNTED, SEEN_PROMPT, SEEN_SIGN_IN,
+    Burst, Prompt, PromptState, Text, Track, CLAIMED, FRAUD_COUNTED, SEEN_PROMPT, SEEN_SIGN_IN,
     UNFAMILIAR,
 };
 use crate::{BurstFacts, MfaFatigueConfig};
@@ -184,7 +184,11 @@ impl MfaFatigue {
     /// assert_eq!(d.window_count(&bob, t + Duration::from_mins(5), Duration::from_mins(10)), 1);
     /// ```
     pub fn window_count(&self, identity: &IdentityKey, at: Timestamp, span: Duration) -> usize {
-        let Some(track) = self.lookup(identity).and_then(|s| self.slot(s)) else {
+        let hash = identity_hash(identity.as_str());
+        let Some(track) = self
+            .lookup(identity.as_str(), hash)
+            .and_then(|s| self.slot(s))
+        else {
             return 0;
         };
         let at = at.as_millis();
@@ -201,8 +205,9 @@ impl MfaFatigue {
             .count()
     }
 
-    fn lookup(&self, key: &IdentityKey) -> Option<u32> {
-        self.index.get(key, |s| self.slot(s).map(|t| &t.key))
+    fn lookup(&self, key: &str, hash: u64) -> Option<u32> {
+        self.index
+            .get(key, hash, |s| self.slot(s).map(|t| t.key.as_bytes()))
     }
 
     fn slot(&self, s: u32) -> Option<&Track> {
@@ -245,6 +250,15 @@ impl MfaFatigue {
                                 Signal::Refusal(PromptState::TimedOut)
                             }
                             FailureReason::MfaFraudReported => Signal::Refusal(PromptState::Fraud),
+                            // A push challenge that failed was refused or left unanswered: there
+                            // is no code to mistype. Google Workspace logs push denials and
+                            // timeouts only this way (`login_challenge`, `google_prompt`,
+                            // `Challenge Failed`).
+                            FailureReason::MfaFailed
+                                if *factor == Some(Factor::Push) && counted(Factor::Push) =>
+                            {
+                                Signal::Refusal(PromptState::Denied)
+                            }
                             _ => return None,
                         }
                     }
@@ -287,7 +301,7 @@ impl MfaFatigue {
         if track.prompts.is_empty() && track.burst.is_none() {
             self.bytes = self.bytes.saturating_sub(before);
             if let Some(t) = self.slots[slot as usize].take() {
-                self.index.remove(&t.key, slot);
+                self.index.remove(|| t.key.as_str(), t.hash, slot);
             }
             self.free.push(slot);
             return;
@@ -300,11 +314,9 @@ impl MfaFatigue {
         self.schedule(slot);
     }
 
-    fn slot_for(&mut self, key: &IdentityKey) -> u32 {
-        if let Some(s) = self.lookup(key) {
-            return s;
-        }
-        let track = Track::new(key.clone());
+    /// A new, empty track for `key` (which has none).
+    fn new_slot(&mut self, key: &str, hash: u64) -> u32 {
+        let track = Track::new(key, hash);
         let s = match self.free.pop() {
             Some(s) => {
                 self.slots[s as usize] = Some(track);
@@ -315,7 +327,7 @@ impl MfaFatigue {
                 (self.slots.len() - 1) as u32
             }
         };
-        self.index.insert(key, s);
+        self.index.insert(key, hash, s);
         s
     }
 }
@@ -326,7 +338,7 @@ fn due_time(cfg: &MfaFatigueConfig, track: &Track) -> Option<i64> {
     let aw = cfg.answer_within.as_millis();
     let mut due = track
         .prompts
-        .back()
+        .last()
         .map(|p| p.time.saturating_add(cfg.horizon_ms()));
     let mut take = |t: i64| due = Some(due.map_or(t, |d: i64| d.min(t)));
     if let Some(e) = earliest_expiry(track, aw) {
@@ -423,12 +435,18 @@ fn human_span(ms: i64) -> String {
     }
 }
 
+/// The rules that move one track forward, borrowed from the detector's settings so that a track
+/// can be worked on in place, where it lives.
+struct Rules<'a> {
+    config: &'a MfaFatigueConfig,
+}
+
 fn clock(ms: i64) -> String {
     let text = Timestamp::from_millis_unchecked(ms).to_string();
     text.get(11..16).map_or(text.clone(), str::to_owned)
 }
 
-impl MfaFatigue {
+impl Rules<'_> {
     /// Brings one track up to event time `now`: pending prompts time out and bursts close, in
     /// time order (a timeout before a close at the same instant, since it may join the burst).
     fn catch_up(&self, track: &mut Track, now: i64, out: &mut Vec<Finding>) {
@@ -438,7 +456,7 @@ impl MfaFatigue {
             let close = track
                 .burst
                 .as_ref()
-                .map(|b| close_time(&self.config, b, track));
+                .map(|b| close_time(self.config, b, track));
             match (expiry, close) {
                 (Some((e, i)), c) if e <= now && !matches!(c, Some(c) if c < e) => {
                     if let Some(p) = track.prompts.get_mut(i) {
@@ -456,12 +474,13 @@ impl MfaFatigue {
             }
         }
         let cutoff = now.saturating_sub(self.config.horizon_ms());
-        while track
+        let old = track
             .prompts
-            .front()
-            .is_some_and(|p| p.time <= cutoff && p.state != PromptState::Pending)
-        {
-            track.prompts.pop_front();
+            .iter()
+            .take_while(|p| p.time <= cutoff && p.state != PromptState::Pending)
+            .count();
+        if old > 0 {
+            track.prompts.drain(..old);
         }
     }
 
@@ -491,14 +510,17 @@ impl MfaFatigue {
                 q.flags & CLAIMED == 0 && q.state.counts() && q.time > from && q.time <= at
             }
         };
-        let short: Vec<&Prompt> = track.prompts.iter().filter(in_window(cfg.window)).collect();
-        let strange = short.iter().any(|q| q.flags & UNFAMILIAR != 0);
+        let (mut short, mut strange) = (0u32, false);
+        for q in track.prompts.iter().filter(in_window(cfg.window)) {
+            short += 1;
+            strange |= q.flags & UNFAMILIAR != 0;
+        }
         let threshold = if strange {
             cfg.unfamiliar_medium_at
         } else {
             cfg.medium_at
         };
-        let open_short = short.len() as u32 >= threshold;
+        let open_short = short >= threshold;
         let open_slow = track
             .prompts
             .iter()
@@ -527,7 +549,8 @@ impl MfaFatigue {
         };
         let (_, first) = first;
         let at_first = Timestamp::from_millis_unchecked(first.time);
-        let finding = Finding::new(NAME, Some(track.key.clone()), &first.event_id, at_first)
+        let key = IdentityKey::new(&track.key.as_str());
+        let finding = Finding::new(NAME, Some(key), &first.event_id.as_str(), at_first)
             .with_technique(Technique::MfaRequestGeneration);
         let mut b = Box::new(Burst {
             finding,
@@ -672,7 +695,9 @@ impl MfaFatigue {
                     p.state = state;
                     p.resolved_at = t;
                     p.flags |= kind | if strange { UNFAMILIAR } else { 0 };
-                    if event.origin.ip.is_some() && p.ip.is_none() {
+                    // (An approved prompt is dropped: its origin would never be read.)
+                    if state != PromptState::Approved && p.ip.is_none() && event.origin.ip.is_some()
+                    {
                         set_origin(p, event);
                     }
                     let newly = state.counts() && !was_counting;
@@ -680,7 +705,7 @@ impl MfaFatigue {
                         self.on_counting(track, i, t, out);
                     }
                 } else if state != PromptState::Approved {
-                    if let Some(i) = duplicate_report(track, t, corr, kind, &self.config) {
+                    if let Some(i) = duplicate_report(track, t, corr, kind, self.config) {
                         let fraud_now = state == PromptState::Fraud;
                         if let Some(p) = track.prompts.get_mut(i) {
                             p.flags |= kind;
@@ -767,7 +792,7 @@ fn join(b: &mut Burst, p: &mut Prompt) -> bool {
     if p.flags & CLAIMED == 0 {
         changed = true;
         if b.prompts > 0 {
-            b.finding.evidence.push(p.event_id.as_ref());
+            b.finding.evidence.push(p.event_id.as_str().into_owned());
         }
         p.flags |= CLAIMED;
         b.prompts += 1;
@@ -815,7 +840,7 @@ fn new_prompt(
         corr,
         state,
         flags: kind | if strange { UNFAMILIAR } else { 0 },
-        event_id: Box::from(event.id.as_str()),
+        event_id: Text::new(&event.id),
         ip: None,
         asn: None,
         country: None,
@@ -836,7 +861,11 @@ fn insert_sorted(track: &mut Track, p: Prompt) -> usize {
         .iter()
         .rposition(|q| q.time <= p.time)
         .map_or(0, |i| i + 1);
-    track.prompts.insert(at, p);
+    if at == track.prompts.len() {
+        track.prompts.push(p);
+    } else {
+        track.prompts.insert(at, p);
+    }
     at
 }
 
@@ -850,25 +879,37 @@ impl Detector for MfaFatigue {
         let Some((signal, kind)) = self.classify(event) else {
             return;
         };
-        if signal == Signal::Approval && self.lookup(key).is_none() {
+        let key = key.as_str();
+        let hash = identity_hash(key);
+        let slot = match self.lookup(key, hash) {
+            Some(s) => s,
             // Nothing to pair with and no burst to end: an approval alone keeps no state.
-            return;
-        }
-        let slot = self.slot_for(key);
-        let Some(mut track) = self.slots.get_mut(slot as usize).and_then(Option::take) else {
+            None if signal == Signal::Approval => return,
+            None => self.new_slot(key, hash),
+        };
+        let rules = Rules {
+            config: &self.config,
+        };
+        let Some(Some(track)) = self.slots.get_mut(slot as usize) else {
             return;
         };
         let t = event.time.as_millis();
-        self.catch_up(&mut track, t, out);
+        rules.catch_up(track, t, out);
         if let Some(p) = ctx.profile {
             track.maturity = Some(p.maturity());
         }
-        let strange = unfamiliar(event, ctx.profile);
-        self.apply(&mut track, event, signal, kind, strange, out);
-        while track.prompts.len() > self.config.max_prompts {
-            track.prompts.pop_front();
+        // Only prompts that may count keep the flag: an approved prompt is dropped below, so
+        // approvals skip reading the event's origin and vendor signals.
+        let strange = signal != Signal::Approval && unfamiliar(event, ctx.profile);
+        rules.apply(track, event, signal, kind, strange, out);
+        if signal == Signal::Approval {
+            // An approved prompt is answered for good: it never counts, pairs or closes again.
+            track.prompts.retain(|p| p.state != PromptState::Approved);
         }
-        self.slots[slot as usize] = Some(track);
+        let excess = track.prompts.len().saturating_sub(self.config.max_prompts);
+        if excess > 0 {
+            track.prompts.drain(..excess);
+        }
         self.settle(slot);
     }
 
@@ -891,18 +932,22 @@ impl Detector for MfaFatigue {
             a.0.cmp(&b.0).then_with(|| key(a.1).cmp(&key(b.1)))
         });
         for (_, slot) in due {
-            let Some(mut track) = self.slots.get_mut(slot as usize).and_then(Option::take) else {
+            let rules = Rules {
+                config: &self.config,
+            };
+            let Some(Some(track)) = self.slots.get_mut(slot as usize) else {
                 continue;
             };
-            self.catch_up(&mut track, now, out);
-            self.slots[slot as usize] = Some(track);
+            rules.catch_up(track, now, out);
             self.settle(slot);
         }
     }
 
     fn forget(&mut self, identity: &IdentityKey) {
-        if let Some(slot) = self.lookup(identity) {
-            self.index.remove(identity, slot);
+        let identity = identity.as_str();
+        let hash = identity_hash(identity);
+        if let Some(slot) = self.lookup(identity, hash) {
+            self.index.remove(|| identity.into(), hash, slot);
             if let Some(track) = self.slots.get_mut(slot as usize).and_then(Option::take) {
                 self.bytes = self.bytes.saturating_sub(track.bytes);
             }
@@ -940,21 +985,28 @@ impl Detector for MfaFatigue {
             .map_err(|e| Error::CorruptSnapshot(format!("{NAME}: {e}")))?;
         let mut fresh = MfaFatigue::build(self.config.clone());
         for mut track in snap.tracks {
-            if track.key.is_empty() || fresh.lookup(&track.key).is_some() {
+            // Snapshots are data: normalize the key as any identity is.
+            let key = IdentityKey::new(&track.key.as_str());
+            track.key = Text::new(key.as_str());
+            let hash = identity_hash(key.as_str());
+            if key.is_empty() || fresh.lookup(key.as_str(), hash).is_some() {
                 return Err(Error::CorruptSnapshot(format!(
                     "{NAME}: identity {:?} is empty or appears twice",
                     track.key.as_str()
                 )));
             }
-            track.prompts.make_contiguous().sort_by_key(|p| p.time);
-            while track.prompts.len() > fresh.config.max_prompts {
-                track.prompts.pop_front();
+            track.prompts.sort_by_key(|p| p.time);
+            track.prompts.retain(|p| p.state != PromptState::Approved);
+            let excess = track.prompts.len().saturating_sub(fresh.config.max_prompts);
+            if excess > 0 {
+                track.prompts.drain(..excess);
             }
             track.gen = 0;
             track.queued = i64::MAX;
             track.bytes = 0;
+            track.hash = hash;
             let slot = fresh.slots.len() as u32;
-            fresh.index.insert(&track.key, slot);
+            fresh.index.insert(key.as_str(), hash, slot);
             fresh.slots.push(Some(track));
             fresh.settle(slot);
         }

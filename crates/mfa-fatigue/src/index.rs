@@ -6,9 +6,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use palisade_core::stable_hash;
-use palisade_schema::IdentityKey;
-
 /// Hashes keys that are already hashes: one multiply-xorshift to spread FNV's bits.
 #[derive(Default, Clone, Copy)]
 pub(crate) struct Spread(u64);
@@ -28,28 +25,34 @@ impl Hasher for Spread {
     }
 }
 
-/// Identity to slot. Keyed by a stable 64-bit hash of the identity so a lookup touches no
+/// Identity to slot. Keyed by a fast 64-bit hash of the identity so a lookup touches no
 /// string but the one it verifies against; two identities with the same hash (never seen in
-/// practice, but possible) fall back to an exact map, so they are never merged.
+/// practice, but possible) fall back to an exact map, so they are never merged. The hash is
+/// internal (never persisted, never in output): tracks are re-indexed on restore.
 #[derive(Default)]
 pub(crate) struct IdentityIndex {
     by_hash: HashMap<u64, u32, BuildHasherDefault<Spread>>,
-    exact: HashMap<IdentityKey, u32>,
+    exact: HashMap<Box<str>, u32>,
 }
 
-pub(crate) fn identity_hash(key: &IdentityKey) -> u64 {
-    stable_hash(&[key.as_str()])
+/// The index hash of an identity: rustc-hash's word-at-a-time FxHasher (FNV's byte-at-a-time
+/// loop was a visible share of the hot path).
+pub(crate) fn identity_hash(key: &str) -> u64 {
+    let mut h = rustc_hash::FxHasher::default();
+    h.write(key.as_bytes());
+    h.finish()
 }
 
 impl IdentityIndex {
     /// The slot of `key`; `key_of` tells which identity a slot holds.
     pub(crate) fn get<'a>(
         &self,
-        key: &IdentityKey,
-        key_of: impl Fn(u32) -> Option<&'a IdentityKey>,
+        key: &str,
+        hash: u64,
+        key_of: impl Fn(u32) -> Option<&'a [u8]>,
     ) -> Option<u32> {
-        if let Some(&s) = self.by_hash.get(&identity_hash(key)) {
-            if key_of(s) == Some(key) {
+        if let Some(&s) = self.by_hash.get(&hash) {
+            if key_of(s) == Some(key.as_bytes()) {
                 return Some(s);
             }
         }
@@ -61,11 +64,10 @@ impl IdentityIndex {
     }
 
     /// Records that `key` lives in `slot` (the key must not be present yet).
-    pub(crate) fn insert(&mut self, key: &IdentityKey, slot: u32) {
-        let h = identity_hash(key);
-        match self.by_hash.entry(h) {
+    pub(crate) fn insert(&mut self, key: &str, hash: u64, slot: u32) {
+        match self.by_hash.entry(hash) {
             std::collections::hash_map::Entry::Occupied(_) => {
-                self.exact.insert(key.clone(), slot);
+                self.exact.insert(Box::from(key), slot);
             }
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(slot);
@@ -73,13 +75,21 @@ impl IdentityIndex {
         }
     }
 
-    /// Forgets that `key` lives in `slot`.
-    pub(crate) fn remove(&mut self, key: &IdentityKey, slot: u32) {
-        let h = identity_hash(key);
-        if self.by_hash.get(&h) == Some(&slot) {
-            self.by_hash.remove(&h);
-        } else {
-            self.exact.remove(key);
+    /// Forgets that the identity `key()` (asked for only when needed) lives in `slot`.
+    pub(crate) fn remove<'k>(
+        &mut self,
+        key: impl FnOnce() -> std::borrow::Cow<'k, str>,
+        hash: u64,
+        slot: u32,
+    ) {
+        if let std::collections::hash_map::Entry::Occupied(o) = self.by_hash.entry(hash) {
+            if *o.get() == slot {
+                o.remove();
+                return;
+            }
+        }
+        if !self.exact.is_empty() {
+            self.exact.remove(key().as_ref());
         }
     }
 

@@ -1,11 +1,65 @@
 //! Per-identity state: the recent prompts and the open burst, kept small and serializable.
 
-use std::collections::VecDeque;
 use std::net::IpAddr;
 
+use std::borrow::Cow;
+
 use palisade_core::{BaselineMaturity, Finding};
-use palisade_schema::IdentityKey;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use smallvec::SmallVec;
+
+/// A string kept inline when short (most logins and many event ids are under 24 bytes) and on
+/// the heap when longer, so that tracking a prompt or an identity rarely allocates. Always valid
+/// UTF-8 (it is only ever built from a `&str`); serialized as a plain string.
+#[derive(Clone, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct Text(SmallVec<[u8; 24]>);
+
+impl Text {
+    pub(crate) fn new(s: &str) -> Self {
+        Text(SmallVec::from_slice(s.as_bytes()))
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// The text (borrowed: the bytes came from a `&str`, so they are valid).
+    pub(crate) fn as_str(&self) -> Cow<'_, str> {
+        String::from_utf8_lossy(&self.0)
+    }
+
+    /// Bytes held on the heap, beyond the inline buffer.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        if self.0.spilled() {
+            self.0.capacity()
+        } else {
+            0
+        }
+    }
+}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(&self.as_str(), f)
+    }
+}
+
+impl Serialize for Text {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = Cow::<'de, str>::deserialize(d)?;
+        Ok(Text::new(&s))
+    }
+}
+
+/// A track's prompts: most identities hold one at a time (a push, then its answer), so one is
+/// kept inline and more spill to the heap.
+pub(crate) type Prompts = SmallVec<[Prompt; 1]>;
 
 /// What became of one prompt so far.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,7 +123,7 @@ pub(crate) struct Prompt {
     pub(crate) state: PromptState,
     pub(crate) flags: u8,
     /// The first event that reported it: evidence, and the finding id when it opens a burst.
-    pub(crate) event_id: Box<str>,
+    pub(crate) event_id: Text,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) ip: Option<IpAddr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -99,9 +153,11 @@ fn never() -> i64 {
 /// Everything kept about one identity.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Track {
-    pub(crate) key: IdentityKey,
-    /// Prompts in time order (ties in event order).
-    pub(crate) prompts: VecDeque<Prompt>,
+    /// The identity, as normalized (restore normalizes what a snapshot says).
+    pub(crate) key: Text,
+    /// Prompts in time order (ties in event order). Approved prompts are not kept: nothing
+    /// pairs with them, counts them or is closed by them.
+    pub(crate) prompts: Prompts,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) burst: Option<Box<Burst>>,
     /// The profile's maturity the last time one was shown with this identity's events.
@@ -116,31 +172,37 @@ pub(crate) struct Track {
     /// This track's share of `state_bytes`, as last computed.
     #[serde(skip)]
     pub(crate) bytes: usize,
+    /// The index hash of `key` (not persisted: snapshots are restored through the index).
+    #[serde(skip)]
+    pub(crate) hash: u64,
 }
 
 impl Track {
-    pub(crate) fn new(key: IdentityKey) -> Self {
+    pub(crate) fn new(key: &str, hash: u64) -> Self {
         Track {
-            key,
-            prompts: VecDeque::new(),
+            key: Text::new(key),
+            prompts: Prompts::new(),
             burst: None,
             maturity: None,
             gen: 0,
             queued: i64::MAX,
             bytes: 0,
+            hash,
         }
     }
 
     /// Approximate heap and inline bytes, including the index entry that points at it.
     pub(crate) fn estimate_bytes(&self) -> usize {
         use std::mem::size_of;
-        let key = self.key.as_str().len();
+        let key = self.key.heap_bytes();
         // The track itself and its key (the index holds only a hash and a slot number, counted
         // with the index).
         let mut n = size_of::<Option<Track>>() + key;
-        n += self.prompts.capacity() * size_of::<Prompt>();
+        if self.prompts.spilled() {
+            n += self.prompts.capacity() * size_of::<Prompt>();
+        }
         for p in &self.prompts {
-            n += p.event_id.len() + p.country.as_ref().map_or(0, |c| c.len());
+            n += p.event_id.heap_bytes() + p.country.as_ref().map_or(0, |c| c.len());
         }
         if let Some(b) = &self.burst {
             n += size_of::<Burst>() + b.finding.summary.len();

@@ -11,6 +11,7 @@ use palisade_core::{
 use palisade_schema::{
     Activity, Duration, Event, FailureReason, IdentityKey, SignInStage, Timestamp,
 };
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::assess::{assess, describe_history, describe_novelty, NoveltyWeights};
@@ -216,7 +217,8 @@ fn failure_kind(event: &Event) -> Option<bool> {
 #[derive(Debug, Default)]
 pub struct FailedThenSuccess {
     config: FailedThenSuccessConfig,
-    tracks: BTreeMap<IdentityKey, Track>,
+    /// Keyed by a fast hash; snapshots sort, so no output depends on hash order.
+    tracks: FxHashMap<IdentityKey, Track>,
     expiry: Expiry<IdentityKey>,
 }
 
@@ -278,7 +280,10 @@ impl FailedThenSuccess {
                 },
             );
         }
-        self.tracks.entry(key.clone()).or_default()
+        match self.tracks.entry(key.clone()) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(Track::default()),
+        }
     }
 
     fn on_failure(
@@ -353,6 +358,9 @@ impl FailedThenSuccess {
         ctx: &Context<'_>,
         out: &mut Vec<Finding>,
     ) {
+        if self.tracks.is_empty() {
+            return;
+        }
         let window = self.window();
         let Some(track) = self.tracks.get_mut(key) else {
             return;
@@ -525,7 +533,8 @@ impl Detector for FailedThenSuccess {
     }
 
     fn snapshot(&self) -> Result<Vec<u8>, Error> {
-        state::encode(NAME, VERSION, &self.tracks)
+        let sorted: BTreeMap<&IdentityKey, &Track> = self.tracks.iter().collect();
+        state::encode(NAME, VERSION, &sorted)
     }
 
     fn restore(&mut self, bytes: &[u8]) -> Result<(), Error> {
@@ -534,7 +543,7 @@ impl Detector for FailedThenSuccess {
         for (k, t) in &tracks {
             self.expiry.set(k, None, t.deadline);
         }
-        self.tracks = tracks;
+        self.tracks = tracks.into_iter().collect();
         Ok(())
     }
 }

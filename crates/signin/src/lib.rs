@@ -13,7 +13,8 @@
 //! (`Finding::baseline`: sign-ins, days, trusted).
 //!
 //! Each detector is deterministic (ids are hashes of detector, key and first evidence id; state
-//! lives in ordered maps), re-emits a growing finding with a higher revision, closes it in
+//! lives in fast hash maps whose order never reaches the output: deadlines are kept in ordered
+//! queues and snapshots are sorted), bails out early on events it does not care about, re-emits a growing finding with a higher revision, closes it in
 //! `advance` when its window ends (expiry queues, not scans), keeps bounded state, and snapshots
 //! as versioned JSON.
 //!

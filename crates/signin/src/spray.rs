@@ -1,6 +1,5 @@
 //! `password_spray`: one source IP (or network) failing sign-ins across many identities.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::net::IpAddr;
 
@@ -9,6 +8,7 @@ use palisade_core::{
     MAX_EVIDENCE_IDS,
 };
 use palisade_schema::{Activity, Duration, Event, FailureReason, IdentityKey, Outcome, Timestamp};
+use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::state::{self, Expiry};
@@ -188,7 +188,8 @@ fn counts_as_spray_failure(event: &Event) -> bool {
 #[derive(Debug, Default)]
 pub struct PasswordSpray {
     config: PasswordSprayConfig,
-    sources: BTreeMap<SourceKey, Source>,
+    /// Keyed by a fast hash; snapshots sort, so no output depends on hash order.
+    sources: FxHashMap<SourceKey, Source>,
     expiry: Expiry<SourceKey>,
     bytes: usize,
 }
@@ -224,15 +225,14 @@ impl PasswordSpray {
         }
     }
 
-    fn keys(&self, event: &Event) -> Vec<SourceKey> {
-        let mut keys = Vec::with_capacity(2);
-        if let Some(ip) = event.origin.ip {
-            keys.push(SourceKey::Ip(ip));
-        }
-        if let (Some(asn), true) = (event.origin.asn, self.config.asn_min_identities > 0) {
-            keys.push(SourceKey::Asn(asn));
-        }
-        keys
+    fn keys(&self, event: &Event) -> impl Iterator<Item = SourceKey> {
+        let ip = event.origin.ip.map(SourceKey::Ip);
+        let asn = event
+            .origin
+            .asn
+            .filter(|_| self.config.asn_min_identities > 0)
+            .map(SourceKey::Asn);
+        ip.into_iter().chain(asn)
     }
 
     fn drop_source(&mut self, key: &SourceKey, out: &mut Vec<Finding>) {
@@ -311,8 +311,11 @@ impl PasswordSpray {
         let distinct = s.hashed.len();
         let failing = s.failures as f64 / (s.failures + s.successes) as f64;
         let report = distinct >= s.next_report && failing >= ratio && distinct >= threshold;
-        let text = summary(&key, s);
-        if let Some(f) = &mut s.finding {
+        if s.finding.is_none() && !report {
+            // Nothing to say yet: most sources fail once or twice and never become a spray.
+        } else if s.finding.is_some() {
+            let text = summary(&key, s);
+            let Some(f) = &mut s.finding else { return };
             f.evidence = s.evidence.clone();
             f.last_seen = s.last;
             f.identities = s.listed.clone();
@@ -322,7 +325,8 @@ impl PasswordSpray {
                 s.next_report = distinct.saturating_mul(2);
                 out.push(state::revise(f, FindingStatus::Open));
             }
-        } else if report {
+        } else {
+            let text = summary(&key, s);
             let first_id = s.evidence.first().unwrap_or(&event.id).to_owned();
             let mut f = Finding::new_keyed(NAME, &key.to_string(), None, &first_id, s.first)
                 .with_severity(Severity::Medium)
@@ -429,7 +433,7 @@ impl Detector for PasswordSpray {
             for key in self.keys(event) {
                 self.on_failure(event, key, out);
             }
-        } else if event.activity.is_successful_sign_in() {
+        } else if !self.sources.is_empty() && event.activity.is_successful_sign_in() {
             for key in self.keys(event) {
                 self.on_success(event, key, out);
             }
@@ -460,7 +464,8 @@ impl Detector for PasswordSpray {
     }
 
     fn snapshot(&self) -> Result<Vec<u8>, Error> {
-        let sources: Vec<(&SourceKey, &Source)> = self.sources.iter().collect();
+        let mut sources: Vec<(&SourceKey, &Source)> = self.sources.iter().collect();
+        sources.sort_unstable_by(|a, b| a.0.cmp(b.0));
         state::encode(NAME, VERSION, &sources)
     }
 
@@ -469,7 +474,7 @@ impl Detector for PasswordSpray {
         let window = self.window();
         self.expiry.clear();
         self.bytes = 0;
-        let mut map = BTreeMap::new();
+        let mut map = FxHashMap::default();
         for (k, s) in sources {
             self.expiry.set(&k, None, s.deadline(window));
             self.bytes += s.bytes();

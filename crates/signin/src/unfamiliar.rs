@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use rustc_hash::FxHashMap;
+
 use palisade_core::{
     Context, Detector, Dimension, Error, Finding, FindingStatus, Severity, Technique,
 };
@@ -145,7 +147,8 @@ struct Open {
 #[derive(Debug, Default)]
 pub struct UnfamiliarSignIn {
     config: UnfamiliarConfig,
-    open: BTreeMap<IdentityKey, Open>,
+    /// Keyed by a fast hash; snapshots sort, so no output depends on hash order.
+    open: FxHashMap<IdentityKey, Open>,
     expiry: Expiry<IdentityKey>,
     bytes: usize,
 }
@@ -205,6 +208,9 @@ impl UnfamiliarSignIn {
         sev: Option<Severity>,
         out: &mut Vec<Finding>,
     ) -> bool {
+        if self.open.is_empty() {
+            return false;
+        }
         let merge = Duration::from_mins(self.config.merge_minutes);
         let Some(open) = self.open.get_mut(key) else {
             return false;
@@ -335,7 +341,8 @@ impl Detector for UnfamiliarSignIn {
     }
 
     fn snapshot(&self) -> Result<Vec<u8>, Error> {
-        state::encode(NAME, VERSION, &self.open)
+        let sorted: BTreeMap<&IdentityKey, &Open> = self.open.iter().collect();
+        state::encode(NAME, VERSION, &sorted)
     }
 
     fn restore(&mut self, bytes: &[u8]) -> Result<(), Error> {
@@ -346,7 +353,7 @@ impl Detector for UnfamiliarSignIn {
             self.expiry.set(k, None, o.deadline);
             self.bytes += open_bytes(o) + k.as_str().len();
         }
-        self.open = open;
+        self.open = open.into_iter().collect();
         Ok(())
     }
 }

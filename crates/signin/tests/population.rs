@@ -1,17 +1,23 @@
 //! Generated tenant populations (palisade-testkit) through the pipeline with real baselines:
 //! benign travellers, VPN users, mobile users and laptop refreshes stay below medium once
 //! profiles are trusted, and the reference case and password sprays are caught, over 20 seeds,
-//! from normalized events and from OCSF JSON read back by the ingest adapter.
+//! from normalized events, from OCSF JSON, and end to end through two real vendor shapes: the
+//! population generated as an Okta tenant and written as Okta System Log JSON, and generated as
+//! an Entra tenant and written as Microsoft Graph `signIn` JSON, each read back by its ingest
+//! adapter (logs in, findings out), with per-user assertions.
 #![allow(clippy::unwrap_used)]
 
 use palisade_baseline::BaselineStore;
 use palisade_core::{Finding, Severity};
 use palisade_ingest::Ingest;
 use palisade_pipeline::{Output, Pipeline};
-use palisade_schema::Event;
+use palisade_schema::{Event, Source};
 use palisade_signin::{FailedThenSuccess, PasswordSpray, UnfamiliarSignIn};
-use palisade_testkit::shapes::{render, Ocsf, Shape};
-use palisade_testkit::{generate, Archetype, AttackKind, PopulationConfig, Scenario, Score};
+use palisade_testkit::shapes::{render, Entra, Ocsf, Okta, Shape};
+use palisade_testkit::{
+    assert_quiet, generate, latest_revisions, Archetype, AttackKind, PopulationConfig, Scenario,
+    Score,
+};
 
 const SEEDS: u64 = 20;
 const ATTACKS: [AttackKind; 3] = [
@@ -103,6 +109,79 @@ fn benign_quiet_attacks_caught_over_twenty_seeds_ocsf() {
         let events = through_shape(&Ocsf, &s.events);
         let findings = run(events);
         check(&s, &findings, "ocsf");
+    }
+}
+
+/// Per labelled user: every reference-case victim has a medium-or-higher sign-in finding about
+/// the story, and every benign traveller, VPN user, mobile user and laptop refresher has none
+/// at medium or above (profiles are trusted well before the attacks, which start after the
+/// learning period).
+fn check_per_user(scenario: &Scenario, findings: &[Finding], shape: &str) {
+    let latest = latest_revisions(findings);
+    let victims: Vec<_> = scenario
+        .labels
+        .iter()
+        .filter(|l| l.kind == AttackKind::ReferenceCase)
+        .collect();
+    assert!(
+        !victims.is_empty(),
+        "seed {} ({shape}): no reference case",
+        scenario.name
+    );
+    for label in victims {
+        let hit = latest.iter().any(|f| {
+            f.severity >= Severity::Medium
+                && matches!(&*f.detector, "failed_then_success" | "unfamiliar_signin")
+                && palisade_testkit::assert::matches_label(f, label)
+        });
+        assert!(
+            hit,
+            "seed {} ({shape}): reference case against {} not caught at medium",
+            scenario.name, label.primary
+        );
+    }
+    for archetype in [
+        Archetype::Traveller,
+        Archetype::VpnUser,
+        Archetype::MobileUser,
+        Archetype::LaptopRefresh,
+    ] {
+        for persona in scenario.benign(archetype) {
+            assert_quiet(&latest, persona.identity.clone(), Severity::Medium);
+        }
+    }
+}
+
+/// One seed end to end through a vendor shape: the population generated as a tenant of
+/// `idp`, its sign-ins written as that vendor's JSON, read back by the adapter, run through the
+/// pipeline.
+fn vendor_seed(seed: u64, idp: Source, shape: &dyn Shape) {
+    let config = PopulationConfig {
+        idp,
+        ..PopulationConfig::small(seed)
+    };
+    let s = generate(&config, &ATTACKS);
+    let events = through_shape(shape, &s.events);
+    assert!(
+        events.iter().any(|e| e.source == idp),
+        "seed {seed}: nothing read back as {idp:?}"
+    );
+    let findings = run(events);
+    check(&s, &findings, shape.name());
+    check_per_user(&s, &findings, shape.name());
+}
+
+#[test]
+fn benign_quiet_attacks_caught_over_twenty_seeds_okta() {
+    for seed in 0..SEEDS {
+        vendor_seed(seed, Source::Okta, &Okta);
+    }
+}
+
+#[test]
+fn benign_quiet_attacks_caught_over_twenty_seeds_entra() {
+    for seed in 0..SEEDS {
+        vendor_seed(seed, Source::Entra, &Entra);
     }
 }
 

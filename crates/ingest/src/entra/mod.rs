@@ -384,7 +384,7 @@ fn kind_from_record(p: &Record<'_>) -> Option<SignInKind> {
 
 fn parse_time(text: &Text<'_>, field: &'static str) -> Result<Timestamp, BadRecordReason> {
     let raw = text.required(field)?;
-    Timestamp::parse_rfc3339(raw).map_err(|e| BadRecordReason::BadTime(e.to_string()))
+    crate::fast_time::parse_utc(raw).map_err(|e| BadRecordReason::BadTime(e.to_string()))
 }
 
 fn required_id<'t>(text: &'t Text<'_>) -> Result<&'t str, BadRecordReason> {
