@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use common::*;
 use palisade_core::{Context, Detector, Finding};
 use palisade_mfa_fatigue::MfaFatigue;
+use palisade_pipeline::{Output, Pipeline, PipelineConfig};
 use palisade_schema::*;
 use proptest::prelude::*;
 
@@ -281,9 +282,31 @@ proptest! {
             .map(|e| (e.time.as_millis() + rng.below(lateness as u64) as i64, e.clone()))
             .collect();
         arrived.sort_by_key(|(arrival, _)| *arrival);
-        let mut resorted: Vec<Event> = arrived.into_iter().map(|(_, e)| e).collect();
+        let arrival_order: Vec<Event> = arrived.into_iter().map(|(_, e)| e).collect();
+        let mut resorted = arrival_order.clone();
         sort(&mut resorted);
         prop_assert_eq!(&resorted, &events);
+
+        // The streaming pipeline's reorder buffer undoes the arrival order: pushed as they
+        // arrived, the events give the findings the sorted batch gives.
+        let mut streaming = Pipeline::builder()
+            .config(PipelineConfig {
+                allowed_lateness_secs: (lateness / 1000) as u64,
+                ..PipelineConfig::default()
+            })
+            .detector(MfaFatigue::default())
+            .build()
+            .unwrap();
+        let mut pushed = Output::default();
+        for e in arrival_order {
+            streaming.push(e, &mut pushed);
+        }
+        streaming.finish(&mut pushed);
+        prop_assert_eq!(streaming.stats().late_events, 0);
+        let mut batch = Pipeline::builder().detector(MfaFatigue::default()).build().unwrap();
+        let mut sorted = Output::default();
+        batch.run_batch(events.clone(), &mut sorted);
+        prop_assert_eq!(latest(&sorted.findings), latest(&pushed.findings));
 
         let once = run_all(&events, None);
         let again = run_all(&resorted, None);
