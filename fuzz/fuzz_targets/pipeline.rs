@@ -72,13 +72,14 @@ fn event(n: usize, b: &[u8], clock: &mut i64) -> Event {
         PromptResult::Denied,
         PromptResult::TimedOut,
         PromptResult::FraudReported,
+        PromptResult::Failed,
     ];
     let activity = match b[4] % 8 {
         0..=2 => Activity::SignIn(SignIn::success(stage)),
         3 => Activity::SignIn(SignIn::failure(stage, reasons[usize::from(b[5] % 4)].clone())),
         4 | 5 => Activity::MfaPrompt(MfaPrompt {
             factor: Factor::Push,
-            result: results[usize::from(b[5] % 5)],
+            result: results[usize::from(b[5] % 6)],
         }),
         6 => Activity::MailboxRule(MailboxRule {
             change: RuleChange::Create,

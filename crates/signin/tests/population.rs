@@ -9,11 +9,10 @@
 
 use palisade_baseline::BaselineStore;
 use palisade_core::{Finding, Severity};
-use palisade_ingest::Ingest;
 use palisade_pipeline::{Output, Pipeline};
 use palisade_schema::{Event, Source};
 use palisade_signin::{FailedThenSuccess, PasswordSpray, UnfamiliarSignIn};
-use palisade_testkit::shapes::{render, Entra, Ocsf, Okta, Shape};
+use palisade_testkit::shapes::{read_back, render, Entra, Ocsf, Okta, Shape};
 use palisade_testkit::{
     assert_quiet, generate, latest_revisions, Archetype, AttackKind, PopulationConfig, Scenario,
     Score,
@@ -47,20 +46,13 @@ fn run(events: Vec<Event>) -> Vec<Finding> {
 
 fn through_shape(shape: &dyn Shape, events: &[Event]) -> Vec<Event> {
     let rendered = render(shape, events);
-    let mut back = Vec::new();
-    let mut problems = Vec::new();
-    Ingest::new().read_from(
-        format!("generated.{}.jsonl", shape.name()).as_ref(),
-        rendered.text.as_bytes(),
-        |e| back.push(e),
-        |p| problems.push(p.to_string()),
-    );
-    assert!(
-        problems.is_empty(),
-        "{} shape read back with problems: {problems:?}",
-        shape.name()
-    );
-    back
+    let name = format!("generated.{}.jsonl", shape.name());
+    read_back(&name, &rendered.text).unwrap_or_else(|problems| {
+        panic!(
+            "{} shape read back with problems: {problems:?}",
+            shape.name()
+        )
+    })
 }
 
 fn check(scenario: &Scenario, findings: &[Finding], shape: &str) {

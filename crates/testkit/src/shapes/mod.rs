@@ -96,6 +96,31 @@ impl Rendered {
     }
 }
 
+/// Reads vendor-shaped text back through `palisade-ingest`'s format detection, as `palisade scan`
+/// would: the events, or every problem (bad record or truncation) as text. The end-to-end tests'
+/// "logs in" step.
+///
+/// ```
+/// use palisade_testkit::shapes::read_back;
+/// assert!(read_back("empty.jsonl", "").unwrap().is_empty());
+/// assert_eq!(read_back("bad.jsonl", "{nope\n").unwrap_err().len(), 1);
+/// ```
+pub fn read_back(name: &str, text: &str) -> Result<Vec<Event>, Vec<String>> {
+    let mut events = Vec::new();
+    let mut problems = Vec::new();
+    palisade_ingest::Ingest::new().read_from(
+        name.as_ref(),
+        text.as_bytes(),
+        |e| events.push(e),
+        |p| problems.push(p.to_string()),
+    );
+    if problems.is_empty() {
+        Ok(events)
+    } else {
+        Err(problems)
+    }
+}
+
 /// Renders `events` in `shape` as JSON Lines.
 pub fn render(shape: &dyn Shape, events: &[Event]) -> Rendered {
     let mut r = Rendered::default();
