@@ -60,7 +60,8 @@ pub(crate) fn compare_with_value(
 
 /// Benchmarks two passes over the same `bytes` of input in one criterion group: `reference`
 /// (named `serde_json_value`) and `adapter`. With `PALISADE_BENCH_CPU` set, runs
-/// [`cpu_time_check`] instead.
+/// [`cpu_time_check`] instead; with `PALISADE_BENCH_ONLY=adapter` (or `reference`), only that
+/// pass, five times, untimed (for profiling).
 pub(crate) fn compare(
     c: &mut Criterion,
     name: &str,
@@ -68,6 +69,18 @@ pub(crate) fn compare(
     mut reference: impl FnMut() -> usize,
     mut adapter: impl FnMut() -> usize,
 ) {
+    if let Some(pass) = std::env::var_os("PALISADE_BENCH_ONLY") {
+        // For profilers (`perf record`): one pass alone, so its profile is not mixed with the
+        // other's.
+        for _ in 0..5 {
+            black_box(if pass == "reference" {
+                reference()
+            } else {
+                adapter()
+            });
+        }
+        return;
+    }
     if std::env::var_os("PALISADE_BENCH_CPU").is_some() {
         cpu_time_check(name, bytes, &mut reference, &mut adapter);
         return;

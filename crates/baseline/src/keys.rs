@@ -235,6 +235,29 @@ pub(crate) fn value_key(idx: u8, value: &str) -> Option<u64> {
     }
 }
 
+/// The key of `event`'s own value in the dimension at `idx`, exactly as [`value_key`] keys that
+/// value written as text (`palisade_core::ProfileView::event_familiarity` describes which field
+/// that is): the outer `None` when the event has no value there, the inner as `value_key`'s.
+/// Numbers and addresses are keyed without being written out and parsed back.
+pub(crate) fn event_key(event: &Event, idx: u8) -> Option<Option<u64>> {
+    let o = &event.origin;
+    let text = |v: &Option<String>| v.as_deref().map(|v| value_key(idx, v));
+    match DIMENSIONS.get(usize::from(idx))? {
+        Dimension::Country => text(&o.country),
+        Dimension::City => text(&o.city),
+        Dimension::Asn => o.asn.map(|a| Some(u64::from(a))),
+        Dimension::Prefix => o.ip.map(|ip| Some(IpPrefix::of(ip).key())),
+        Dimension::Device => text(&o.device_id),
+        Dimension::UserAgent => text(&o.user_agent),
+        Dimension::HourOfWeek => Some(Some(u64::from(event.time.hour_of_week()))),
+        Dimension::App => match &event.activity {
+            Activity::SignIn(s) => text(&s.app),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// The text shown for a key of a dimension whose keys are reversible (ASN, hour, UA family).
 pub(crate) fn key_text(idx: u8, key: u64) -> Option<String> {
     match DIMENSIONS.get(usize::from(idx))? {

@@ -20,12 +20,16 @@
 //!
 //! Each value keeps a decayed weight (half-life in event time), first and last sighting; each
 //! dimension keeps its top K values ([`DimensionCaps`]), so a profile's size is capped: at most 33
-//! values of 24 bytes with the defaults, about 0.75 KiB per identity all told in the 1M-identity
+//! values of 24 bytes with the defaults, about 0.7 KiB per identity all told in the 1M-identity
 //! bench.
 //!
-//! The hot path is one hash probe per event: profiles live in the identity index itself (no
-//! second hop), identity keys in one arena, text values are keyed with a fixed word-at-a-time
-//! hash that folds case without allocating, and user-agent families come from a per-thread cache.
+//! The hot path is one small hash probe per event: profiles live densely in one vector, the
+//! index holds only their 4-byte positions and a profile holds a 128-bit fingerprint of its
+//! identity (so the probe never reads the key arena), identity keys live in one arena, text
+//! values are keyed with a fixed word-at-a-time hash that folds case without allocating, and
+//! user-agent families come from a per-thread cache. Detectors ask about a whole sign-in at once
+//! (`ProfileView::event_familiarity`), answered in one pass over the profile with keys taken
+//! straight from the event.
 //! Snapshots are one pre-sized little-endian buffer with a version and CRC-32. A profile is trusted after a learning period ([`BaselineConfig`]), and a
 //! tenant-wide prior counts how many identities hold each value, so a country common in the
 //! organisation is less surprising for a new or sparse identity.

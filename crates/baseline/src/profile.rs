@@ -5,7 +5,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use hashbrown::HashMap;
 use palisade_core::{Dimension, Familiarity, ProfileView};
-use palisade_schema::Timestamp;
+use palisade_schema::{Event, Timestamp};
 
 use crate::keys::{self, Observation, DIMENSIONS};
 use crate::BaselineConfig;
@@ -167,10 +167,17 @@ fn time_of(secs: u32) -> Timestamp {
 pub struct Profile {
     pub(crate) entries: Vec<Entry>,
     pub(crate) shared: Arc<Shared>,
+    /// The store's fingerprint of the identity key: what a lookup compares.
+    pub(crate) print: [u64; 2],
+    /// Where the identity key lies in the store's arena of keys.
+    pub(crate) at: usize,
+    pub(crate) id_len: u32,
     pub(crate) sign_ins: u32,
     pub(crate) first: u32,
     pub(crate) last: u32,
     pub(crate) decayed_at: u32,
+    /// Creation order, so snapshots are written in an order that depends only on the events.
+    pub(crate) seq: u64,
 }
 
 impl Profile {
@@ -178,10 +185,14 @@ impl Profile {
         Profile {
             entries: Vec::new(),
             shared,
+            print: [0; 2],
+            at: 0,
+            id_len: 0,
             sign_ins: 0,
             first: at,
             last: at,
             decayed_at: at,
+            seq: 0,
         }
     }
 
@@ -319,6 +330,20 @@ impl Profile {
             .sum()
     }
 
+    /// How familiar the value with `key` is in the dimension at `d`.
+    fn familiarity_by_key(&self, d: u8, key: u64) -> Option<Familiarity> {
+        // One pass: the value and its dimension's total weight.
+        let mut total = 0.0f32;
+        let mut found = None;
+        for e in self.entries.iter().filter(|e| e.dim == d) {
+            total += e.weight;
+            if e.key == key {
+                found = Some(e);
+            }
+        }
+        found.map(|e| familiarity_of(e, total))
+    }
+
     /// Removes this profile's contribution from the tenant prior (before it is dropped).
     pub(crate) fn release(&self, tenant: &mut Tenant) {
         for e in &self.entries {
@@ -346,26 +371,72 @@ impl ProfileView for Profile {
     fn familiarity(&self, dim: Dimension, value: &str) -> Option<Familiarity> {
         let d = keys::dim_index(dim)?;
         let key = keys::value_key(d, value)?;
-        // One pass: the value and its dimension's total weight.
-        let mut total = 0.0f32;
-        let mut found = None;
-        for e in self.entries.iter().filter(|e| e.dim == d) {
-            total += e.weight;
-            if e.key == key {
-                found = Some(e);
+        self.familiarity_by_key(d, key)
+    }
+
+    fn event_familiarity(
+        &self,
+        event: &Event,
+        dims: &[Dimension],
+        familiar: &mut [Option<Familiarity>],
+        shares: &mut [f64],
+    ) {
+        const N: usize = DIMENSIONS.len();
+        let n = dims.len().min(familiar.len()).min(shares.len());
+        // The event's keys, straight from the event exactly as `value_key` keys their text:
+        // `None` when the event has no value, or one that cannot be a value of the dimension.
+        let key_of = |dim: Dimension| {
+            let d = keys::dim_index(dim)?;
+            keys::event_key(event, d).flatten().map(|key| (d, key))
+        };
+        if n > N {
+            // More questions than dimensions (some repeated): one at a time.
+            let tenant = self.shared.tenant();
+            for k in 0..n {
+                (familiar[k], shares[k]) = match key_of(dims[k]) {
+                    Some((d, key)) => (
+                        self.familiarity_by_key(d, key),
+                        share_by_key(&tenant, &self.shared.config, d, key),
+                    ),
+                    None => (None, 0.0),
+                };
+            }
+            return;
+        }
+        let mut asked: [Option<(u8, u64)>; N] = [None; N];
+        let mut want: [Option<u64>; N] = [None; N];
+        for (slot, dim) in asked.iter_mut().zip(&dims[..n]) {
+            *slot = key_of(*dim);
+            if let Some((d, key)) = *slot {
+                want[usize::from(d)] = Some(key);
             }
         }
-        let e = found?;
-        Some(Familiarity {
-            weight: f64::from(e.weight),
-            share: if total > 0.0 {
-                f64::from(e.weight / total)
-            } else {
-                0.0
-            },
-            first_seen: time_of(e.first),
-            last_seen: time_of(e.last),
-        })
+        // One pass over the profile: every dimension's total, and the entries asked about (the
+        // last match wins, as in `familiarity`).
+        let mut totals = [0.0f32; N];
+        let mut found: [Option<&Entry>; N] = [None; N];
+        for e in &self.entries {
+            let d = usize::from(e.dim);
+            if let (Some(t), Some(w)) = (totals.get_mut(d), want.get(d)) {
+                *t += e.weight;
+                if *w == Some(e.key) {
+                    found[d] = Some(e);
+                }
+            }
+        }
+        let tenant = self.shared.tenant();
+        for k in 0..n {
+            (familiar[k], shares[k]) = match asked[k] {
+                Some((d, key)) => {
+                    let d_at = usize::from(d);
+                    (
+                        found[d_at].map(|e| familiarity_of(e, totals[d_at])),
+                        share_by_key(&tenant, &self.shared.config, d, key),
+                    )
+                }
+                None => (None, 0.0),
+            };
+        }
     }
 
     fn top_values(&self, dim: Dimension) -> Vec<(String, f64)> {
@@ -401,15 +472,33 @@ impl ProfileView for Profile {
         let Some(key) = keys::value_key(d, value) else {
             return 0.0;
         };
-        let tenant = self.shared.tenant();
-        if tenant.identities < self.shared.config.prior_min_identities || tenant.identities == 0 {
-            return 0.0;
-        }
-        let held = tenant
-            .priors
-            .get(usize::from(d))
-            .and_then(|m| m.get(&key))
-            .copied();
-        (f64::from(held.unwrap_or(0)) / tenant.identities as f64).min(1.0)
+        share_by_key(&self.shared.tenant(), &self.shared.config, d, key)
     }
+}
+
+/// The familiarity of one entry whose dimension weighs `total` in all.
+fn familiarity_of(e: &Entry, total: f32) -> Familiarity {
+    Familiarity {
+        weight: f64::from(e.weight),
+        share: if total > 0.0 {
+            f64::from(e.weight / total)
+        } else {
+            0.0
+        },
+        first_seen: time_of(e.first),
+        last_seen: time_of(e.last),
+    }
+}
+
+/// The tenant-wide share of the value with `key` in the dimension at `d`.
+fn share_by_key(tenant: &Tenant, config: &BaselineConfig, d: u8, key: u64) -> f64 {
+    if tenant.identities < config.prior_min_identities || tenant.identities == 0 {
+        return 0.0;
+    }
+    let held = tenant
+        .priors
+        .get(usize::from(d))
+        .and_then(|m| m.get(&key))
+        .copied();
+    (f64::from(held.unwrap_or(0)) / tenant.identities as f64).min(1.0)
 }

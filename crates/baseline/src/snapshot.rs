@@ -64,20 +64,22 @@ pub(crate) fn encode(store: &BaselineStore) -> Vec<u8> {
         }
     }
 
-    let rows = store.rows_in_order();
-    put_u32(&mut body, rows.len());
-    for row in &rows {
-        let id = store.row_id(row).as_bytes();
+    let profiles = store.profiles_in_order();
+    put_u32(&mut body, profiles.len());
+    for p in profiles {
+        let id = store.id_of(p).as_bytes();
         let id = &id[..id.len().min(usize::from(u16::MAX))];
         body.extend_from_slice(&(id.len() as u16).to_le_bytes());
         body.extend_from_slice(id);
-        let mut head = [0u8; 16];
-        for (k, v) in row.counts.into_iter().enumerate() {
+        let mut head = [0u8; 17];
+        for (k, v) in [p.sign_ins, p.first, p.last, p.decayed_at]
+            .into_iter()
+            .enumerate()
+        {
             head[k * 4..k * 4 + 4].copy_from_slice(&v.to_le_bytes());
         }
+        head[16] = p.entries.len().min(255) as u8;
         body.extend_from_slice(&head);
-        let p = row;
-        body.push(p.entries.len().min(255) as u8);
         for e in p.entries.iter().take(255) {
             let mut b = [0u8; ENTRY_BYTES];
             b[0] = e.dim;

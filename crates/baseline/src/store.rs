@@ -11,18 +11,54 @@ use crate::keys;
 use crate::profile::{secs, Entry, Profile, Shared, Tenant};
 use crate::{snapshot, BaselineConfig};
 
-/// One identity and its profile, stored in the index itself, so finding an identity's profile
-/// costs one probe and no further hop. `seq` numbers profiles in creation order, so snapshots
-/// are written in an order that depends only on the events, never on hashing. Identity keys live
-/// back to back in one arena string, so a million profiles are not a million key allocations to
-/// make on restore and to free on drop.
-#[derive(Debug)]
-pub(crate) struct Slot {
-    /// Where the identity key lies in the store's arena of keys.
-    at: usize,
-    len: u32,
-    pub(crate) seq: u64,
-    pub(crate) profile: Profile,
+/// A 128-bit fingerprint of an identity key (two multiply-rotate lanes over 8-byte words,
+/// started from the store's random `seed`), so finding a profile compares two words in the
+/// profile itself instead of chasing its key into the arena. Two identities collide with
+/// probability about n² / 2¹²⁹, and the seed is secret and per store, so a collision cannot be
+/// aimed. In-memory only: snapshots keep the keys themselves.
+fn fingerprint(seed: [u64; 2], s: &str) -> [u64; 2] {
+    const K1: u64 = 0x9e37_79b9_7f4a_7c15;
+    const K2: u64 = 0xc2b2_ae3d_27d4_eb4f;
+    let bytes = s.as_bytes();
+    let n = bytes.len();
+    let [mut a, mut b] = seed;
+    let mut mix = |w: u64| {
+        a = (a.rotate_left(5) ^ w).wrapping_mul(K1);
+        b = (b.rotate_left(23) ^ w).wrapping_mul(K2);
+    };
+    let word = |at: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&bytes[at..at + 8]);
+        u64::from_le_bytes(w)
+    };
+    let half = |at: usize| {
+        let mut w = [0u8; 4];
+        w.copy_from_slice(&bytes[at..at + 4]);
+        u64::from(u32::from_le_bytes(w))
+    };
+    let mut at = 0;
+    while at + 8 <= n {
+        mix(word(at));
+        at += 8;
+    }
+    // The tail without a variable-length copy: the last 8 bytes (overlapping the words above),
+    // or two overlapping halves, or three bytes; with the length, every byte counts.
+    let tail = if n >= 8 {
+        word(n - 8)
+    } else if n >= 4 {
+        half(0) | (half(n - 4) << 32)
+    } else if n > 0 {
+        u64::from(bytes[0]) | (u64::from(bytes[n / 2]) << 8) | (u64::from(bytes[n - 1]) << 16)
+    } else {
+        0
+    };
+    mix(tail ^ ((n as u64) << 56));
+    let fin = |mut z: u64| {
+        z = (z ^ (z >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
+        z = (z ^ (z >> 33)).wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        z ^ (z >> 33)
+    };
+    [fin(b ^ a.rotate_left(17)), fin(a)]
 }
 
 /// Every identity's baseline, learned from successful sign-ins only: a failed sign-in never
@@ -67,20 +103,20 @@ pub(crate) struct Slot {
 #[derive(Debug)]
 pub struct BaselineStore {
     pub(crate) shared: Arc<Shared>,
-    index: HashTable<Slot>,
+    /// Every profile, densely, mostly in creation order (a forgotten profile's place is taken
+    /// by the last one; `Profile::seq` keeps the order snapshots write).
+    profiles: Vec<Profile>,
+    /// Positions in `profiles`, hashed by fingerprint: four bytes a slot, so the table a probe
+    /// touches is small, and the profile it leads to holds the fingerprint to compare.
+    index: HashTable<u32>,
     /// Every identity key, back to back; `garbage` bytes of it belong to forgotten identities.
     ids: String,
     garbage: usize,
-    hasher: DefaultHashBuilder,
+    /// The fingerprint's secret starting state.
+    seed: [u64; 2],
     next_seq: u64,
-    /// Heap bytes of the entries and identity keys, kept up to date so `state_bytes` is O(1).
+    /// Heap bytes of the entries, kept up to date so `state_bytes` is O(1).
     pub(crate) heap: usize,
-}
-
-/// The identity key of `slot` in the arena `ids`.
-fn id_of<'a>(ids: &'a str, slot: &Slot) -> &'a str {
-    ids.get(slot.at..slot.at + slot.len as usize)
-        .unwrap_or_default()
 }
 
 /// Appends `id` to the arena; returns where it starts.
@@ -90,14 +126,13 @@ fn push_id(ids: &mut String, id: &str) -> usize {
     at
 }
 
-/// One profile as a snapshot writes it.
-pub(crate) struct Row<'a> {
-    seq: u64,
-    at: usize,
-    len: u32,
-    /// Sign-ins, first, last, decayed-at.
-    pub(crate) counts: [u32; 4],
-    pub(crate) entries: &'a [Entry],
+/// The position of the profile with fingerprint `print`, if any.
+fn find(index: &HashTable<u32>, profiles: &[Profile], print: [u64; 2]) -> Option<usize> {
+    index
+        .find(print[0], |&i| {
+            profiles.get(i as usize).is_some_and(|p| p.print == print)
+        })
+        .map(|&i| i as usize)
 }
 
 impl Default for BaselineStore {
@@ -114,12 +149,14 @@ impl BaselineStore {
     }
 
     pub(crate) fn build(config: BaselineConfig, tenant: Tenant) -> Self {
+        let random = DefaultHashBuilder::default();
         BaselineStore {
             shared: Arc::new(Shared::new(config, tenant)),
+            profiles: Vec::new(),
             index: HashTable::new(),
             ids: String::new(),
             garbage: 0,
-            hasher: DefaultHashBuilder::default(),
+            seed: [random.hash_one(1u64), random.hash_one(2u64)],
             next_seq: 0,
             heap: 0,
         }
@@ -132,88 +169,50 @@ impl BaselineStore {
 
     /// Number of identities with a profile.
     pub fn len(&self) -> usize {
-        self.index.len()
+        self.profiles.len()
     }
 
     /// Whether no identity has a profile.
     pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
+        self.profiles.is_empty()
     }
 
     /// The profile of a normalized identity key, if one exists.
     pub fn profile(&self, identity: &str) -> Option<&Profile> {
-        let h = self.hasher.hash_one(identity);
-        self.index
-            .find(h, |s| id_of(&self.ids, s) == identity)
-            .map(|s| &s.profile)
+        let print = fingerprint(self.seed, identity);
+        find(&self.index, &self.profiles, print).and_then(|i| self.profiles.get(i))
     }
 
     /// Identities with a profile, in the order their profiles were created.
     pub fn identities(&self) -> impl Iterator<Item = &str> + '_ {
-        self.slots_in_order()
-            .into_iter()
-            .map(|s| id_of(&self.ids, s))
+        self.profiles_in_order().into_iter().map(|p| self.id_of(p))
     }
 
-    /// Every slot, in creation order.
-    pub(crate) fn slots_in_order(&self) -> Vec<&Slot> {
-        // Sort (seq, slot) pairs, so comparisons never chase a pointer into the table.
-        let mut slots: Vec<(u64, &Slot)> = self.index.iter().map(|s| (s.seq, s)).collect();
-        slots.sort_unstable_by_key(|&(seq, _)| seq);
-        slots.into_iter().map(|(_, s)| s).collect()
+    /// Every profile, in creation order: the dense order itself unless a forgotten profile's
+    /// place was taken by a later one.
+    pub(crate) fn profiles_in_order(&self) -> Vec<&Profile> {
+        let mut all: Vec<&Profile> = self.profiles.iter().collect();
+        if !all.windows(2).all(|w| w[0].seq < w[1].seq) {
+            all.sort_unstable_by_key(|p| p.seq);
+        }
+        all
     }
 
-    /// What a snapshot writes of every profile, in creation order. The table is read once, in
-    /// its own memory order, and each row is placed by its sequence number, so writing a million
-    /// profiles never jumps around the table (the keys arena and the values, allocated in
-    /// creation order, are then read nearly in order too).
-    pub(crate) fn rows_in_order(&self) -> Vec<Row<'_>> {
-        fn row(s: &Slot) -> Row<'_> {
-            Row {
-                seq: s.seq,
-                at: s.at,
-                len: s.len,
-                counts: [
-                    s.profile.sign_ins,
-                    s.profile.first,
-                    s.profile.last,
-                    s.profile.decayed_at,
-                ],
-                entries: &s.profile.entries,
-            }
-        }
-        let n = self.index.len();
-        let dense = usize::try_from(self.next_seq).is_ok_and(|m| m <= n.saturating_mul(2) + 64);
-        if !dense {
-            let mut rows: Vec<Row<'_>> = self.index.iter().map(row).collect();
-            rows.sort_unstable_by_key(|r| r.seq);
-            return rows;
-        }
-        let mut placed: Vec<Option<Row<'_>>> = Vec::new();
-        placed.resize_with(self.next_seq as usize, || None);
-        for s in self.index.iter() {
-            if let Some(p) = placed.get_mut(s.seq as usize) {
-                *p = Some(row(s));
-            }
-        }
-        placed.into_iter().flatten().collect()
-    }
-
-    /// The identity key of a row.
-    pub(crate) fn row_id(&self, row: &Row<'_>) -> &str {
+    /// The identity key of a profile of this store.
+    pub(crate) fn id_of(&self, p: &Profile) -> &str {
         self.ids
-            .get(row.at..row.at + row.len as usize)
+            .get(p.at..p.at + p.id_len as usize)
             .unwrap_or_default()
     }
 
-    /// Room for `n` more identities, so a restore never rehashes.
+    /// Room for `n` more identities, so a restore never rehashes or regrows.
     pub(crate) fn reserve(&mut self, n: usize) {
-        let (hasher, ids) = (&self.hasher, &self.ids);
-        self.index.reserve(n, |s| hasher.hash_one(id_of(ids, s)));
+        let profiles = &self.profiles;
+        self.index
+            .reserve(n, |&i| profiles.get(i as usize).map_or(0, |p| p.print[0]));
+        self.profiles.reserve_exact(n);
     }
 
-    /// Adds a profile for an identity that must not have one yet (one probe of the index);
-    /// gives the identity back if it is already present.
     /// Bytes of identity keys held.
     pub(crate) fn id_bytes(&self) -> usize {
         self.ids.len() - self.garbage
@@ -224,25 +223,29 @@ impl BaselineStore {
         self.ids.shrink_to_fit();
     }
 
-    pub(crate) fn insert_new(&mut self, id: &str, profile: Profile) -> Result<(), ()> {
-        let h = self.hasher.hash_one(id);
-        let (hasher, ids) = (&self.hasher, &self.ids);
+    /// Adds a profile for an identity that must not have one yet (one probe of the index);
+    /// gives the identity back if it is already present.
+    pub(crate) fn insert_new(&mut self, id: &str, mut profile: Profile) -> Result<(), ()> {
+        let print = fingerprint(self.seed, id);
+        let Ok(pos) = u32::try_from(self.profiles.len()) else {
+            return Err(());
+        };
+        let profiles = &self.profiles;
         match self.index.entry(
-            h,
-            |s| id_of(ids, s) == id,
-            |s| hasher.hash_one(id_of(ids, s)),
+            print[0],
+            |&i| profiles.get(i as usize).is_some_and(|p| p.print == print),
+            |&i| profiles.get(i as usize).map_or(0, |p| p.print[0]),
         ) {
             hashbrown::hash_table::Entry::Occupied(_) => Err(()),
             hashbrown::hash_table::Entry::Vacant(v) => {
+                v.insert(pos);
                 self.heap += profile.entries.capacity() * size_of::<Entry>();
-                let at = push_id(&mut self.ids, id);
-                v.insert(Slot {
-                    at,
-                    len: id.len() as u32,
-                    seq: self.next_seq,
-                    profile,
-                });
+                profile.print = print;
+                profile.at = push_id(&mut self.ids, id);
+                profile.id_len = id.len() as u32;
+                profile.seq = self.next_seq;
                 self.next_seq += 1;
+                self.profiles.push(profile);
                 Ok(())
             }
         }
@@ -251,9 +254,12 @@ impl BaselineStore {
     /// Rewrites the key arena without the forgotten identities' keys.
     fn compact_ids(&mut self) {
         let mut fresh = String::with_capacity(self.ids.len() - self.garbage);
-        for slot in self.index.iter_mut() {
-            let at = push_id(&mut fresh, id_of(&self.ids, slot));
-            slot.at = at;
+        for p in &mut self.profiles {
+            let id = self
+                .ids
+                .get(p.at..p.at + p.id_len as usize)
+                .unwrap_or_default();
+            p.at = push_id(&mut fresh, id);
         }
         self.ids = fresh;
         self.garbage = 0;
@@ -276,38 +282,43 @@ impl ProfileStore for BaselineStore {
         let obs = keys::observations(event);
         let t = secs(event.time);
         let id = identity.as_str();
-        let h = self.hasher.hash_one(id);
+        let print = fingerprint(self.seed, id);
         let BaselineStore {
             shared,
+            profiles,
             index,
             ids,
-            hasher,
             next_seq,
             heap,
             ..
         } = self;
         let mut tenant = shared.tenant_mut();
-        let slot = match index.entry(
-            h,
-            |s| id_of(ids, s) == id,
-            |s| hasher.hash_one(id_of(ids, s)),
+        let pos = match index.entry(
+            print[0],
+            |&i| profiles.get(i as usize).is_some_and(|p| p.print == print),
+            |&i| profiles.get(i as usize).map_or(0, |p| p.print[0]),
         ) {
-            hashbrown::hash_table::Entry::Occupied(e) => e.into_mut(),
+            hashbrown::hash_table::Entry::Occupied(e) => *e.get() as usize,
             hashbrown::hash_table::Entry::Vacant(v) => {
+                let Ok(pos) = u32::try_from(profiles.len()) else {
+                    // Four billion identities: past what one store is for; learn nothing more.
+                    return;
+                };
+                v.insert(pos);
                 tenant.identities += 1;
-                let seq = *next_seq;
+                let mut p = Profile::new(Arc::clone(shared), t);
+                p.print = print;
+                p.at = push_id(ids, id);
+                p.id_len = id.len() as u32;
+                p.seq = *next_seq;
                 *next_seq += 1;
-                let at = push_id(ids, id);
-                v.insert(Slot {
-                    at,
-                    len: id.len() as u32,
-                    seq,
-                    profile: Profile::new(Arc::clone(shared), t),
-                })
-                .into_mut()
+                profiles.push(p);
+                pos as usize
             }
         };
-        let profile = &mut slot.profile;
+        let Some(profile) = profiles.get_mut(pos) else {
+            return;
+        };
         let before = profile.entries.capacity();
         profile.learn(shared, t, obs.as_slice(), &mut tenant);
         let after = profile.entries.capacity();
@@ -319,21 +330,32 @@ impl ProfileStore for BaselineStore {
 
     fn forget(&mut self, identity: &IdentityKey) {
         let id = identity.as_str();
-        let h = self.hasher.hash_one(id);
-        let ids = &self.ids;
-        let Ok(entry) = self.index.find_entry(h, |s| id_of(ids, s) == id) else {
+        let print = fingerprint(self.seed, id);
+        let profiles = &self.profiles;
+        let Ok(entry) = self.index.find_entry(print[0], |&i| {
+            profiles.get(i as usize).is_some_and(|p| p.print == print)
+        }) else {
             return;
         };
-        let (removed, _) = entry.remove();
+        let (pos, _) = entry.remove();
+        let pos = pos as usize;
+        let removed = self.profiles.swap_remove(pos);
+        // The last profile moved into the freed place: point its slot there.
+        if let Some(moved) = self.profiles.get(pos) {
+            let from = self.profiles.len() as u32;
+            if let Some(slot) = self.index.find_mut(moved.print[0], |&i| i == from) {
+                *slot = pos as u32;
+            }
+        }
         {
             let mut tenant = self.shared.tenant_mut();
-            removed.profile.release(&mut tenant);
+            removed.release(&mut tenant);
             tenant.identities = tenant.identities.saturating_sub(1);
         }
         self.heap = self
             .heap
-            .saturating_sub(removed.profile.entries.capacity() * size_of::<Entry>());
-        self.garbage += removed.len as usize;
+            .saturating_sub(removed.entries.capacity() * size_of::<Entry>());
+        self.garbage += removed.id_len as usize;
         if self.garbage > 4096 && self.garbage > self.ids.len() / 2 {
             self.compact_ids();
         }
@@ -342,8 +364,12 @@ impl ProfileStore for BaselineStore {
     fn state_bytes(&self) -> usize {
         // The table's buckets: a power of two at most 7/8 full, one control byte each.
         let buckets = (self.index.capacity() * 8 / 7).next_power_of_two();
-        let index = buckets * (size_of::<Slot>() + 1);
-        index + self.ids.capacity() + self.heap + self.shared.tenant().heap_bytes()
+        let index = buckets * (size_of::<u32>() + 1);
+        index
+            + self.profiles.capacity() * size_of::<Profile>()
+            + self.ids.capacity()
+            + self.heap
+            + self.shared.tenant().heap_bytes()
     }
 
     fn snapshot(&self) -> Result<Vec<u8>, Error> {

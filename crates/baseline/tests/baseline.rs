@@ -559,3 +559,80 @@ fn forgetting_many_identities_keeps_the_rest_intact() {
     assert_eq!(copy.identities().collect::<Vec<_>>(), kept);
     assert_eq!(copy.snapshot().unwrap(), snap);
 }
+
+/// The event's value in `dim` as text, as `ProfileView::event_familiarity` describes it.
+fn text_of(e: &Event, dim: Dimension) -> Option<String> {
+    let o = &e.origin;
+    match dim {
+        Dimension::Country => o.country.clone(),
+        Dimension::City => o.city.clone(),
+        Dimension::Asn => o.asn.map(|a| a.to_string()),
+        Dimension::Prefix => o.ip.map(|ip| ip.to_string()),
+        Dimension::Device => o.device_id.clone(),
+        Dimension::UserAgent => o.user_agent.clone(),
+        Dimension::HourOfWeek => Some(e.time.hour_of_week().to_string()),
+        _ => match &e.activity {
+            Activity::SignIn(s) => s.app.clone(),
+            _ => None,
+        },
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Asking about a whole event at once gives exactly what asking one dimension at a time
+    /// about its values as text gives, odd values included (blank, padded, IPv6, mapped IPv4,
+    /// a user-agent family label, no value at all), and for repeated dimensions too.
+    #[test]
+    fn event_familiarity_equals_asking_one_dimension_at_a_time(
+        events in prop::collection::vec((0u8..3, 0i64..50_000_000, arb_props()), 1..120),
+        odd in prop::collection::vec((0u8..3, 0u8..10, arb_props()), 1..30),
+    ) {
+        let mut store = BaselineStore::default();
+        let mut sorted = events.clone();
+        sorted.sort_by_key(|e| e.1);
+        for (i, (who, t, p)) in sorted.iter().enumerate() {
+            store.learn(&event_of(*who, *t * 60, i, *p));
+        }
+        // Enough identities for the tenant prior to speak.
+        for i in 0..25 {
+            store.learn(&event_of(3 + i, 0, 1000 + usize::from(i), (1, 1, 1, 1, 1, true)));
+        }
+        let all = [Dimension::Country, Dimension::City, Dimension::Asn, Dimension::Prefix,
+                   Dimension::Device, Dimension::UserAgent, Dimension::HourOfWeek, Dimension::App];
+        let many: Vec<Dimension> = all.iter().chain(all.iter()).copied().collect();
+        for (who, twist, p) in odd {
+            let mut e = event_of(who, 40_000_000 * 60, 9_999, p);
+            match twist {
+                0 => e.origin.country = Some("  ".into()),
+                1 => e.origin.country = Some(" c1 ".into()),
+                2 => e.origin.ip = Some("2001:db8:1234:5678::1".parse().unwrap()),
+                3 => e.origin.ip = Some("::ffff:10.3.1.1".parse().unwrap()),
+                4 => e.origin.user_agent = Some("Chrome on Windows".into()),
+                5 => e.origin.device_id = None,
+                6 => e.origin.city = Some("\u{a0}".into()),
+                7 => { e.origin.asn = None; e.origin.city = None; e.origin.ip = None; }
+                8 => e.activity = Activity::SignIn(SignIn::success(SignInStage::Mfa)),
+                _ => e.origin.user_agent = Some(String::new()),
+            }
+            // The identity of a failed sign-in may have no profile; a settled one always does.
+            let view = store.view(&key(&format!("u{who}@x.com")))
+                .or_else(|| store.view(&key("u3@x.com")))
+                .unwrap();
+            for dims in [&all[..], &many[..], &all[2..5]] {
+                let mut familiar = vec![None; dims.len()];
+                let mut shares = vec![0.0; dims.len()];
+                view.event_familiarity(&e, dims, &mut familiar, &mut shares);
+                for (k, dim) in dims.iter().enumerate() {
+                    let (f, s) = match text_of(&e, *dim) {
+                        Some(v) => (view.familiarity(*dim, &v), view.tenant_share(*dim, &v)),
+                        None => (None, 0.0),
+                    };
+                    prop_assert_eq!(familiar[k], f, "{:?} of {:?}", dim, e.origin);
+                    prop_assert_eq!(shares[k], s, "{:?} of {:?}", dim, e.origin);
+                }
+            }
+        }
+    }
+}

@@ -3,7 +3,9 @@
 //! `palisade-baseline` implements these traits; detectors depend only on them, never on the
 //! baseline crate, so an integrator can bring their own profile store.
 
-use palisade_schema::{Event, IdentityKey, Timestamp};
+use std::borrow::Cow;
+
+use palisade_schema::{Activity, Event, IdentityKey, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::{BaselineMaturity, Error};
@@ -79,6 +81,67 @@ pub trait ProfileView {
         0.0
     }
 
+    /// How familiar `event`'s own value is in each of `dims`, with its tenant-wide share, in one
+    /// call: `familiar[i]` and `shares[i]` answer for `dims[i]` exactly as
+    /// [`familiarity`](Self::familiarity) and [`tenant_share`](Self::tenant_share) would for the
+    /// event's value in that dimension as text (`None` and 0 when the event has no value there;
+    /// slots past the shortest of the three slices are left alone).
+    ///
+    /// An event's value in a dimension is its origin's country, city name (never a geo cell),
+    /// ASN (decimal), IP address (its prefix is the profile's business), device id, raw user
+    /// agent, the UTC hour of the week (decimal), and a sign-in's application.
+    ///
+    /// The default asks [`familiarity`](Self::familiarity) and
+    /// [`tenant_share`](Self::tenant_share) once per dimension; a store that can read the event
+    /// directly (no text to build and parse again per dimension, one pass over the profile)
+    /// overrides it, and must give the same answers.
+    ///
+    /// ```
+    /// use palisade_core::{Dimension, Familiarity, ProfileView};
+    /// use palisade_schema::*;
+    /// struct OnlyAu;
+    /// impl ProfileView for OnlyAu {
+    ///     fn sign_ins(&self) -> u64 { 10 }
+    ///     fn days(&self) -> u32 { 14 }
+    ///     fn trusted(&self) -> bool { true }
+    ///     fn familiarity(&self, dim: Dimension, value: &str) -> Option<Familiarity> {
+    ///         let t = Timestamp::from_millis_unchecked(0);
+    ///         (dim == Dimension::Country && value == "AU")
+    ///             .then_some(Familiarity { weight: 10.0, share: 1.0, first_seen: t, last_seen: t })
+    ///     }
+    ///     fn top_values(&self, _dim: Dimension) -> Vec<(String, f64)> { vec![] }
+    /// }
+    /// let mut e = Event::new(Timestamp::from_millis_unchecked(0), "e1", Source::Okta,
+    ///     Activity::SignIn(SignIn::success(SignInStage::Primary)));
+    /// e.origin.country = Some("AU".into());
+    /// e.origin.asn = Some(7545);
+    /// let dims = [Dimension::Country, Dimension::Asn, Dimension::Device];
+    /// let (mut familiar, mut shares) = ([None; 3], [0.0; 3]);
+    /// OnlyAu.event_familiarity(&e, &dims, &mut familiar, &mut shares);
+    /// assert_eq!(familiar[0].map(|f| f.share), Some(1.0));
+    /// assert!(familiar[1].is_none() && familiar[2].is_none());
+    /// ```
+    fn event_familiarity(
+        &self,
+        event: &Event,
+        dims: &[Dimension],
+        familiar: &mut [Option<Familiarity>],
+        shares: &mut [f64],
+    ) {
+        for ((dim, f), s) in dims.iter().zip(familiar).zip(shares) {
+            match event_value(event, *dim) {
+                Some(v) => {
+                    *f = self.familiarity(*dim, &v);
+                    *s = self.tenant_share(*dim, &v);
+                }
+                None => {
+                    *f = None;
+                    *s = 0.0;
+                }
+            }
+        }
+    }
+
     /// Whether `value` is unknown to this profile in `dim`.
     fn is_new(&self, dim: Dimension, value: &str) -> bool {
         self.familiarity(dim, value).is_none()
@@ -91,6 +154,27 @@ pub trait ProfileView {
             days: self.days(),
             trusted: self.trusted(),
         }
+    }
+}
+
+/// The event's value in `dim` as text, as [`ProfileView::event_familiarity`] describes it.
+fn event_value(event: &Event, dim: Dimension) -> Option<Cow<'_, str>> {
+    let o = &event.origin;
+    fn text(v: &Option<String>) -> Option<Cow<'_, str>> {
+        v.as_deref().map(Cow::Borrowed)
+    }
+    match dim {
+        Dimension::Country => text(&o.country),
+        Dimension::City => text(&o.city),
+        Dimension::Asn => o.asn.map(|a| Cow::Owned(a.to_string())),
+        Dimension::Prefix => o.ip.map(|ip| Cow::Owned(ip.to_string())),
+        Dimension::Device => text(&o.device_id),
+        Dimension::UserAgent => text(&o.user_agent),
+        Dimension::HourOfWeek => Some(Cow::Owned(event.time.hour_of_week().to_string())),
+        Dimension::App => match &event.activity {
+            Activity::SignIn(s) => s.app.as_deref().map(Cow::Borrowed),
+            _ => None,
+        },
     }
 }
 

@@ -10,7 +10,7 @@ use palisade_schema::{
 };
 use serde::{Deserialize, Serialize};
 
-use crate::index::{identity_hash, ExpiryQueue, IdentityIndex};
+use crate::index::{identity_hash, ExpiryQueue, Tracks};
 use crate::state::{
     Burst, Prompt, PromptState, Text, Track, CLAIMED, FRAUD_COUNTED, SEEN_PROMPT, SEEN_SIGN_IN,
     UNFAMILIAR,
@@ -78,10 +78,8 @@ pub const SNAPSHOT_VERSION: u32 = 1;
 /// ```
 pub struct MfaFatigue {
     config: MfaFatigueConfig,
-    index: IdentityIndex,
-    slots: Vec<Option<Track>>,
-    free: Vec<u32>,
-    /// Expiry queue: (due ms, slot, generation); stale entries are skipped when taken.
+    tracks: Tracks,
+    /// Expiry queue: (due ms, identity hash, generation); stale entries are skipped when taken.
     queue: ExpiryQueue,
     next_gen: u64,
     bytes: usize,
@@ -97,7 +95,7 @@ impl std::fmt::Debug for MfaFatigue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MfaFatigue")
             .field("config", &self.config)
-            .field("identities", &self.index.len())
+            .field("identities", &self.tracks.len())
             .field("queued", &self.queue.len())
             .field("state_bytes", &self.bytes)
             .finish()
@@ -145,9 +143,7 @@ impl MfaFatigue {
     fn build(config: MfaFatigueConfig) -> Self {
         MfaFatigue {
             config,
-            index: IdentityIndex::default(),
-            slots: Vec::new(),
-            free: Vec::new(),
+            tracks: Tracks::default(),
             queue: ExpiryQueue::default(),
             next_gen: 0,
             bytes: 0,
@@ -161,7 +157,7 @@ impl MfaFatigue {
 
     /// How many identities have state.
     pub fn tracked_identities(&self) -> usize {
-        self.index.len()
+        self.tracks.len()
     }
 
     /// Prompts of `identity` refused, reported or left unanswered whose send time lies in
@@ -185,10 +181,7 @@ impl MfaFatigue {
     /// ```
     pub fn window_count(&self, identity: &IdentityKey, at: Timestamp, span: Duration) -> usize {
         let hash = identity_hash(identity.as_str());
-        let Some(track) = self
-            .lookup(identity.as_str(), hash)
-            .and_then(|s| self.slot(s))
-        else {
+        let Some(track) = self.tracks.get(identity.as_str(), hash) else {
             return 0;
         };
         let at = at.as_millis();
@@ -203,15 +196,6 @@ impl MfaFatigue {
                     || (p.state == PromptState::Pending && p.time.saturating_add(aw) <= at)
             })
             .count()
-    }
-
-    fn lookup(&self, key: &str, hash: u64) -> Option<u32> {
-        self.index
-            .get(key, hash, |s| self.slot(s).map(|t| t.key.as_bytes()))
-    }
-
-    fn slot(&self, s: u32) -> Option<&Track> {
-        self.slots.get(s as usize).and_then(Option::as_ref)
     }
 
     fn classify(&self, event: &Event) -> Option<(Signal, u8)> {
@@ -276,59 +260,45 @@ impl MfaFatigue {
         }
     }
 
-    fn schedule(&mut self, slot: u32) {
-        let cfg = &self.config;
-        let Some(Some(track)) = self.slots.get_mut(slot as usize) else {
-            return;
-        };
+    /// Queues `track`'s next due time, unless an entry due no later is already queued.
+    fn schedule(
+        cfg: &MfaFatigueConfig,
+        queue: &mut ExpiryQueue,
+        next_gen: &mut u64,
+        track: &mut Track,
+    ) {
         let Some(due) = due_time(cfg, track) else {
             return;
         };
         if due < track.queued {
-            self.next_gen += 1;
-            track.gen = self.next_gen;
+            *next_gen += 1;
+            track.gen = *next_gen;
             track.queued = due;
-            self.queue.push((due, slot, track.gen));
+            queue.push((due, track.hash, track.gen));
         }
     }
 
-    /// Recomputes a track's bytes, drops it when it holds nothing, else (re)schedules it.
-    fn settle(&mut self, slot: u32) {
-        let Some(Some(track)) = self.slots.get_mut(slot as usize) else {
-            return;
-        };
+    /// Recomputes the track's bytes and (re)schedules it; `false` when it holds nothing and
+    /// should be dropped.
+    fn settle(
+        cfg: &MfaFatigueConfig,
+        queue: &mut ExpiryQueue,
+        next_gen: &mut u64,
+        bytes: &mut usize,
+        track: &mut Track,
+    ) -> bool {
         let before = track.bytes;
         if track.prompts.is_empty() && track.burst.is_none() {
-            self.bytes = self.bytes.saturating_sub(before);
-            if let Some(t) = self.slots[slot as usize].take() {
-                self.index.remove(|| t.key.as_str(), t.hash, slot);
-            }
-            self.free.push(slot);
-            return;
+            *bytes = bytes.saturating_sub(before);
+            return false;
         }
         if track.prompts.capacity() > 4 * track.prompts.len().max(2) {
             track.prompts.shrink_to_fit();
         }
         track.bytes = track.estimate_bytes();
-        self.bytes = self.bytes.saturating_sub(before) + track.bytes;
-        self.schedule(slot);
-    }
-
-    /// A new, empty track for `key` (which has none).
-    fn new_slot(&mut self, key: &str, hash: u64) -> u32 {
-        let track = Track::new(key, hash);
-        let s = match self.free.pop() {
-            Some(s) => {
-                self.slots[s as usize] = Some(track);
-                s
-            }
-            None => {
-                self.slots.push(Some(track));
-                (self.slots.len() - 1) as u32
-            }
-        };
-        self.index.insert(key, hash, s);
-        s
+        *bytes = bytes.saturating_sub(before) + track.bytes;
+        Self::schedule(cfg, queue, next_gen, track);
+        true
     }
 }
 
@@ -881,18 +851,21 @@ impl Detector for MfaFatigue {
         };
         let key = key.as_str();
         let hash = identity_hash(key);
-        let slot = match self.lookup(key, hash) {
-            Some(s) => s,
+        let MfaFatigue {
+            config,
+            tracks,
+            queue,
+            next_gen,
+            bytes,
+        } = self;
+        let mut entry = match tracks.entry(key, hash) {
+            hashbrown::hash_table::Entry::Occupied(o) => o,
             // Nothing to pair with and no burst to end: an approval alone keeps no state.
-            None if signal == Signal::Approval => return,
-            None => self.new_slot(key, hash),
+            hashbrown::hash_table::Entry::Vacant(_) if signal == Signal::Approval => return,
+            hashbrown::hash_table::Entry::Vacant(v) => v.insert(Track::new(key, hash)),
         };
-        let rules = Rules {
-            config: &self.config,
-        };
-        let Some(Some(track)) = self.slots.get_mut(slot as usize) else {
-            return;
-        };
+        let track = entry.get_mut();
+        let rules = Rules { config };
         let t = event.time.as_millis();
         rules.catch_up(track, t, out);
         if let Some(p) = ctx.profile {
@@ -906,61 +879,64 @@ impl Detector for MfaFatigue {
             // An approved prompt is answered for good: it never counts, pairs or closes again.
             track.prompts.retain(|p| p.state != PromptState::Approved);
         }
-        let excess = track.prompts.len().saturating_sub(self.config.max_prompts);
+        let excess = track.prompts.len().saturating_sub(config.max_prompts);
         if excess > 0 {
             track.prompts.drain(..excess);
         }
-        self.settle(slot);
+        if !Self::settle(config, queue, next_gen, bytes, track) {
+            entry.remove();
+            tracks.shrink_if_sparse();
+        }
     }
 
     fn advance(&mut self, now: Timestamp, out: &mut Vec<Finding>) {
         let now = now.as_millis();
         let mut taken = Vec::new();
         self.queue.take_due(now, &mut taken);
-        let mut due: Vec<(i64, u32)> = Vec::with_capacity(taken.len());
-        for (t, slot, gen) in taken {
-            if let Some(Some(track)) = self.slots.get_mut(slot as usize) {
-                if track.gen == gen {
-                    track.queued = i64::MAX;
-                    due.push((t, slot));
-                }
+        // Live entries only, with the identity they are for: a track's entry is live while its
+        // generation is the one it last queued.
+        let mut due: Vec<(i64, Text, u64)> = Vec::with_capacity(taken.len());
+        for (t, hash, gen) in taken {
+            if let Some(track) = self.tracks.find_mut(hash, |tr| tr.gen == gen) {
+                track.queued = i64::MAX;
+                due.push((t, track.key.clone(), hash));
             }
         }
-        // Slot numbers depend on history (and differ after a restore): order by identity.
-        due.sort_by(|a, b| {
-            let key = |s: u32| self.slot(s).map(|t| &t.key);
-            a.0.cmp(&b.0).then_with(|| key(a.1).cmp(&key(b.1)))
-        });
-        for (_, slot) in due {
-            let rules = Rules {
-                config: &self.config,
-            };
-            let Some(Some(track)) = self.slots.get_mut(slot as usize) else {
+        // Hashes are internal: order by time, then identity.
+        due.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        let MfaFatigue {
+            config,
+            tracks,
+            queue,
+            next_gen,
+            bytes,
+        } = self;
+        for (_, key, hash) in due {
+            let Some(mut entry) = tracks.find_entry_bytes(key.as_bytes(), hash) else {
                 continue;
             };
-            rules.catch_up(track, now, out);
-            self.settle(slot);
+            let track = entry.get_mut();
+            Rules { config }.catch_up(track, now, out);
+            if !Self::settle(config, queue, next_gen, bytes, track) {
+                entry.remove();
+            }
         }
+        tracks.shrink_if_sparse();
     }
 
     fn forget(&mut self, identity: &IdentityKey) {
         let identity = identity.as_str();
-        let hash = identity_hash(identity);
-        if let Some(slot) = self.lookup(identity, hash) {
-            self.index.remove(|| identity.into(), hash, slot);
-            if let Some(track) = self.slots.get_mut(slot as usize).and_then(Option::take) {
-                self.bytes = self.bytes.saturating_sub(track.bytes);
-            }
-            self.free.push(slot);
+        if let Some(track) = self.tracks.remove(identity, identity_hash(identity)) {
+            self.bytes = self.bytes.saturating_sub(track.bytes);
         }
     }
 
     fn state_bytes(&self) -> usize {
-        self.bytes + self.queue.bytes() + self.index.bytes() + self.free.capacity() * 4
+        self.bytes + self.queue.bytes() + self.tracks.bytes()
     }
 
     fn snapshot(&self) -> Result<Vec<u8>, Error> {
-        let mut tracks: Vec<&Track> = self.slots.iter().flatten().collect();
+        let mut tracks: Vec<&Track> = self.tracks.iter().collect();
         tracks.sort_by(|a, b| a.key.cmp(&b.key));
         serde_json::to_vec(&SnapshotOut {
             version: SNAPSHOT_VERSION,
@@ -989,7 +965,7 @@ impl Detector for MfaFatigue {
             let key = IdentityKey::new(&track.key.as_str());
             track.key = Text::new(key.as_str());
             let hash = identity_hash(key.as_str());
-            if key.is_empty() || fresh.lookup(key.as_str(), hash).is_some() {
+            if key.is_empty() || fresh.tracks.get(key.as_str(), hash).is_some() {
                 return Err(Error::CorruptSnapshot(format!(
                     "{NAME}: identity {:?} is empty or appears twice",
                     track.key.as_str()
@@ -1005,10 +981,16 @@ impl Detector for MfaFatigue {
             track.queued = i64::MAX;
             track.bytes = 0;
             track.hash = hash;
-            let slot = fresh.slots.len() as u32;
-            fresh.index.insert(key.as_str(), hash, slot);
-            fresh.slots.push(Some(track));
-            fresh.settle(slot);
+            let MfaFatigue {
+                config,
+                tracks,
+                queue,
+                next_gen,
+                bytes,
+            } = &mut fresh;
+            if Self::settle(config, queue, next_gen, bytes, &mut track) {
+                tracks.insert(track);
+            }
         }
         *self = fresh;
         Ok(())

@@ -1,110 +1,122 @@
-//! The two lookup structures behind the detector: identity to slot, and the expiry queue.
+//! The two lookup structures behind the detector: identity to track, and the expiry queue.
 //!
 //! Both are built for the hot path (one lookup per event, one queue entry per prompt) and
 //! never decide output order: callers sort what they take out.
 
-use std::collections::{BTreeMap, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::BTreeMap;
+use std::hash::Hasher;
 
-/// Hashes keys that are already hashes: one multiply-xorshift to spread FNV's bits.
-#[derive(Default, Clone, Copy)]
-pub(crate) struct Spread(u64);
+use hashbrown::hash_table::{Entry, OccupiedEntry};
+use hashbrown::HashTable;
 
-impl Hasher for Spread {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
-    fn write_u64(&mut self, x: u64) {
-        let z = x.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        self.0 = z ^ (z >> 32);
-    }
-}
+use crate::state::Track;
 
-/// Identity to slot. Keyed by a fast 64-bit hash of the identity so a lookup touches no
-/// string but the one it verifies against; two identities with the same hash (never seen in
-/// practice, but possible) fall back to an exact map, so they are never merged. The hash is
-/// internal (never persisted, never in output): tracks are re-indexed on restore.
-#[derive(Default)]
-pub(crate) struct IdentityIndex {
-    by_hash: HashMap<u64, u32, BuildHasherDefault<Spread>>,
-    exact: HashMap<Box<str>, u32>,
+/// Spreads an identity hash for the table (hashbrown takes its control tag from the top bits).
+fn spread(hash: u64) -> u64 {
+    let z = hash.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z ^ (z >> 32)
 }
 
 /// The index hash of an identity: rustc-hash's word-at-a-time FxHasher (FNV's byte-at-a-time
-/// loop was a visible share of the hot path).
+/// loop was a visible share of the hot path). Internal: never persisted, never in output.
 pub(crate) fn identity_hash(key: &str) -> u64 {
     let mut h = rustc_hash::FxHasher::default();
     h.write(key.as_bytes());
     h.finish()
 }
 
-impl IdentityIndex {
-    /// The slot of `key`; `key_of` tells which identity a slot holds.
-    pub(crate) fn get<'a>(
-        &self,
-        key: &str,
-        hash: u64,
-        key_of: impl Fn(u32) -> Option<&'a [u8]>,
-    ) -> Option<u32> {
-        if let Some(&s) = self.by_hash.get(&hash) {
-            if key_of(s) == Some(key.as_bytes()) {
-                return Some(s);
-            }
-        }
-        if self.exact.is_empty() {
-            None
-        } else {
-            self.exact.get(key).copied()
-        }
+/// Every identity's track, stored in the hash table itself so that finding an identity's state
+/// costs one probe and no further hop. Two identities with the same hash are told apart by
+/// their keys, so they are never merged.
+#[derive(Default)]
+pub(crate) struct Tracks {
+    table: HashTable<Track>,
+}
+
+impl Tracks {
+    pub(crate) fn get(&self, key: &str, hash: u64) -> Option<&Track> {
+        self.table.find(spread(hash), |t| {
+            t.hash == hash && t.key.as_bytes() == key.as_bytes()
+        })
     }
 
-    /// Records that `key` lives in `slot` (the key must not be present yet).
-    pub(crate) fn insert(&mut self, key: &str, hash: u64, slot: u32) {
-        match self.by_hash.entry(hash) {
-            std::collections::hash_map::Entry::Occupied(_) => {
-                self.exact.insert(Box::from(key), slot);
-            }
-            std::collections::hash_map::Entry::Vacant(v) => {
-                v.insert(slot);
-            }
-        }
+    /// The slot for `key`, found or ready to fill.
+    pub(crate) fn entry(&mut self, key: &str, hash: u64) -> Entry<'_, Track> {
+        self.table.entry(
+            spread(hash),
+            |t| t.hash == hash && t.key.as_bytes() == key.as_bytes(),
+            |t| spread(t.hash),
+        )
     }
 
-    /// Forgets that the identity `key()` (asked for only when needed) lives in `slot`.
-    pub(crate) fn remove<'k>(
+    /// The track with `hash` that satisfies `is` (an expiry entry's generation).
+    pub(crate) fn find_mut(
         &mut self,
-        key: impl FnOnce() -> std::borrow::Cow<'k, str>,
         hash: u64,
-        slot: u32,
-    ) {
-        if let std::collections::hash_map::Entry::Occupied(o) = self.by_hash.entry(hash) {
-            if *o.get() == slot {
-                o.remove();
-                return;
-            }
+        is: impl Fn(&Track) -> bool,
+    ) -> Option<&mut Track> {
+        self.table
+            .find_mut(spread(hash), |t| t.hash == hash && is(t))
+    }
+
+    pub(crate) fn find_entry_bytes(
+        &mut self,
+        key: &[u8],
+        hash: u64,
+    ) -> Option<OccupiedEntry<'_, Track>> {
+        self.table
+            .find_entry(spread(hash), |t| t.hash == hash && t.key.as_bytes() == key)
+            .ok()
+    }
+
+    pub(crate) fn remove(&mut self, key: &str, hash: u64) -> Option<Track> {
+        let track = self
+            .find_entry_bytes(key.as_bytes(), hash)
+            .map(|e| e.remove().0);
+        self.shrink_if_sparse();
+        track
+    }
+
+    /// Gives memory back once the table is mostly empty (after a spray of identities has aged
+    /// out, say): at most an eighth full, it shrinks to twice what it holds. Shrinking only
+    /// that late keeps the cost amortized.
+    pub(crate) fn shrink_if_sparse(&mut self) {
+        let (len, cap) = (self.table.len(), self.table.capacity());
+        if cap > 64 && len < cap / 8 {
+            self.table.shrink_to(len * 2, |t| spread(t.hash));
+        } else if len == 0 && cap > 0 {
+            self.table = HashTable::new();
         }
-        if !self.exact.is_empty() {
-            self.exact.remove(key().as_ref());
-        }
+    }
+
+    /// Adds a track whose identity has none.
+    pub(crate) fn insert(&mut self, track: Track) {
+        self.table
+            .insert_unique(spread(track.hash), track, |t| spread(t.hash));
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Track> {
+        self.table.iter()
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.by_hash.len() + self.exact.len()
+        self.table.len()
     }
 
-    /// Approximate bytes held by the tables themselves.
+    /// Bytes of the table's empty buckets and control bytes (the tracks in it count their own
+    /// size in `Track::bytes`).
     pub(crate) fn bytes(&self) -> usize {
-        self.by_hash.capacity() * 13 + self.exact.capacity() * 33
+        let buckets = if self.table.capacity() == 0 {
+            0
+        } else {
+            (self.table.capacity() * 8 / 7).next_power_of_two()
+        };
+        (buckets - self.table.len()) * std::mem::size_of::<Track>() + buckets
     }
 }
 
-/// One queue entry: (due ms, slot, generation).
-pub(crate) type Due = (i64, u32, u64);
+/// One queue entry: (due ms, identity hash, generation).
+pub(crate) type Due = (i64, u64, u64);
 
 /// Expiry queue in one-second buckets: appending is O(1) into the bucket's vector (due times
 /// mostly arrive in time order, so entries land in the newest buckets), and taking what is due

@@ -172,7 +172,7 @@ pub(crate) struct Track {
     /// This track's share of `state_bytes`, as last computed.
     #[serde(skip)]
     pub(crate) bytes: usize,
-    /// The index hash of `key` (not persisted: snapshots are restored through the index).
+    /// The table hash of `key` (not persisted: recomputed on restore).
     #[serde(skip)]
     pub(crate) hash: u64,
 }
@@ -191,13 +191,12 @@ impl Track {
         }
     }
 
-    /// Approximate heap and inline bytes, including the index entry that points at it.
+    /// Approximate heap and inline bytes, its bucket in the table of tracks included.
     pub(crate) fn estimate_bytes(&self) -> usize {
         use std::mem::size_of;
         let key = self.key.heap_bytes();
-        // The track itself and its key (the index holds only a hash and a slot number, counted
-        // with the index).
-        let mut n = size_of::<Option<Track>>() + key;
+        // The track itself (stored in the table) and its key, when too long to be inline.
+        let mut n = size_of::<Track>() + key;
         if self.prompts.spilled() {
             n += self.prompts.capacity() * size_of::<Prompt>();
         }

@@ -254,6 +254,27 @@ fn value(event: &Event, dim: Dimension) -> Option<Text<'_>> {
     }
 }
 
+/// Whether `event` has a value in `dim` worth asking about: present and not blank.
+fn has_value(event: &Event, dim: Dimension) -> bool {
+    let o = &event.origin;
+    fn text(v: &Option<String>) -> bool {
+        v.as_deref()
+            .is_some_and(|v| !v.bytes().all(|b| b.is_ascii_whitespace()))
+    }
+    match dim {
+        Dimension::Country => text(&o.country),
+        Dimension::Asn => o.asn.is_some(),
+        Dimension::City => text(&o.city),
+        Dimension::Prefix => o.ip.is_some(),
+        Dimension::Device => text(&o.device_id),
+        Dimension::UserAgent => text(&o.user_agent),
+        _ => match &event.activity {
+            Activity::SignIn(s) => text(&s.app),
+            _ => false,
+        },
+    }
+}
+
 /// Measures `event` against `profile` (as it was before the event).
 pub(crate) fn assess(event: &Event, profile: &dyn ProfileView, w: &NoveltyWeights) -> Assessment {
     let mut a = Assessment::default();
@@ -264,15 +285,15 @@ pub(crate) fn assess(event: &Event, profile: &dyn ProfileView, w: &NoveltyWeight
     };
     let mut device_anchor = 0.0f64;
     let mut ua_anchor = 0.0f64;
-    for dim in DIMS {
-        let Some(value) = value(event, dim) else {
-            continue;
-        };
-        let value = value.as_str();
-        if value.bytes().all(|b| b.is_ascii_whitespace()) && value.trim().is_empty() {
+    // One question to the profile about the whole sign-in; values are made into text only for
+    // the properties a finding will name.
+    let mut familiar = [None; DIMS.len()];
+    let mut shares = [0.0; DIMS.len()];
+    profile.event_familiarity(event, &DIMS, &mut familiar, &mut shares);
+    for ((dim, fam), tenant_share) in DIMS.into_iter().zip(familiar).zip(shares) {
+        if !has_value(event, dim) {
             continue;
         }
-        let fam = profile.familiarity(dim, value);
         let (novelty, rare, share) = match fam {
             None => (1.0, false, 0.0),
             Some(f) if f.share < w.rare_share => (w.rare_factor, true, f.share),
@@ -282,9 +303,7 @@ pub(crate) fn assess(event: &Event, profile: &dyn ProfileView, w: &NoveltyWeight
                         Dimension::Device => device_anchor = 1.0,
                         // A browser family half the organisation uses says little about who
                         // is at the keyboard.
-                        Dimension::UserAgent => {
-                            ua_anchor = 1.0 - profile.tenant_share(dim, value).min(1.0)
-                        }
+                        Dimension::UserAgent => ua_anchor = 1.0 - tenant_share.min(1.0),
                         _ => {}
                     }
                 }
@@ -300,7 +319,7 @@ pub(crate) fn assess(event: &Event, profile: &dyn ProfileView, w: &NoveltyWeight
             Dimension::UserAgent => w.user_agent,
             _ => w.app,
         };
-        let common = (profile.tenant_share(dim, value) / w.common_share).min(1.0);
+        let common = (tenant_share / w.common_share).min(1.0);
         let surprise = weight * novelty * (1.0 - prior * common);
         match dim {
             Dimension::Country | Dimension::Asn | Dimension::City | Dimension::Prefix => {
@@ -311,7 +330,7 @@ pub(crate) fn assess(event: &Event, profile: &dyn ProfileView, w: &NoveltyWeight
         }
         a.novel.push(Novel {
             dim,
-            value: value.to_owned(),
+            value: value(event, dim).map_or_else(String::new, |v| v.as_str().to_owned()),
             rare,
             share,
             surprise,
