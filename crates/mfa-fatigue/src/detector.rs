@@ -81,7 +81,7 @@ pub struct MfaFatigue {
     tracks: Tracks,
     /// Expiry queue: (due ms, identity hash, generation); stale entries are skipped when taken.
     queue: ExpiryQueue,
-    next_gen: u64,
+    next_gen: u32,
     bytes: usize,
 }
 
@@ -264,14 +264,14 @@ impl MfaFatigue {
     fn schedule(
         cfg: &MfaFatigueConfig,
         queue: &mut ExpiryQueue,
-        next_gen: &mut u64,
+        next_gen: &mut u32,
         track: &mut Track,
     ) {
         let Some(due) = due_time(cfg, track) else {
             return;
         };
         if due < track.queued {
-            *next_gen += 1;
+            *next_gen = next_gen.wrapping_add(1);
             track.gen = *next_gen;
             track.queued = due;
             queue.push((due, track.hash, track.gen));
@@ -283,11 +283,11 @@ impl MfaFatigue {
     fn settle(
         cfg: &MfaFatigueConfig,
         queue: &mut ExpiryQueue,
-        next_gen: &mut u64,
+        next_gen: &mut u32,
         bytes: &mut usize,
         track: &mut Track,
     ) -> bool {
-        let before = track.bytes;
+        let before = track.bytes as usize;
         if track.prompts.is_empty() && track.burst.is_none() {
             *bytes = bytes.saturating_sub(before);
             return false;
@@ -295,8 +295,9 @@ impl MfaFatigue {
         if track.prompts.capacity() > 4 * track.prompts.len().max(2) {
             track.prompts.shrink_to_fit();
         }
-        track.bytes = track.estimate_bytes();
-        *bytes = bytes.saturating_sub(before) + track.bytes;
+        let now = track.estimate_bytes();
+        track.bytes = u32::try_from(now).unwrap_or(u32::MAX);
+        *bytes = bytes.saturating_sub(before) + now;
         Self::schedule(cfg, queue, next_gen, track);
         true
     }
@@ -858,13 +859,13 @@ impl Detector for MfaFatigue {
             next_gen,
             bytes,
         } = self;
-        let mut entry = match tracks.entry(key, hash) {
-            hashbrown::hash_table::Entry::Occupied(o) => o,
-            // Nothing to pair with and no burst to end: an approval alone keeps no state.
-            hashbrown::hash_table::Entry::Vacant(_) if signal == Signal::Approval => return,
-            hashbrown::hash_table::Entry::Vacant(v) => v.insert(Track::new(key, hash)),
+        // Nothing to pair with and no burst to end: an approval alone keeps no state.
+        let Some(at) = tracks.find_or_add(key, hash, signal != Signal::Approval) else {
+            return;
         };
-        let track = entry.get_mut();
+        let Some(track) = tracks.at_mut(at) else {
+            return;
+        };
         let rules = Rules { config };
         let t = event.time.as_millis();
         rules.catch_up(track, t, out);
@@ -884,8 +885,7 @@ impl Detector for MfaFatigue {
             track.prompts.drain(..excess);
         }
         if !Self::settle(config, queue, next_gen, bytes, track) {
-            entry.remove();
-            tracks.shrink_if_sparse();
+            tracks.remove_at(at);
         }
     }
 
@@ -897,7 +897,8 @@ impl Detector for MfaFatigue {
         // generation is the one it last queued.
         let mut due: Vec<(i64, Text, u64)> = Vec::with_capacity(taken.len());
         for (t, hash, gen) in taken {
-            if let Some(track) = self.tracks.find_mut(hash, |tr| tr.gen == gen) {
+            let live = self.tracks.find_by(hash, |tr| tr.gen == gen);
+            if let Some(track) = live.and_then(|at| self.tracks.at_mut(at)) {
                 track.queued = i64::MAX;
                 due.push((t, track.key.clone(), hash));
             }
@@ -912,22 +913,23 @@ impl Detector for MfaFatigue {
             bytes,
         } = self;
         for (_, key, hash) in due {
-            let Some(mut entry) = tracks.find_entry_bytes(key.as_bytes(), hash) else {
+            let Some(at) = tracks.find(&key.as_str(), hash) else {
                 continue;
             };
-            let track = entry.get_mut();
+            let Some(track) = tracks.at_mut(at) else {
+                continue;
+            };
             Rules { config }.catch_up(track, now, out);
             if !Self::settle(config, queue, next_gen, bytes, track) {
-                entry.remove();
+                tracks.remove_at(at);
             }
         }
-        tracks.shrink_if_sparse();
     }
 
     fn forget(&mut self, identity: &IdentityKey) {
         let identity = identity.as_str();
         if let Some(track) = self.tracks.remove(identity, identity_hash(identity)) {
-            self.bytes = self.bytes.saturating_sub(track.bytes);
+            self.bytes = self.bytes.saturating_sub(track.bytes as usize);
         }
     }
 

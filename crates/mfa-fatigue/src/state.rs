@@ -151,30 +151,35 @@ fn never() -> i64 {
 }
 
 /// Everything kept about one identity.
+///
+/// The layout is fixed and cache-line aligned: the first line holds what a lookup compares
+/// (the key) and what scheduling reads, and a whole track is exactly three lines.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[repr(C, align(64))]
 pub(crate) struct Track {
-    /// The identity, as normalized (restore normalizes what a snapshot says).
-    pub(crate) key: Text,
-    /// Prompts in time order (ties in event order). Approved prompts are not kept: nothing
-    /// pairs with them, counts them or is closed by them.
-    pub(crate) prompts: Prompts,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) burst: Option<Box<Burst>>,
-    /// The profile's maturity the last time one was shown with this identity's events.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub(crate) maturity: Option<BaselineMaturity>,
-    /// Generation of this track's live expiry-queue entry.
-    #[serde(skip)]
-    pub(crate) gen: u64,
-    /// Time of the live expiry-queue entry, `i64::MAX` when none.
-    #[serde(skip, default = "never")]
-    pub(crate) queued: i64,
-    /// This track's share of `state_bytes`, as last computed.
-    #[serde(skip)]
-    pub(crate) bytes: usize,
     /// The table hash of `key` (not persisted: recomputed on restore).
     #[serde(skip)]
     pub(crate) hash: u64,
+    /// The identity, as normalized (restore normalizes what a snapshot says).
+    pub(crate) key: Text,
+    /// Time of the live expiry-queue entry, `i64::MAX` when none.
+    #[serde(skip, default = "never")]
+    pub(crate) queued: i64,
+    /// Generation of this track's live expiry-queue entry (wrapping: a stale entry that comes
+    /// round to the same number only brings an early, harmless catch-up).
+    #[serde(skip)]
+    pub(crate) gen: u32,
+    /// This track's share of `state_bytes`, as last computed.
+    #[serde(skip)]
+    pub(crate) bytes: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) burst: Option<Box<Burst>>,
+    /// Prompts in time order (ties in event order). Approved prompts are not kept: nothing
+    /// pairs with them, counts them or is closed by them.
+    pub(crate) prompts: Prompts,
+    /// The profile's maturity the last time one was shown with this identity's events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) maturity: Option<BaselineMaturity>,
 }
 
 impl Track {
