@@ -383,6 +383,20 @@ fn demo_catches_the_reference_story() {
             "{detector} on the reference victim {victim}"
         );
     }
+    // Both legs of the story, each on its own: the first login from the US, and the one from
+    // Germany two days later.
+    for country in ["US", "DE"] {
+        assert!(
+            finding("unfamiliar_signin", &|r| {
+                r["identity"] == victim
+                    && at_least_medium(r)
+                    && r["entities"]["countries"]
+                        .as_array()
+                        .is_some_and(|c| c.iter().any(|c| c == country))
+            }),
+            "the sign-in from {country} is called unfamiliar"
+        );
+    }
     // Nobody else in the population gets a finding at medium or above.
     let bombed = out
         .iter()
