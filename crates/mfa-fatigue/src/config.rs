@@ -90,6 +90,10 @@ pub struct MfaFatigueConfig {
     pub factors: Vec<Factor>,
     /// At most this many prompts are kept per identity (the oldest are dropped). Default 64.
     pub max_prompts: usize,
+    /// At most this many identities are tracked at once. Default 200 000 (under 100 MB): far
+    /// more than prompt each other within an hour in any tenant, so only a flood reaches it.
+    /// Reaching it drops the eighth of identities quiet the longest, closing their open bursts.
+    pub max_identities: usize,
 }
 
 impl Default for MfaFatigueConfig {
@@ -106,6 +110,7 @@ impl Default for MfaFatigueConfig {
             pair_within: Duration::from_mins(2),
             factors: vec![Factor::Push, Factor::Voice, Factor::Other],
             max_prompts: 64,
+            max_identities: 200_000,
         }
     }
 }
@@ -179,6 +184,12 @@ impl MfaFatigueConfig {
             return Err(Error::Config(format!(
                 "mfa_fatigue.max_prompts must lie between 2 and 4096, got {}",
                 self.max_prompts
+            )));
+        }
+        if self.max_identities < 8 {
+            return Err(Error::Config(format!(
+                "mfa_fatigue.max_identities must be at least 8, got {}",
+                self.max_identities
             )));
         }
         Ok(())

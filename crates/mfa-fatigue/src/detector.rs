@@ -303,6 +303,66 @@ impl MfaFatigue {
     }
 }
 
+impl MfaFatigue {
+    /// Drops stale expiry entries ahead of their time once they far outnumber the tracks (a
+    /// flood of identities that come and go), so the queue stays proportional to what is
+    /// tracked. Each pass removes at least three entries in four, so the cost is amortized.
+    fn drop_stale(queue: &mut ExpiryQueue, tracks: &Tracks) {
+        if queue.len() > 4 * tracks.len() + 1024 {
+            queue.retain(|&(_, hash, gen)| tracks.find_by(hash, |t| t.gen == gen).is_some());
+        }
+    }
+
+    /// Drops an eighth of the tracks, closing their open bursts, so that a flood of identities
+    /// cannot grow state without bound. The ones dropped hold the least evidence (fewest
+    /// prompts kept or in a burst), and among those the ones quiet the longest (ties by
+    /// identity): a flood of one-prompt identities never pushes out one being bombed.
+    fn evict_quietest(
+        config: &MfaFatigueConfig,
+        tracks: &mut Tracks,
+        bytes: &mut usize,
+        out: &mut Vec<Finding>,
+    ) {
+        let mut order: Vec<(usize, i64, Text)> = tracks
+            .iter()
+            .map(|t| (evidence(t), last_activity(t), t.key.clone()))
+            .collect();
+        let n = (config.max_identities / 8).clamp(1, order.len().max(1));
+        if n < order.len() {
+            order.select_nth_unstable(n);
+            order.truncate(n);
+        }
+        order.sort_unstable();
+        for (_, _, key) in order {
+            let key = key.as_str();
+            let Some(mut track) = tracks.remove(&key, identity_hash(&key)) else {
+                continue;
+            };
+            *bytes = bytes.saturating_sub(track.bytes as usize);
+            if let Some(mut b) = track.burst.take() {
+                b.finding.status = FindingStatus::Closed;
+                Rules { config }.publish(&track, &mut b, out);
+            }
+        }
+    }
+}
+
+/// How much a track holds that a burst is made of.
+fn evidence(track: &Track) -> usize {
+    let burst = track.burst.as_ref().map_or(0, |b| b.prompts as usize);
+    track.prompts.len() + burst
+}
+
+/// The latest time anything happened on a track (ms).
+fn last_activity(track: &Track) -> i64 {
+    let prompts = track.prompts.iter().map(|p| p.time.max(p.resolved_at));
+    let burst = track
+        .burst
+        .as_ref()
+        .map(|b| b.last.max(b.approved_at.unwrap_or(b.last)));
+    prompts.chain(burst).max().unwrap_or(i64::MIN)
+}
+
 /// When the track next needs attention: a pending prompt times out, the burst may close, or
 /// every prompt has aged out.
 fn due_time(cfg: &MfaFatigueConfig, track: &Track) -> Option<i64> {
@@ -859,8 +919,12 @@ impl Detector for MfaFatigue {
             next_gen,
             bytes,
         } = self;
+        let create = signal != Signal::Approval;
+        if create && tracks.len() >= config.max_identities && tracks.find(key, hash).is_none() {
+            Self::evict_quietest(config, tracks, bytes, out);
+        }
         // Nothing to pair with and no burst to end: an approval alone keeps no state.
-        let Some(at) = tracks.find_or_add(key, hash, signal != Signal::Approval) else {
+        let Some(at) = tracks.find_or_add(key, hash, create) else {
             return;
         };
         let Some(track) = tracks.at_mut(at) else {
@@ -887,6 +951,7 @@ impl Detector for MfaFatigue {
         if !Self::settle(config, queue, next_gen, bytes, track) {
             tracks.remove_at(at);
         }
+        Self::drop_stale(queue, tracks);
     }
 
     fn advance(&mut self, now: Timestamp, out: &mut Vec<Finding>) {

@@ -244,6 +244,23 @@ impl ExpiryQueue {
         self.len
     }
 
+    /// Keeps only the entries `live` accepts (dropping stale ones ahead of their time).
+    pub(crate) fn retain(&mut self, mut live: impl FnMut(&Due) -> bool) {
+        if let Some((_, bucket)) = &mut self.open {
+            bucket.retain(&mut live);
+        }
+        if self.open.as_ref().is_some_and(|(_, b)| b.is_empty()) {
+            self.open = None;
+        }
+        self.buckets.retain(|_, bucket| {
+            bucket.retain(&mut live);
+            bucket.shrink_to_fit();
+            !bucket.is_empty()
+        });
+        self.len = self.buckets.values().map(Vec::len).sum::<usize>()
+            + self.open.as_ref().map_or(0, |(_, b)| b.len());
+    }
+
     /// Approximate bytes held.
     pub(crate) fn bytes(&self) -> usize {
         let buckets = self.buckets.len() + usize::from(self.open.is_some());

@@ -408,6 +408,58 @@ fn state_is_capped_per_identity() {
 }
 
 #[test]
+fn a_flood_of_identities_is_capped_and_the_one_being_bombed_is_still_caught() {
+    let config = MfaFatigueConfig {
+        max_identities: 512,
+        ..MfaFatigueConfig::default()
+    };
+    let mut d = MfaFatigue::new(config).unwrap();
+    // 20 000 identities each denying one push within 20 minutes (every one of them would be
+    // held for the hour), with a push-bombing victim among them. The cap holds about half a
+    // minute of the flood; the victim gets four pushes, a two-minute pause, then eight more.
+    let mut events: Vec<Event> = (0..20_000)
+        .map(|i| {
+            prompt(
+                &format!("flood{i}@x.com"),
+                i / 16,
+                &format!("f{i}"),
+                PromptResult::Denied,
+            )
+        })
+        .collect();
+    let pushes = (0..4)
+        .map(|i| 300 + i * 5)
+        .chain((0..8).map(|i| 435 + i * 5));
+    events.extend(pushes.enumerate().map(|(n, secs)| {
+        from(
+            prompt("victim@x.com", secs, &format!("v{n}"), PromptResult::Denied),
+            "203.0.113.7",
+            "US",
+            64500,
+        )
+    }));
+    sort(&mut events);
+    let mut out = run(&mut d, &events, &Context::empty());
+    let mut peak_bytes = d.state_bytes();
+    assert!(d.tracked_identities() <= 512, "{}", d.tracked_identities());
+    assert!(peak_bytes < 512 * 2048, "{peak_bytes}");
+    let victim = out
+        .iter()
+        .rfind(|f| f.identity.as_ref().map(IdentityKey::as_str) == Some("victim@x.com"))
+        .expect("the bombed identity is still tracked and caught");
+    assert_eq!(
+        (victim.severity, victim.evidence.total),
+        (Severity::High, 12),
+        "one burst of all twelve pushes: the pause did not drop the victim"
+    );
+    // Dropped identities never leave state behind.
+    d.advance(at(86_400), &mut out);
+    peak_bytes = peak_bytes.max(d.state_bytes());
+    assert_eq!(d.tracked_identities(), 0);
+    assert_eq!(d.state_bytes(), 0, "after a peak of {peak_bytes}");
+}
+
+#[test]
 fn snapshot_restore_mid_stream_changes_nothing() {
     let events = {
         let mut v = denials("q@x.com", 6, 30);
