@@ -2,6 +2,7 @@
 //! location a vendor reported for it, for sources that log only the address (the Microsoft 365
 //! audit log has `ClientIP` and nothing else).
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::net::IpAddr;
 
@@ -72,35 +73,97 @@ impl LearnedLocations {
 
     /// Remembers that `ip` was at `location` at time `at`.
     pub fn learn(&mut self, ip: IpAddr, location: &Location, at: Timestamp) {
-        if let Some((loc, seen)) = self.entries.get_mut(&ip) {
-            if at >= *seen {
-                *seen = at;
-                // Names follow the coordinates; comparing those alone keeps the common case (the
-                // same address, the same place) free of string work.
-                if !loc.same_point_as(location) || loc.asn != location.asn {
-                    let names = self.names.location_names(location);
-                    *loc = spot_of(location, names);
+        let full = self.entries.len() >= self.capacity;
+        // One probe: an address already known is updated in place, a new one fills the slot
+        // found, unless the cache is full and must evict first.
+        let spot = match self.entries.entry(ip) {
+            Entry::Occupied(mut o) => {
+                let (loc, seen) = o.get_mut();
+                if at >= *seen {
+                    *seen = at;
+                    // Names follow the coordinates; comparing those alone keeps the common case
+                    // (the same address, the same place) free of string work.
+                    if !loc.same_point_as(location) || loc.asn != location.asn {
+                        let names = self.names.location_names(location);
+                        *loc = spot_of(location, names);
+                    }
                 }
+                return;
             }
-            return;
-        }
-        let names = self.names.location_names(location);
-        self.insert(ip, spot_of(location, names), at);
+            Entry::Vacant(v) => {
+                let spot = spot_of(location, self.names.location_names(location));
+                if !full {
+                    v.insert((spot, at));
+                    return;
+                }
+                spot
+            }
+        };
+        self.insert(ip, spot, at);
     }
 
     /// [`LearnedLocations::learn`] for a [`Spot`] (shares its names; never allocates once the
     /// table has grown).
     pub fn learn_spot(&mut self, ip: IpAddr, spot: &Spot, at: Timestamp) {
-        if let Some((loc, seen)) = self.entries.get_mut(&ip) {
-            if at >= *seen {
-                *seen = at;
-                if !loc.same_point(spot) || loc.asn != spot.asn {
-                    loc.clone_from(spot);
+        self.learn_at(ip, at, |_| Some(spot.clone()), |_| false);
+    }
+
+    /// [`LearnedLocations::refresh`], else [`LearnedLocations::learn_spot`] with the spot
+    /// `make` gives (made only when needed), in one probe of the table: for events that only
+    /// teach (a prompt, a failed sign-in).
+    pub(crate) fn learn_point(
+        &mut self,
+        ip: IpAddr,
+        lat: f64,
+        lon: f64,
+        at: Timestamp,
+        make: impl FnOnce(&mut NameTable) -> Option<Spot>,
+    ) {
+        self.learn_at(ip, at, make, |loc| loc.lat() == lat && loc.lon() == lon);
+    }
+
+    /// Learns the spot `make` gives for `ip` at `at`, in one probe; when the address is known
+    /// where `known` says, only marks it seen (without making a spot).
+    fn learn_at(
+        &mut self,
+        ip: IpAddr,
+        at: Timestamp,
+        make: impl FnOnce(&mut NameTable) -> Option<Spot>,
+        known: impl FnOnce(&Spot) -> bool,
+    ) {
+        let full = self.entries.len() >= self.capacity;
+        let spot = match self.entries.entry(ip) {
+            Entry::Occupied(mut o) => {
+                let (loc, seen) = o.get_mut();
+                if known(loc) {
+                    if at > *seen {
+                        *seen = at;
+                    }
+                    return;
                 }
+                let Some(spot) = make(&mut self.names) else {
+                    return;
+                };
+                if at >= *seen {
+                    *seen = at;
+                    if !loc.same_point(&spot) || loc.asn != spot.asn {
+                        *loc = spot;
+                    }
+                }
+                return;
             }
-            return;
-        }
-        self.insert(ip, spot.clone(), at);
+            Entry::Vacant(v) => {
+                let Some(spot) = make(&mut self.names) else {
+                    return;
+                };
+                if !full {
+                    v.insert((spot, at));
+                    return;
+                }
+                spot
+            }
+        };
+        self.insert(ip, spot, at);
     }
 
     fn insert(&mut self, ip: IpAddr, spot: Spot, at: Timestamp) {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use palisade_schema::{Origin, Timestamp};
 
+use crate::spot::NameTable;
 use crate::{AccuracyDefaults, LearnedLocations, Location, LocationSource, Precision, Spot};
 
 /// Looks an IP address up in some geolocation source.
@@ -310,12 +311,14 @@ impl Geolocator {
         let (Some(ip), Some(g)) = (origin.ip, origin.geo) else {
             return;
         };
-        if self.learned.refresh(ip, g.lat, g.lon, at) {
-            return;
-        }
-        if let Some(spot) = self.event_spot(origin, None) {
-            self.learned.learn_spot(ip, &spot, at);
-        }
+        let Geolocator {
+            database,
+            learned,
+            defaults,
+        } = self;
+        learned.learn_point(ip, g.lat, g.lon, at, |names| {
+            event_spot(database.as_deref(), defaults, names, origin, None)
+        });
     }
 
     /// [`Geolocator::locate`] as a compact [`Spot`]: when the event supplies coordinates (the
@@ -409,41 +412,12 @@ impl Geolocator {
 
     /// Step 1 as a spot (see [`Geolocator::from_event`]).
     fn event_spot(&mut self, origin: &Origin, near: Option<&Spot>) -> Option<Spot> {
-        let g = origin.geo?;
-        let precision = precision_of(origin);
-        let radius = match g.accuracy_km {
-            Some(r) if r.is_finite() && r >= 0.0 => r,
-            _ => self.defaults.radius_km(precision),
-        };
-        // Checked before any name work.
-        Location::new(g.lat, g.lon, radius, precision, LocationSource::Event)?;
-        let mut asn = origin.asn;
-        let found = match (asn, origin.ip, self.database.as_ref()) {
-            (None, Some(ip), Some(db)) => db.network(ip),
-            _ => None,
-        };
-        let org = match &found {
-            Some(n) => {
-                asn = Some(n.asn);
-                n.org.as_deref()
-            }
-            None => origin.as_org.as_deref(),
-        };
-        let names = self.learned.names_mut().intern_near(
-            near.map(|n| &n.names),
-            origin.country.as_deref(),
-            origin.region.as_deref(),
-            origin.city.as_deref(),
-            org,
-        );
-        Spot::new(
-            g.lat,
-            g.lon,
-            radius,
-            precision,
-            LocationSource::Event,
-            asn,
-            names,
+        event_spot(
+            self.database.as_deref(),
+            &self.defaults,
+            self.learned.names_mut(),
+            origin,
+            near,
         )
     }
 
@@ -484,4 +458,52 @@ impl Geolocator {
         }
         Some(loc)
     }
+}
+
+/// Step 1 as a spot: the event's own coordinates, with names shared through `names` (and
+/// `near`'s when they are its names), and the network from `database` when the event names
+/// none.
+fn event_spot(
+    database: Option<&dyn GeoResolver>,
+    defaults: &AccuracyDefaults,
+    names: &mut NameTable,
+    origin: &Origin,
+    near: Option<&Spot>,
+) -> Option<Spot> {
+    let g = origin.geo?;
+    let precision = precision_of(origin);
+    let radius = match g.accuracy_km {
+        Some(r) if r.is_finite() && r >= 0.0 => r,
+        _ => defaults.radius_km(precision),
+    };
+    // Checked before any name work.
+    Location::new(g.lat, g.lon, radius, precision, LocationSource::Event)?;
+    let mut asn = origin.asn;
+    let found = match (asn, origin.ip, database) {
+        (None, Some(ip), Some(db)) => db.network(ip),
+        _ => None,
+    };
+    let org = match &found {
+        Some(n) => {
+            asn = Some(n.asn);
+            n.org.as_deref()
+        }
+        None => origin.as_org.as_deref(),
+    };
+    let names = names.intern_near(
+        near.map(|n| &n.names),
+        origin.country.as_deref(),
+        origin.region.as_deref(),
+        origin.city.as_deref(),
+        org,
+    );
+    Spot::new(
+        g.lat,
+        g.lon,
+        radius,
+        precision,
+        LocationSource::Event,
+        asn,
+        names,
+    )
 }

@@ -17,7 +17,11 @@ const MAX_NAME: usize = 128;
 /// A name as [`Location`] keeps it: trimmed, empty dropped, capped at 128 bytes on a character
 /// boundary.
 fn norm(s: Option<&str>) -> Option<&str> {
-    let s = s?.trim();
+    let s = s?;
+    if is_normal(s) {
+        return Some(s);
+    }
+    let s = s.trim();
     if s.is_empty() {
         return None;
     }
@@ -26,6 +30,17 @@ fn norm(s: Option<&str>) -> Option<&str> {
         end -= 1;
     }
     Some(&s[..end])
+}
+
+/// Whether `norm` leaves `s` as it is, decided from its ends and length alone (the common
+/// case: a vendor's plain names): non-empty, at most 128 bytes, and ASCII non-whitespace at
+/// both ends (an ASCII last byte is a whole character).
+fn is_normal(s: &str) -> bool {
+    let plain = |b: u8| b.is_ascii() && !char::from(b).is_whitespace();
+    match (s.as_bytes().first(), s.as_bytes().last()) {
+        (Some(&a), Some(&z)) => s.len() <= MAX_NAME && plain(a) && plain(z),
+        _ => false,
+    }
 }
 
 /// The names of a place and its network, shared by every [`Spot`] at that place.
@@ -104,6 +119,10 @@ impl NameTable {
         city: Option<&str>,
         as_org: Option<&str>,
     ) -> Arc<PlaceNames> {
+        // The same names as `near` holds are already normal: checked without normalizing.
+        if let Some(near) = near.filter(|n| n.is([country, region, city, as_org])) {
+            return Arc::clone(near);
+        }
         let parts = [norm(country), norm(region), norm(city), norm(as_org)];
         if let Some(near) = near.filter(|n| n.is(parts)) {
             return Arc::clone(near);
@@ -299,5 +318,52 @@ impl Spot {
             asn: self.asn,
             as_org: n.as_org().map(str::to_owned),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_names_skip_normalizing_without_changing_it() {
+        let long = "x".repeat(MAX_NAME + 1);
+        let samples = [
+            "Sydney",
+            " Sydney",
+            "Sydney\t",
+            "Sydney\u{b}",
+            "\u{a0}Sydney",
+            "São Paulo",
+            "Zürich",
+            "Zürich ",
+            "a",
+            "",
+            " ",
+            long.as_str(),
+            &long[..MAX_NAME],
+        ];
+        for s in samples {
+            if is_normal(s) {
+                assert_eq!(norm(Some(s)), Some(s), "{s:?}");
+            }
+            // Trimming the slow way agrees with the shortcut wherever the shortcut applies.
+            let slow = s.trim();
+            if is_normal(s) {
+                assert_eq!(slow, s);
+            }
+        }
+        assert!(!is_normal("Sydney\u{b}") && !is_normal("") && !is_normal(&long));
+    }
+
+    #[test]
+    fn names_equal_to_the_last_place_are_shared() {
+        let mut t = NameTable::default();
+        let a = t.intern(Some("AU"), None, Some(" Sydney "), None);
+        let b = t.intern_near(Some(&a), Some("AU"), None, Some("Sydney"), None);
+        let c = t.intern_near(Some(&a), Some("AU"), None, Some("Sydney "), None);
+        assert!(Arc::ptr_eq(&a, &b) && Arc::ptr_eq(&a, &c));
+        let d = t.intern_near(Some(&a), Some("AU"), None, Some("Melbourne"), None);
+        assert_eq!(d.city(), Some("Melbourne"));
     }
 }

@@ -6,6 +6,10 @@
 //! another source reports it, and every baseline, travel label and country comparison downstream
 //! would be wrong.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::OnceLock;
+
 use crate::country_names::{CODES, NAMES};
 
 /// The ISO 3166-1 alpha-2 code for a country name or code, or the trimmed text as given when it
@@ -28,17 +32,98 @@ pub fn country_code(text: &str) -> Option<String> {
     if text.is_empty() {
         return None;
     }
-    if text.len() == 2 && text.is_ascii() {
-        let upper = text.to_ascii_uppercase();
-        if CODES.binary_search(&upper.as_str()).is_ok() {
-            return Some(upper);
+    if let [a, b] = *text.as_bytes() {
+        let upper = [a.to_ascii_uppercase(), b.to_ascii_uppercase()];
+        if let Some(code) = index().codes.get(&upper[..]) {
+            return Some((*code).to_owned());
         }
     }
-    let key = fold(text);
-    match NAMES.binary_search_by(|(name, _)| (*name).cmp(key.as_str())) {
-        Ok(i) => Some(NAMES[i].1.to_owned()),
-        Err(_) => Some(text.to_owned()),
+    // Vendors print plain ASCII names (`United States`), folded here without an allocation.
+    let mut buf = [0u8; 4 * MAX_ASCII_NAME];
+    let owned;
+    let key = match fold_ascii(text, &mut buf) {
+        Some(key) => key,
+        None => {
+            owned = fold(text);
+            owned.as_bytes()
+        }
+    };
+    match index().names.get(key) {
+        Some(code) => Some((*code).to_owned()),
+        None => Some(text.to_owned()),
     }
+}
+
+/// The tables as hash maps, built on first use: a binary search over some seven hundred names
+/// mispredicted a branch at nearly every step, on every event that names a country.
+struct Index {
+    codes: HashMap<&'static [u8], &'static str, BuildHasherDefault<Fnv>>,
+    names: HashMap<&'static [u8], &'static str, BuildHasherDefault<Fnv>>,
+}
+
+fn index() -> &'static Index {
+    static INDEX: OnceLock<Index> = OnceLock::new();
+    INDEX.get_or_init(|| Index {
+        codes: CODES.iter().map(|c| (c.as_bytes(), *c)).collect(),
+        names: NAMES.iter().map(|(n, c)| (n.as_bytes(), *c)).collect(),
+    })
+}
+
+/// FNV-1a: keys are a few trusted bytes, where SipHash's set-up would cost more than the lookup.
+struct Fnv(u64);
+
+impl Default for Fnv {
+    fn default() -> Self {
+        Fnv(0xCBF2_9CE4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// The longest name [`fold_ascii`] takes; folding writes at most four bytes per input byte
+/// (`&` becomes ` and`).
+const MAX_ASCII_NAME: usize = 64;
+
+/// [`fold`] for ASCII text of at most [`MAX_ASCII_NAME`] bytes, into `buf`; `None` for any
+/// other text.
+fn fold_ascii<'b>(text: &str, buf: &'b mut [u8; 4 * MAX_ASCII_NAME]) -> Option<&'b [u8]> {
+    if text.len() > MAX_ASCII_NAME || !text.is_ascii() {
+        return None;
+    }
+    let mut len = 0;
+    let mut space = false;
+    for c in text.bytes().map(|c| c.to_ascii_lowercase()) {
+        if c == b'&' {
+            if len > 0 {
+                buf[len] = b' ';
+                len += 1;
+            }
+            buf[len..len + 3].copy_from_slice(b"and");
+            len += 3;
+            space = true;
+        } else if c.is_ascii_alphanumeric() {
+            if space && len > 0 {
+                buf[len] = b' ';
+                len += 1;
+            }
+            space = false;
+            buf[len] = c;
+            len += 1;
+        } else {
+            space = true;
+        }
+    }
+    Some(&buf[..len])
 }
 
 /// Lowercase ASCII letters and digits, one space between words; the accented Latin letters that
@@ -79,7 +164,7 @@ fn fold(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{country_code, fold, CODES, NAMES};
+    use super::{country_code, fold, fold_ascii, CODES, MAX_ASCII_NAME, NAMES};
 
     #[test]
     fn tables_are_sorted_for_binary_search_and_name_only_known_codes() {
@@ -110,6 +195,34 @@ mod tests {
                 assert_eq!(country_code(s).as_deref(), Some(code), "{s}");
             }
         }
+    }
+
+    #[test]
+    fn ascii_folding_matches_the_general_folding() {
+        for text in [
+            "United States",
+            "  Korea,  Republic of ",
+            "Bosnia & Herzegovina",
+            "&&x",
+            "a&&b",
+            "& ",
+            "St. Kitts-and-Nevis",
+            "",
+            "---",
+            "A1 b2",
+        ] {
+            let mut buf = [0u8; 4 * MAX_ASCII_NAME];
+            let fast = fold_ascii(text, &mut buf).map(<[u8]>::to_vec);
+            assert_eq!(fast, Some(fold(text).into_bytes()), "{text:?}");
+        }
+        let long = "&".repeat(MAX_ASCII_NAME);
+        let mut buf = [0u8; 4 * MAX_ASCII_NAME];
+        assert_eq!(
+            fold_ascii(&long, &mut buf).map(<[u8]>::to_vec),
+            Some(fold(&long).into_bytes())
+        );
+        assert!(fold_ascii(&format!("{long}&"), &mut buf).is_none());
+        assert!(fold_ascii("Türkiye", &mut buf).is_none());
     }
 
     #[test]

@@ -140,12 +140,18 @@ impl Adapter for Duo {
 
         match prompt {
             Some(result) => {
-                let mut p = event.clone();
-                p.id = format!("{}#mfa_prompt", event.id);
-                p.activity = Activity::MfaPrompt(MfaPrompt {
+                // The prompt differs from its sign-in only in id and activity: those two are
+                // swapped out around the clone rather than cloned and then replaced.
+                let prompt = Activity::MfaPrompt(MfaPrompt {
                     factor: Factor::Push,
                     result,
                 });
+                let id = std::mem::take(&mut event.id);
+                let sign_in = std::mem::replace(&mut event.activity, prompt);
+                let mut p = event.clone();
+                p.id = prompt_id(&id);
+                event.id = id;
+                event.activity = sign_in;
                 out.push(event);
                 out.push(p);
             }
@@ -153,6 +159,15 @@ impl Adapter for Duo {
         }
         Ok(Parsed::Events)
     }
+}
+
+/// The prompt's id beside its sign-in's: `<txid>#mfa_prompt`.
+fn prompt_id(txid: &str) -> String {
+    const SUFFIX: &str = "#mfa_prompt";
+    let mut id = String::with_capacity(txid.len() + SUFFIX.len());
+    id.push_str(txid);
+    id.push_str(SUFFIX);
+    id
 }
 
 /// Duo's `factor` values: `duo_push`, `phone_call`, `sms_passcode`, `passcode`,

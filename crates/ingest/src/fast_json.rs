@@ -5,8 +5,9 @@
 //! what `serde_json::from_slice` accepts and, for every input it accepts, makes exactly the visitor
 //! calls `serde_json` would make (borrowed strings where there were no escapes, `visit_u64` for
 //! plain integers, `serde_json` itself for every other number). Whenever it is unsure — any syntax
-//! error, a `\u` surrogate escape, deep nesting, a serde method it does not implement, or an error
-//! raised by a visitor (a wrong type, a duplicate field) — it gives up, and the caller parses the
+//! error, a `\u` surrogate escape, deep nesting, a serde method it does not implement, an error
+//! raised by a visitor (a wrong type, a duplicate field), or input that is not UTF-8 anywhere (even
+//! in a skipped value, which `serde_json` would accept) — it gives up, and the caller parses the
 //! record again with `serde_json` ([`from_slice_or_serde`]), so errors, their messages and every
 //! lenient behaviour stay exactly those of `serde_json`.
 //!
@@ -45,8 +46,10 @@ type Result<T> = std::result::Result<T, GiveUp>;
 
 /// Reads one JSON document as `T`, or `None` when `serde_json` must decide (see the module docs).
 pub(crate) fn from_slice<'de, T: Deserialize<'de>>(input: &'de [u8]) -> Option<T> {
+    let text = std::str::from_utf8(input).ok()?;
     let mut de = Json {
         b: input,
+        text,
         i: 0,
         depth: 0,
         scratch: Vec::new(),
@@ -63,8 +66,10 @@ pub(crate) fn from_slice_seed<'de, S: DeserializeSeed<'de>>(
     input: &'de [u8],
     seed: S,
 ) -> Option<S::Value> {
+    let text = std::str::from_utf8(input).ok()?;
     let mut de = Json {
         b: input,
+        text,
         i: 0,
         depth: 0,
         scratch: Vec::new(),
@@ -102,14 +107,18 @@ fn string_stops(chunk: u64) -> u64 {
 
 struct Json<'de> {
     b: &'de [u8],
+    /// The same input, validated as UTF-8 once (string by string it was a tenth of the parse).
+    text: &'de str,
     i: usize,
     depth: u32,
     scratch: Vec<u8>,
 }
 
-/// A string just scanned: its raw bytes between the quotes, and whether they hold escapes.
+/// A string just scanned: its raw bytes between the quotes (at `start` in the input), and
+/// whether they hold escapes.
 struct RawStr<'de> {
     raw: &'de [u8],
+    start: usize,
     escaped: bool,
 }
 
@@ -166,6 +175,7 @@ impl<'de> Json<'de> {
                     self.i = i + 1;
                     return Ok(RawStr {
                         raw: &b[start..i],
+                        start,
                         escaped,
                     });
                 }
@@ -227,7 +237,10 @@ impl<'de> Json<'de> {
             let text = std::str::from_utf8(&self.scratch).map_err(|_| GiveUp)?;
             visitor.visit_str(text)
         } else {
-            visitor.visit_borrowed_str(std::str::from_utf8(s.raw).map_err(|_| GiveUp)?)
+            // The input was validated as a whole, and quotes are ASCII, so this is a char
+            // boundary slice, not a second validation.
+            let text = self.text.get(s.start..s.start + s.raw.len());
+            visitor.visit_borrowed_str(text.ok_or(GiveUp)?)
         }
     }
 

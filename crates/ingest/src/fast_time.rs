@@ -3,9 +3,10 @@
 use palisade_schema::{SchemaError, Timestamp};
 
 /// [`Timestamp::parse_rfc3339`], with a fast path for `YYYY-MM-DDTHH:MM:SS[.fraction][Z]` (UTC,
-/// as Okta, Entra, Google, Duo and CloudTrail write it, and as Microsoft 365 writes it without the
-/// `Z`). Anything else (offsets, spaces, leap seconds, odd widths, impossible dates) goes to
-/// `parse_rfc3339`, so results and errors are exactly its own.
+/// as Okta, Entra, Google and CloudTrail write it, as Duo writes it with `+00:00` for the `Z`, and
+/// as Microsoft 365 writes it without the `Z`). Anything else (other offsets, spaces, leap
+/// seconds, odd widths, impossible dates) goes to `parse_rfc3339`, so results and errors are
+/// exactly its own.
 pub(crate) fn parse_utc(s: &str) -> Result<Timestamp, SchemaError> {
     match fast_millis(s.as_bytes()) {
         Some(ms) => Timestamp::from_millis(ms),
@@ -19,7 +20,11 @@ pub(crate) fn fast_utc(s: &str) -> Option<Result<Timestamp, SchemaError>> {
 }
 
 fn fast_millis(b: &[u8]) -> Option<i64> {
-    let b = b.strip_suffix(b"Z").unwrap_or(b);
+    // Duo writes UTC as a zero offset (`2021-07-23T07:19:34.702203+00:00`).
+    let b = b
+        .strip_suffix(b"Z")
+        .or_else(|| b.strip_suffix(b"+00:00"))
+        .unwrap_or(b);
     if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' {
         return None;
     }
@@ -98,6 +103,11 @@ mod tests {
             "2024-05-01 09:00:00Z",
             " 2024-05-01T09:00:00Z",
             "2024-05-01T09:00:00+02:00",
+            "2024-05-01T09:00:00+00:00",
+            "2021-07-23T07:19:34.702203+00:00",
+            "2024-05-01T09:00:00Z+00:00",
+            "2024-05-01T09:00:00-00:00",
+            "2024-05-01T09:00:00.+00:00",
             "2024-5-01T09:00:00Z",
             "+024-05-01T09:00:00Z",
         ];
@@ -120,7 +130,7 @@ mod tests {
                 next(26),
                 next(61),
                 next(62),
-                if next(3) == 0 { "" } else { "Z" }
+                ["", "Z", "Z", "+00:00"][next(4) as usize]
             )
         });
         for s in fixed.iter().map(|s| s.to_string()).chain(random) {

@@ -23,7 +23,7 @@
 
 use palisade_schema::{
     AccountChange, Activity, Event, Factor, FailureReason, Identity, MailboxForwarding, Origin,
-    Outcome, SignIn, SignInStage, Source, VendorSignals,
+    Outcome, SignIn, SignInStage, Source, Timestamp, VendorSignals,
 };
 
 use crate::country_code;
@@ -73,40 +73,27 @@ impl Adapter for GoogleWorkspace {
             return Err(BadRecordReason::MissingField("id"));
         };
         let app = required_str(&id.application_name, "id.applicationName")?;
-        let mut mapped = Vec::new();
+        // Events go straight into `out`: building them elsewhere and moving them in was a tenth
+        // of the parse. The parts every event shares are set once the last one is known.
+        let start = out.len();
         let mut first_name = None;
+        let mut seen = SeenNames::default();
+        let mut shared: Option<Shared> = None;
         for entry in rec.events.iter().filter_map(Obj::get) {
             let name = entry.name.text().unwrap_or("");
             first_name.get_or_insert(name);
-            if let Some(m) = map_event(app, entry) {
-                let repeats = mapped.iter().filter(|(n, _, _)| *n == name).count();
-                mapped.push((name, repeats, m));
-            }
-        }
-        if mapped.is_empty() {
-            return Ok(Parsed::Unsupported(format!(
-                "{app} {}",
-                first_name.unwrap_or("(no events)")
-            )));
-        }
-        let qualifier = required_id(&id.unique_qualifier, "id.uniqueQualifier")?;
-        let time = rfc3339_time(&id.time, "id.time")?;
-        let tenant = id.customer_id.id_text().map(|c| c.into_owned());
-        let actor = rec.actor.get().and_then(|a| {
-            let email = a.email.text()?;
-            let mut who = Identity::new(email);
-            who.vendor_id = a.profile_id.id_text().map(|p| p.into_owned());
-            Some(who)
-        });
-        let origin = rec.origin();
-
-        // Most activities map to one event: the parts every event shares are moved into the last
-        // one rather than cloned.
-        let last = mapped.len() - 1;
-        let (mut tenant, mut actor, mut origin) = (Some(tenant), Some(actor), Some(origin));
-        for (k, (name, repeats, m)) in mapped.into_iter().enumerate() {
-            let mut event_id = String::with_capacity(qualifier.len() + name.len() + 4);
-            event_id.push_str(&qualifier);
+            let Some(m) = map_event(app, entry) else {
+                continue;
+            };
+            let repeats = seen.add(name);
+            let parts = match &mut shared {
+                Some(parts) => parts,
+                // Checked only once an event is mapped: an activity of unmapped events is
+                // unsupported, whatever its id and time.
+                None => shared.insert(Shared::read(&rec, id)?),
+            };
+            let mut event_id = String::with_capacity(parts.qualifier.len() + name.len() + 4);
+            event_id.push_str(&parts.qualifier);
             event_id.push('#');
             event_id.push_str(name);
             if repeats > 0 {
@@ -114,7 +101,7 @@ impl Adapter for GoogleWorkspace {
                 event_id.push_str(&repeats.to_string());
             }
             out.push(Event::new(
-                time,
+                parts.time,
                 event_id,
                 Source::GoogleWorkspace,
                 m.activity,
@@ -122,24 +109,81 @@ impl Adapter for GoogleWorkspace {
             let Some(event) = out.last_mut() else {
                 continue;
             };
-            event.tenant = shared(&mut tenant, k == last);
-            event.actor = shared(&mut actor, k == last);
-            event.origin = shared(&mut origin, k == last);
             event.subject = m.subject.map(|s| Identity::new(&s)).filter(|s| {
-                event.actor.as_ref().is_none_or(|a| a.key != s.key) && !s.key.is_empty()
+                parts.actor.as_ref().is_none_or(|a| a.key != s.key) && !s.key.is_empty()
             });
             event.vendor_signals = m.signals;
+        }
+        let Some(mut parts) = shared else {
+            return Ok(Parsed::Unsupported(format!(
+                "{app} {}",
+                first_name.unwrap_or("(no events)")
+            )));
+        };
+        // Most activities map to one event: the shared parts are moved into the last one rather
+        // than cloned.
+        if let Some((last, rest)) = out[start..].split_last_mut() {
+            for event in rest {
+                event.tenant.clone_from(&parts.tenant);
+                event.actor.clone_from(&parts.actor);
+                event.origin.clone_from(&parts.origin);
+            }
+            last.tenant = parts.tenant.take();
+            last.actor = parts.actor.take();
+            last.origin = std::mem::take(&mut parts.origin);
         }
         Ok(Parsed::Events)
     }
 }
 
-/// A part every event of one activity carries: cloned for all but the last, which takes it.
-fn shared<T: Clone + Default>(part: &mut Option<T>, last: bool) -> T {
-    if last {
-        part.take().unwrap_or_default()
-    } else {
-        part.clone().unwrap_or_default()
+/// What every event of one activity carries.
+struct Shared {
+    qualifier: String,
+    time: Timestamp,
+    tenant: Option<String>,
+    actor: Option<Identity>,
+    origin: Origin,
+}
+
+impl Shared {
+    fn read(rec: &Record<'_>, id: &ActivityId<'_>) -> Result<Shared, BadRecordReason> {
+        let qualifier = required_id(&id.unique_qualifier, "id.uniqueQualifier")?;
+        let time = rfc3339_time(&id.time, "id.time")?;
+        let actor = rec.actor.get().and_then(|a| {
+            let email = a.email.text()?;
+            let mut who = Identity::new(email);
+            who.vendor_id = a.profile_id.id_text().map(|p| p.into_owned());
+            Some(who)
+        });
+        Ok(Shared {
+            qualifier,
+            time,
+            tenant: id.customer_id.id_text().map(|c| c.into_owned()),
+            actor,
+            origin: rec.origin(),
+        })
+    }
+}
+
+/// Names of the events mapped so far, for numbering repeats (`<id>#<name>#1`), without an
+/// allocation for the usual single event.
+#[derive(Default)]
+struct SeenNames<'a> {
+    first: Option<&'a str>,
+    rest: Vec<&'a str>,
+}
+
+impl<'a> SeenNames<'a> {
+    /// Adds `name`; returns how many times it was seen before.
+    fn add(&mut self, name: &'a str) -> usize {
+        let repeats = usize::from(self.first == Some(name))
+            + self.rest.iter().filter(|&&n| n == name).count();
+        if self.first.is_none() {
+            self.first = Some(name);
+        } else {
+            self.rest.push(name);
+        }
+        repeats
     }
 }
 

@@ -980,8 +980,149 @@ impl<'r> RecordReader<'r> {
 /// Unquotes the inside of a quoted CSV cell from the start of `src` into `cell`, stopping before
 /// a quote that is not doubled (the end of the cell, or a quote whose partner is not read yet) or
 /// at the end of `src`. Returns the bytes used and the newlines among them. Exactly the bytes
-/// the byte-by-byte state machine would push, eight at a time where a word holds no quote.
+/// the byte-by-byte state machine would push: 64 bytes at a time while whole blocks are at hand
+/// (a Purview `AuditData` cell doubles a quote every few bytes, so going quote by quote was the
+/// reader's main cost), then eight at a time where a word holds no quote.
 fn unquote_cell(src: &[u8], cell: &mut Vec<u8>) -> (usize, u64) {
+    let (mut i, mut newlines) = (0usize, 0u64);
+    while let Some(window) = src.get(i..i + WINDOW) {
+        let Ok(window) = <&[u8; WINDOW]>::try_from(window) else {
+            break;
+        };
+        let Some(step) = unquote_block(window, cell) else {
+            break;
+        };
+        i += step.used;
+        newlines += step.newlines;
+        if step.cell_ends {
+            return (i, newlines);
+        }
+    }
+    let (used, more) = unquote_words(&src[i..], cell);
+    (i + used, newlines + more)
+}
+
+/// Bytes [`unquote_block`] unquotes in one step.
+const BLOCK: usize = 64;
+/// Bytes it may read (and write) past them: runs are copied sixteen bytes at a time.
+const SLACK: usize = 16;
+/// Bytes of input it needs at hand.
+const WINDOW: usize = BLOCK + SLACK;
+
+/// What [`unquote_block`] did.
+struct BlockStep {
+    /// Input bytes consumed.
+    used: usize,
+    /// Newlines among them.
+    newlines: u64,
+    /// The byte after the used ones is the quote that closes the cell.
+    cell_ends: bool,
+}
+
+/// Unquotes the first [`BLOCK`] bytes of `window`, a quoted cell's inside from where no quote is
+/// pending. A run of quotes touching the block's end may pair with bytes after it, so the block
+/// stops before such a run; `None` when the whole block is quotes (the word loop takes over).
+fn unquote_block(window: &[u8; WINDOW], cell: &mut Vec<u8>) -> Option<BlockStep> {
+    // Bit k of a mask is byte k of the block.
+    const EVEN: u64 = 0x5555_5555_5555_5555;
+    let (quotes, any_newline) = block_masks(window);
+    let len = BLOCK - quotes.leading_ones() as usize;
+    if len == 0 {
+        return None;
+    }
+    let q = quotes & below(len);
+    // Within each run of quotes, every second one is the doubling quote that is dropped: the
+    // runs are told apart by the parity of their start (adding a run's lowest bit clears it).
+    let starts = q & !(q << 1);
+    let odd_runs = q & q.wrapping_add(starts & EVEN);
+    let dropped = ((q & !odd_runs) & !EVEN) | (odd_runs & EVEN);
+    // A kept quote not followed by its dropped partner ends the cell.
+    let closing = q & !dropped & !(dropped >> 1);
+    let (end, cell_ends) = if closing == 0 {
+        (len, false)
+    } else {
+        (closing.trailing_zeros() as usize, true)
+    };
+    // Runs are written straight into the cell, over zeroed room that is cut back afterwards
+    // (a fixed-size zeroing is a few stores; a copy of a variable length is a call).
+    let base = cell.len();
+    cell.extend_from_slice(&[0u8; WINDOW]);
+    let out = &mut cell[base..base + WINDOW];
+    let mut kept = 0;
+    let mut from = 0;
+    let mut drops = dropped & below(end);
+    while drops != 0 {
+        let at = drops.trailing_zeros() as usize;
+        drops &= drops - 1;
+        copy_run(window, from, at, out, &mut kept);
+        from = at + 1;
+    }
+    copy_run(window, from, end, out, &mut kept);
+    cell.truncate(base + kept);
+    let newlines = if any_newline {
+        count_newlines(&window[..end])
+    } else {
+        0
+    };
+    Some(BlockStep {
+        used: end,
+        newlines,
+        cell_ends,
+    })
+}
+
+/// The first `n` bits set (`n` at most 64).
+fn below(n: usize) -> u64 {
+    if n >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << n) - 1
+    }
+}
+
+/// The quotes of a block as a bit mask, and whether it holds any newline.
+#[inline(always)]
+fn block_masks(window: &[u8; WINDOW]) -> (u64, bool) {
+    const ONES: u64 = u64::MAX / 255;
+    const LOW7: u64 = ONES * 0x7F;
+    let mut quotes = 0u64;
+    let mut newline = 0u64;
+    for k in 0..BLOCK / 8 {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&window[k * 8..k * 8 + 8]);
+        let w = u64::from_le_bytes(word);
+        // Exact per byte (no borrow between bytes): the high bit of each byte that is `"`.
+        let x = w ^ (ONES * u64::from(b'"'));
+        let high = !(((x & LOW7) + LOW7) | x | LOW7);
+        // One bit per byte, gathered into the byte's position in the block.
+        let bits = ((high >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56;
+        quotes |= bits << (k * 8);
+        // Only whether there is one: newlines are rare in the cell, and counted then.
+        let y = w ^ (ONES * u64::from(b'\n'));
+        newline |= y.wrapping_sub(ONES) & !y;
+    }
+    (quotes, newline & (ONES << 7) != 0)
+}
+
+/// Copies `window[from..to]` (within the block) to `out` at `*kept`, sixteen bytes at a time:
+/// the bytes past the run land in room that is overwritten or cut.
+#[inline(always)]
+fn copy_run(window: &[u8; WINDOW], from: usize, to: usize, out: &mut [u8], kept: &mut usize) {
+    let len = to - from;
+    let at = *kept;
+    let mut k = 0;
+    loop {
+        out[at + k..at + k + SLACK].copy_from_slice(&window[from + k..from + k + SLACK]);
+        k += SLACK;
+        if k >= len {
+            break;
+        }
+    }
+    *kept = at + len;
+}
+
+/// [`unquote_cell`] eight bytes at a time, for what is left after the whole blocks.
+fn unquote_words(src: &[u8], cell: &mut Vec<u8>) -> (usize, u64) {
     const ONES: u64 = u64::MAX / 255;
     const LOW7: u64 = ONES * 0x7F;
     // The high bit of each byte of `w` equal to `b`, exactly (no borrow between bytes).
@@ -1225,6 +1366,62 @@ mod tests {
                 expected,
                 "round {round}: {}",
                 String::from_utf8_lossy(&csv)
+            );
+        }
+    }
+
+    /// The byte-by-byte reading `unquote_cell` must match: a doubled quote is one quote, any
+    /// other quote (or one whose partner is not read yet) stops before it.
+    fn unquote_naive(src: &[u8]) -> (usize, u64, Vec<u8>) {
+        let (mut i, mut newlines, mut cell) = (0, 0, Vec::new());
+        while let Some(&c) = src.get(i) {
+            if c == b'"' {
+                if src.get(i + 1) != Some(&b'"') {
+                    break;
+                }
+                cell.push(b'"');
+                i += 2;
+            } else {
+                newlines += u64::from(c == b'\n');
+                cell.push(c);
+                i += 1;
+            }
+        }
+        (i, newlines, cell)
+    }
+
+    #[test]
+    fn unquote_cell_matches_the_byte_by_byte_reading() {
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        const ALPHABETS: [&[u8]; 3] = [b"\"\"\"\"ab\n", b"\"\"abcdefgh:,{}\n", b"\"\""];
+        for round in 0..20_000 {
+            let alphabet = ALPHABETS[round % ALPHABETS.len()];
+            let len = (next() % 300) as usize;
+            let mut src: Vec<u8> = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            if round % 2 == 0 {
+                // A well-formed cell: quotes doubled, then the closing quote and a comma.
+                src = src
+                    .iter()
+                    .flat_map(|&c| if c == b'"' { vec![c, c] } else { vec![c] })
+                    .collect();
+                src.extend_from_slice(b"\",x");
+            }
+            let mut cell = b"kept".to_vec();
+            let (used, newlines) = unquote_cell(&src, &mut cell);
+            let (want_used, want_newlines, want_cell) = unquote_naive(&src);
+            assert_eq!(
+                (used, newlines, &cell[4..]),
+                (want_used, want_newlines, &want_cell[..]),
+                "{}",
+                String::from_utf8_lossy(&src)
             );
         }
     }

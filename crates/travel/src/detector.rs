@@ -543,11 +543,13 @@ struct Parts<'a> {
 
 impl Parts<'_> {
     /// A sign-in from another address than last time, or of a new identity: locate it, judge
-    /// the move, keep it. Out of line, so the same-address path stays short.
+    /// the move, keep it. Out of line, so the same-address path stays short. The session and
+    /// device are the event's ids' stable hashes, taken once for both paths.
     #[inline(never)]
     fn observe_slow(
         self,
         entry: Entry<'_, u128, Hot>,
+        (session, device): (u64, u64),
         who: &IdentityKey,
         event: &Event,
         ctx: &Context<'_>,
@@ -571,8 +573,6 @@ impl Parts<'_> {
         let Some(spot) = geo.locate_spot_near(&event.origin, event.time, near) else {
             return;
         };
-        let session = id_hash(event.origin.session_id.as_deref());
-        let device = id_hash(event.origin.device_id.as_deref());
         let cur_egress = egress
             .lookup(ip, spot.asn.or(event.origin.asn))
             .map(|m| m.index as u32);
@@ -689,6 +689,9 @@ impl Detector for ImpossibleTravel {
         // identity lookup instead of following it.
         std::hint::black_box(event.id.as_bytes().last().copied());
         let ip: Option<IpAddr> = event.origin.ip;
+        // Read before the lookup, so these loads overlap it.
+        let session = id_hash(event.origin.session_id.as_deref());
+        let device = id_hash(event.origin.device_id.as_deref());
         let ImpossibleTravel {
             config,
             geo,
@@ -712,13 +715,7 @@ impl Detector for ImpossibleTravel {
                     o.get_mut().time = event.time;
                 }
                 // Only writes to the cold record: nothing there is read.
-                cold.refresh(
-                    slot,
-                    event.time,
-                    &event.id,
-                    id_hash(event.origin.session_id.as_deref()),
-                    id_hash(event.origin.device_id.as_deref()),
-                );
+                cold.refresh(slot, event.time, &event.id, session, device);
                 return;
             }
         }
@@ -731,7 +728,7 @@ impl Detector for ImpossibleTravel {
             horizon: *horizon,
             tenant,
         };
-        parts.observe_slow(entry, who, event, ctx, out);
+        parts.observe_slow(entry, (session, device), who, event, ctx, out);
     }
 
     fn advance(&mut self, now: Timestamp, _out: &mut Vec<Finding>) {

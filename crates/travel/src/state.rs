@@ -44,6 +44,32 @@ impl std::fmt::Debug for EventId {
     }
 }
 
+/// Copies `src` (at most [`INLINE_ID`] bytes) to the start of `dst` in a few fixed-size,
+/// possibly overlapping moves rather than a call to a variable-length copy: this runs for
+/// nearly every sign-in.
+#[inline]
+fn copy_short(dst: &mut [u8; INLINE_ID], src: &[u8]) {
+    let n = src.len().min(INLINE_ID);
+    let src = &src[..n];
+    if n >= 16 {
+        dst[..16].copy_from_slice(&src[..16]);
+        if n > 32 {
+            dst[16..32].copy_from_slice(&src[16..32]);
+        }
+        dst[n - 16..n].copy_from_slice(&src[n - 16..]);
+    } else if n >= 8 {
+        dst[..8].copy_from_slice(&src[..8]);
+        dst[n - 8..n].copy_from_slice(&src[n - 8..]);
+    } else if n >= 4 {
+        dst[..4].copy_from_slice(&src[..4]);
+        dst[n - 4..n].copy_from_slice(&src[n - 4..]);
+    } else {
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d = *s;
+        }
+    }
+}
+
 /// Slots per chunk of the [`Slab`].
 const CHUNK: usize = 1024;
 
@@ -113,7 +139,7 @@ impl Slab {
         };
         if let Some(c) = self.get_mut(slot) {
             if usize::from(len) <= INLINE_ID {
-                c.event_id.bytes[..id.len()].copy_from_slice(id.as_bytes());
+                copy_short(&mut c.event_id.bytes, id.as_bytes());
             }
             c.event_id.len = len;
         }
@@ -421,5 +447,21 @@ mod tests {
         assert!(std::mem::size_of::<(u128, Hot)>() <= 48);
         assert_eq!(std::mem::size_of::<Cold>(), 192);
         assert_eq!(std::mem::offset_of!(Cold, interactive), 63);
+    }
+
+    #[test]
+    fn event_ids_of_every_length_read_back() {
+        let mut slab = Slab::default();
+        let slot = slab.insert(Cold::default());
+        for n in 0..=MAX_KEPT_ID {
+            let id: String = (0..n).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+            slab.set_event_id(slot, &id);
+            assert_eq!(slab.event_id(slot), id);
+        }
+        // Multi-byte characters are copied whole.
+        slab.set_event_id(slot, "évènement-ü");
+        assert_eq!(slab.event_id(slot), "évènement-ü");
+        slab.set_event_id(slot, &"z".repeat(MAX_KEPT_ID + 1));
+        assert_eq!(slab.event_id(slot), "");
     }
 }
