@@ -11,54 +11,11 @@ use crate::keys;
 use crate::profile::{secs, Entry, Profile, Shared, Tenant};
 use crate::{snapshot, BaselineConfig};
 
-/// A 128-bit fingerprint of an identity key (two multiply-rotate lanes over 8-byte words,
-/// started from the store's random `seed`), so finding a profile compares two words in the
-/// profile itself instead of chasing its key into the arena. Two identities collide with
-/// probability about n² / 2¹²⁹, and the seed is secret and per store, so a collision cannot be
-/// aimed. In-memory only: snapshots keep the keys themselves.
+/// The store's fingerprint of an identity key, as two words (the first is the index hash).
+/// The seed is secret and per store, so a collision cannot be aimed.
 fn fingerprint(seed: [u64; 2], s: &str) -> [u64; 2] {
-    const K1: u64 = 0x9e37_79b9_7f4a_7c15;
-    const K2: u64 = 0xc2b2_ae3d_27d4_eb4f;
-    let bytes = s.as_bytes();
-    let n = bytes.len();
-    let [mut a, mut b] = seed;
-    let mut mix = |w: u64| {
-        a = (a.rotate_left(5) ^ w).wrapping_mul(K1);
-        b = (b.rotate_left(23) ^ w).wrapping_mul(K2);
-    };
-    let word = |at: usize| {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(&bytes[at..at + 8]);
-        u64::from_le_bytes(w)
-    };
-    let half = |at: usize| {
-        let mut w = [0u8; 4];
-        w.copy_from_slice(&bytes[at..at + 4]);
-        u64::from(u32::from_le_bytes(w))
-    };
-    let mut at = 0;
-    while at + 8 <= n {
-        mix(word(at));
-        at += 8;
-    }
-    // The tail without a variable-length copy: the last 8 bytes (overlapping the words above),
-    // or two overlapping halves, or three bytes; with the length, every byte counts.
-    let tail = if n >= 8 {
-        word(n - 8)
-    } else if n >= 4 {
-        half(0) | (half(n - 4) << 32)
-    } else if n > 0 {
-        u64::from(bytes[0]) | (u64::from(bytes[n / 2]) << 8) | (u64::from(bytes[n - 1]) << 16)
-    } else {
-        0
-    };
-    mix(tail ^ ((n as u64) << 56));
-    let fin = |mut z: u64| {
-        z = (z ^ (z >> 33)).wrapping_mul(0xff51_afd7_ed55_8ccd);
-        z = (z ^ (z >> 33)).wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-        z ^ (z >> 33)
-    };
-    [fin(b ^ a.rotate_left(17)), fin(a)]
+    let print = palisade_core::fingerprint(seed, s);
+    [print as u64, (print >> 64) as u64]
 }
 
 /// Every identity's baseline, learned from successful sign-ins only: a failed sign-in never

@@ -16,6 +16,7 @@ mod decision;
 mod detector;
 mod error;
 mod finding;
+mod fingerprint;
 mod frames;
 mod id;
 mod incident;
@@ -29,6 +30,7 @@ pub use error::Error;
 pub use finding::{
     BaselineMaturity, Entities, Evidence, Finding, FindingRef, FindingStatus, MAX_EVIDENCE_IDS,
 };
+pub use fingerprint::fingerprint;
 pub use frames::{decode_frames, encode_frames};
 pub use id::{stable_hash, DecisionId, FindingId, IncidentId};
 pub use incident::{Correlator, Incident};

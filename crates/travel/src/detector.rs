@@ -18,13 +18,18 @@ use palisade_schema::{Activity, Duration, Event, IdentityKey, SignInKind, Timest
 
 use rustc_hash::FxBuildHasher as FxBuild;
 
-use crate::fingerprint::fingerprint;
 use crate::movement::{plain_elapsed, plain_number, Movement};
 use crate::state::{
     Cold, EventId, Expiry, Hot, IdentityState, LastSignIn, Slab, Snapshot, TenantPairs,
     SNAPSHOT_VERSION,
 };
 use crate::TravelConfig;
+
+/// The in-memory key of an identity's state: its fingerprint from a fixed seed (the key is
+/// never persisted, so the seed only has to stay put within one run).
+fn identity_print(key: &str) -> u128 {
+    palisade_core::fingerprint([0x243f_6a88_85a3_08d3, 0x1319_8a2e_0370_7344], key)
+}
 
 /// The detector's stable name.
 pub const NAME: &str = "impossible_travel";
@@ -705,7 +710,7 @@ impl Detector for ImpossibleTravel {
         } = self;
 
         // One lookup per event, by a fingerprint of the identity.
-        let entry = identities.entry(fingerprint(who.as_str()));
+        let entry = identities.entry(identity_print(who.as_str()));
         if let (Some(ip), Entry::Occupied(o)) = (ip, &entry) {
             // The same address as last time is never travel: refresh and stop.
             let h = o.get();
@@ -745,7 +750,7 @@ impl Detector for ImpossibleTravel {
     }
 
     fn forget(&mut self, identity: &IdentityKey) {
-        self.release(fingerprint(identity.as_str()));
+        self.release(identity_print(identity.as_str()));
     }
 
     fn state_bytes(&self) -> usize {
@@ -832,7 +837,7 @@ impl Detector for ImpossibleTravel {
         self.expiry.clear();
         let memory = self.pair_memory();
         for s in snap.identities {
-            let print = fingerprint(s.key.as_str());
+            let print = identity_print(s.key.as_str());
             let mut c = Cold {
                 print,
                 key: Some(s.key),

@@ -24,7 +24,6 @@
 
 mod config;
 mod detector;
-mod fingerprint;
 mod movement;
 mod state;
 

@@ -1,15 +1,24 @@
-//! A 128-bit fingerprint of an identity key, so per-identity state is keyed by a plain integer.
+//! A 128-bit fingerprint of a key, so that per-identity state can be keyed by plain integers.
 
-/// A 128-bit fingerprint of a string (two independent multiply-rotate lanes over 8-byte words),
-/// used as the in-memory key of per-identity state so that a lookup never chases the key's
-/// heap buffer. Two different identities collide with probability about n² / 2¹²⁹. In-memory
-/// only (snapshots keep the keys themselves), so it may change between versions.
-pub(crate) fn fingerprint(s: &str) -> u128 {
+/// A 128-bit fingerprint of `s` started from `seed` (two independent multiply-rotate lanes over
+/// 8-byte words), used as the in-memory key of per-identity state so that a lookup never chases
+/// the key's heap buffer. Two different keys collide with probability about n² / 2¹²⁹; a store
+/// that picks a secret random seed also makes collisions impossible to aim. In-memory only
+/// (snapshots keep the keys themselves), so it may change between versions.
+///
+/// ```
+/// use palisade_core::fingerprint;
+/// let seed = [7, 11];
+/// assert_eq!(fingerprint(seed, "alice@contoso.com"), fingerprint(seed, "alice@contoso.com"));
+/// assert_ne!(fingerprint(seed, "alice@contoso.com"), fingerprint(seed, "alice@contoso.co"));
+/// assert_ne!(fingerprint(seed, "alice@contoso.com"), fingerprint([7, 12], "alice@contoso.com"));
+/// ```
+pub fn fingerprint(seed: [u64; 2], s: &str) -> u128 {
     const K1: u64 = 0x9e37_79b9_7f4a_7c15;
     const K2: u64 = 0xc2b2_ae3d_27d4_eb4f;
     let bytes = s.as_bytes();
     let n = bytes.len();
-    let (mut a, mut b) = (0x243f_6a88_85a3_08d3_u64, 0x1319_8a2e_0370_7344_u64);
+    let [mut a, mut b] = seed;
     let mut mix = |w: u64| {
         a = (a.rotate_left(5) ^ w).wrapping_mul(K1);
         b = (b.rotate_left(23) ^ w).wrapping_mul(K2);
@@ -53,6 +62,8 @@ pub(crate) fn fingerprint(s: &str) -> u128 {
 #[cfg(test)]
 mod tests {
     use super::fingerprint;
+
+    const SEED: [u64; 2] = [1, 2];
     use std::collections::HashSet;
 
     #[test]
@@ -79,10 +90,10 @@ mod tests {
             "a\0\0",
         ];
         for w in words {
-            assert!(seen.insert(fingerprint(w)), "{w:?}");
+            assert!(seen.insert(fingerprint(SEED, w)), "{w:?}");
         }
         for i in 0..2_000 {
-            assert!(seen.insert(fingerprint(&format!("user{i}@corp.example"))));
+            assert!(seen.insert(fingerprint(SEED, &format!("user{i}@corp.example"))));
         }
     }
 }
