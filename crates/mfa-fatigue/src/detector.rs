@@ -950,6 +950,7 @@ impl Detector for MfaFatigue {
         }
         if !Self::settle(config, queue, next_gen, bytes, track) {
             tracks.remove_at(at);
+            tracks.shrink_if_sparse();
         }
         Self::drop_stale(queue, tracks);
     }
@@ -958,18 +959,6 @@ impl Detector for MfaFatigue {
         let now = now.as_millis();
         let mut taken = Vec::new();
         self.queue.take_due(now, &mut taken);
-        // Live entries only, with the identity they are for: a track's entry is live while its
-        // generation is the one it last queued.
-        let mut due: Vec<(i64, Text, u64)> = Vec::with_capacity(taken.len());
-        for (t, hash, gen) in taken {
-            let live = self.tracks.find_by(hash, |tr| tr.gen == gen);
-            if let Some(track) = live.and_then(|at| self.tracks.at_mut(at)) {
-                track.queued = i64::MAX;
-                due.push((t, track.key.clone(), hash));
-            }
-        }
-        // Hashes are internal: order by time, then identity.
-        due.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
         let MfaFatigue {
             config,
             tracks,
@@ -977,10 +966,23 @@ impl Detector for MfaFatigue {
             next_gen,
             bytes,
         } = self;
-        for (_, key, hash) in due {
-            let Some(at) = tracks.find(&key.as_str(), hash) else {
-                continue;
-            };
+        // Live entries only, with where their track lies: a track's entry is live while its
+        // generation is the one it last queued. Tracks keep their places until
+        // `shrink_if_sparse`, so the places stay valid through the loop below.
+        let mut due: Vec<(i64, usize)> = Vec::with_capacity(taken.len());
+        for (t, hash, gen) in taken {
+            let live = tracks.find_by(hash, |tr| tr.gen == gen);
+            if let Some(at) = live {
+                if let Some(track) = tracks.at_mut(at) {
+                    track.queued = i64::MAX;
+                    due.push((t, at));
+                }
+            }
+        }
+        // Hashes and places are internal: order by time, then identity.
+        let key = |at: usize| tracks.at(at).map(|t| t.key.as_bytes());
+        due.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| key(a.1).cmp(&key(b.1))));
+        for (_, at) in due {
             let Some(track) = tracks.at_mut(at) else {
                 continue;
             };
@@ -989,12 +991,14 @@ impl Detector for MfaFatigue {
                 tracks.remove_at(at);
             }
         }
+        tracks.shrink_if_sparse();
     }
 
     fn forget(&mut self, identity: &IdentityKey) {
         let identity = identity.as_str();
         if let Some(track) = self.tracks.remove(identity, identity_hash(identity)) {
             self.bytes = self.bytes.saturating_sub(track.bytes as usize);
+            self.tracks.shrink_if_sparse();
         }
     }
 

@@ -23,6 +23,10 @@ impl Text {
         &self.0
     }
 
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     /// The text (borrowed: the bytes came from a `&str`, so they are valid).
     pub(crate) fn as_str(&self) -> Cow<'_, str> {
         String::from_utf8_lossy(&self.0)
