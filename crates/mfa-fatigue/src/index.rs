@@ -303,12 +303,15 @@ impl ExpiryQueue {
 
     /// Keeps only the entries `live` accepts (dropping stale ones ahead of their time).
     pub(crate) fn retain(&mut self, mut live: impl FnMut(&Due) -> bool) {
-        self.overdue.retain(&mut live);
-        for bucket in &mut self.ring {
+        // Buckets give back their room too: a pass happens only once most entries are stale.
+        let mut keep = |bucket: &mut Vec<Due>| {
             bucket.retain(&mut live);
-        }
+            bucket.shrink_to_fit();
+        };
+        keep(&mut self.overdue);
+        self.ring.iter_mut().for_each(&mut keep);
         self.later.retain(|_, bucket| {
-            bucket.retain(&mut live);
+            keep(bucket);
             !bucket.is_empty()
         });
         self.len = self.overdue.len()
