@@ -454,6 +454,23 @@ fn unfamiliar(event: &Event, profile: Option<&dyn ProfileView>) -> bool {
     s.says_anonymous() || risky || new_place || phone_elsewhere
 }
 
+/// Starts loading what pairing reads (the correlation id) and, with `prompt`, what a new
+/// prompt copies and [`unfamiliar`] reads (event id, origin, vendor signals), so that those
+/// cache misses overlap the identity lookup instead of following it one after another. The
+/// event is about 900 bytes over many cache lines, and its strings live elsewhere.
+fn start_loading(event: &Event, prompt: bool) {
+    use std::hint::black_box;
+    let corr = event.correlation_id.as_deref().map(str::as_bytes);
+    black_box(corr.and_then(<[u8]>::first).copied());
+    if prompt {
+        let (o, s) = (&event.origin, &event.vendor_signals);
+        black_box(event.id.as_bytes().first().copied());
+        black_box((o.asn, o.ip.is_some(), o.country.is_some()));
+        black_box((s.risk_level, s.behaviors.len(), s.anonymous_proxy));
+        black_box(event.mfa_device.is_some());
+    }
+}
+
 fn human_span(ms: i64) -> String {
     let s = (ms.max(0) + 500) / 1000;
     if s < 60 {
@@ -910,6 +927,7 @@ impl Detector for MfaFatigue {
         let Some((signal, kind)) = self.classify(event) else {
             return;
         };
+        start_loading(event, signal != Signal::Approval);
         let key = key.as_str();
         let hash = identity_hash(key);
         let MfaFatigue {
