@@ -248,7 +248,10 @@ pub(crate) fn event_key(event: &Event, idx: u8) -> Option<Option<u64>> {
         Dimension::Asn => o.asn.map(|a| Some(u64::from(a))),
         Dimension::Prefix => o.ip.map(|ip| Some(IpPrefix::of(ip).key())),
         Dimension::Device => text(&o.device_id),
-        Dimension::UserAgent => text(&o.user_agent),
+        Dimension::UserAgent => match &o.user_agent {
+            Some(ua) => Some(value_key(idx, ua)),
+            None => named_family(o).map(|f| Some(f.key())),
+        },
         Dimension::HourOfWeek => Some(Some(u64::from(event.time.hour_of_week()))),
         Dimension::App => match &event.activity {
             Activity::SignIn(s) => text(&s.app),
@@ -256,6 +259,12 @@ pub(crate) fn event_key(event: &Event, idx: u8) -> Option<Option<u64>> {
         },
         _ => None,
     }
+}
+
+/// The family of the browser and OS the vendor names, for an event without a user agent.
+fn named_family(o: &palisade_schema::Origin) -> Option<UaFamily> {
+    let c = o.client.as_deref()?;
+    Some(UaFamily::from_names(c.browser.as_deref(), c.os.as_deref()))
 }
 
 /// The text shown for a key of a dimension whose keys are reversible (ASN, hour, UA family).
@@ -367,8 +376,12 @@ pub(crate) fn observations(event: &Event) -> Observations<'_> {
     if let Some(d) = &o.device_id {
         out.push_text(Dimension::Device, d, false);
     }
-    if let Some(ua) = &o.user_agent {
-        out.push(Dimension::UserAgent, UaFamily::of(ua).key(), Label::None);
+    let family = match &o.user_agent {
+        Some(ua) => Some(UaFamily::of(ua)),
+        None => named_family(o),
+    };
+    if let Some(f) = family {
+        out.push(Dimension::UserAgent, f.key(), Label::None);
     }
     out.push(
         Dimension::HourOfWeek,

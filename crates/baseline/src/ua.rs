@@ -159,6 +159,28 @@ impl UaFamily {
         })
     }
 
+    /// The family of a browser and an operating system as a vendor names them apart from a
+    /// user agent (Entra's `deviceDetail`, Duo's `access_device`: `"Chrome 120.0.0"`,
+    /// `"MacOs"`, `"Mac OS X"`, `"Windows10"`). A name it does not know is `Other`, as an
+    /// unknown user agent is.
+    ///
+    /// ```
+    /// use palisade_baseline::{UaFamily, Browser, Os};
+    /// let entra = UaFamily::from_names(Some("Chrome 77.0.3865"), Some("MacOs"));
+    /// let duo = UaFamily::from_names(Some("Chrome"), Some("Mac OS X"));
+    /// let ua = UaFamily::of("Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 \
+    ///                        (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36");
+    /// assert_eq!((entra, duo), (ua, ua));
+    /// assert_eq!(UaFamily::from_names(Some("Edge 80.0.361"), Some("Windows 10")).os, Os::Windows);
+    /// assert_eq!(UaFamily::from_names(Some("Electron"), None).to_string(), "Other on Other");
+    /// ```
+    pub fn from_names(browser: Option<&str>, os: Option<&str>) -> Self {
+        UaFamily {
+            browser: browser.map_or(Browser::Other, browser_named),
+            os: os.map_or(Os::Other, os_named),
+        }
+    }
+
     /// The family of either a label written by [`UaFamily`]'s `Display` ("Chrome on Windows")
     /// or a raw user-agent string.
     pub fn parse(value: &str) -> Self {
@@ -167,6 +189,12 @@ impl UaFamily {
         if value.len() <= 40 {
             if let Some(f) = Self::from_label(value) {
                 return f;
+            }
+        }
+        // A vendor's names written as one text (`ClientSoftware::describe`).
+        if value.len() <= 80 {
+            if let Some((b, o)) = value.split_once(" on ") {
+                return Self::from_names(Some(b), Some(o));
             }
         }
         Self::of(value)
@@ -287,6 +315,54 @@ fn os_of(ua: &str) -> Os {
     } else if has(ua, "Macintosh") || has(ua, "Mac OS X") || has(ua, "macOS") {
         Os::MacOs
     } else if has(ua, "Linux") || has(ua, "X11") {
+        Os::Linux
+    } else {
+        Os::Other
+    }
+}
+
+/// A browser as vendors name it: the name, then a version, in any case ("Chrome 120.0.0",
+/// "CHROME", "Mobile Safari 16.6", "Microsoft Office 16.0").
+fn browser_named(name: &str) -> Browser {
+    let n = name.trim().to_ascii_lowercase();
+    let starts = |p: &str| n.starts_with(p);
+    if starts("edge") || starts("microsoft edge") {
+        Browser::Edge
+    } else if starts("opera") {
+        Browser::Opera
+    } else if starts("samsung") {
+        Browser::Samsung
+    } else if starts("firefox") || starts("mobile firefox") {
+        Browser::Firefox
+    } else if starts("chrome") || starts("chromium") || starts("mobile chrome") {
+        Browser::Chrome
+    } else if starts("safari") || starts("mobile safari") {
+        Browser::Safari
+    } else if n == "ie" || starts("ie ") || starts("internet explorer") {
+        Browser::InternetExplorer
+    } else if starts("microsoft office") || starts("outlook") || starts("teams") {
+        Browser::OfficeClient
+    } else {
+        Browser::Other
+    }
+}
+
+/// An operating system as vendors name it ("Windows10", "Windows 11", "MacOs", "Mac OS X",
+/// "Ios", "Android", "Linux").
+fn os_named(name: &str) -> Os {
+    let n = name.trim().to_ascii_lowercase();
+    let starts = |p: &str| n.starts_with(p);
+    if starts("windows") {
+        Os::Windows
+    } else if starts("ios") || starts("ipados") || starts("iphone") || starts("ipad") {
+        Os::Ios
+    } else if starts("macos") || starts("mac os") || starts("os x") {
+        Os::MacOs
+    } else if starts("android") {
+        Os::Android
+    } else if starts("chrome os") || starts("chromeos") {
+        Os::ChromeOs
+    } else if starts("linux") || starts("ubuntu") {
         Os::Linux
     } else {
         Os::Other

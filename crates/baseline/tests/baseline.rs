@@ -113,6 +113,47 @@ fn trust_needs_the_earlier_of_days_or_sign_ins_but_never_under_the_floor() {
     assert_eq!((b.sign_ins(), b.days(), b.trusted()), (4, 14, true));
 }
 
+/// Sources without user agents (Entra exports without `userAgent`, Duo) name the browser and
+/// OS instead: the profile learns the same family from those names as from a user agent, so a
+/// new version stays familiar, another OS is new, and sources agree with one another.
+#[test]
+fn vendor_browser_and_os_names_are_the_same_family_as_a_user_agent() {
+    let named = |id: &str, browser: &str, os: &str| {
+        let mut e = sign_in("n@x.com", at(0), id, &home(), true);
+        e.origin.user_agent = None;
+        e.origin.client = ClientSoftware::new(Some(browser), Some(os));
+        e
+    };
+    let mut store = BaselineStore::default();
+    store.learn(&named("e1", "Chrome 77.0.3865", "Windows10"));
+    let p = store.view(&key("n@x.com")).unwrap();
+    assert_eq!(
+        p.top_values(Dimension::UserAgent),
+        vec![("Chrome on Windows".to_string(), 1.0)]
+    );
+    let ask = |e: &Event| {
+        let (mut fam, mut share) = ([None], [0.0]);
+        p.event_familiarity(e, &[Dimension::UserAgent], &mut fam, &mut share);
+        fam[0].is_some()
+    };
+    assert!(
+        ask(&named("e2", "Chrome 120.0.0", "Windows 11")),
+        "a new version"
+    );
+    assert!(
+        !ask(&named("e3", "Firefox 98.0", "Windows10")),
+        "another browser"
+    );
+    assert!(
+        !ask(&named("e4", "Chrome 77.0.3865", "MacOs")),
+        "another OS"
+    );
+    // A user agent of the same family (another source for the same person) is familiar too.
+    assert!(ask(&sign_in("n@x.com", at(1), "e5", &home(), true)));
+    assert!(!p.is_new(Dimension::UserAgent, "Chrome 99.0.4844 on Windows 10"));
+    assert!(p.is_new(Dimension::UserAgent, "Mobile Safari 16.6 on Ios"));
+}
+
 #[test]
 fn family_not_version_and_prefix_not_address() {
     let mut store = BaselineStore::default();

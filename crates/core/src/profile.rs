@@ -169,7 +169,9 @@ fn event_value(event: &Event, dim: Dimension) -> Option<Cow<'_, str>> {
         Dimension::Asn => o.asn.map(|a| Cow::Owned(a.to_string())),
         Dimension::Prefix => o.ip.map(|ip| Cow::Owned(ip.to_string())),
         Dimension::Device => text(&o.device_id),
-        Dimension::UserAgent => text(&o.user_agent),
+        Dimension::UserAgent => {
+            text(&o.user_agent).or_else(|| o.client.as_deref().map(|c| Cow::Owned(c.describe())))
+        }
         Dimension::HourOfWeek => Some(Cow::Owned(event.time.hour_of_week().to_string())),
         Dimension::App => match &event.activity {
             Activity::SignIn(s) => s.app.as_deref().map(Cow::Borrowed),

@@ -9,7 +9,8 @@
 //! Denials by policy (`out_of_date`, `endpoint_is_not_trusted`, ...) are `Failed`, not `Denied`:
 //! the user never saw them. `event_type: "enrollment"` becomes `AccountChange::MfaFactorEnrolled`.
 //!
-//! The phone that answered (`auth_device`) goes to `mfa_device`, never to the origin. Duo's own
+//! The access device's `browser` and `os` (Duo gives no user agent) go to `origin.client`. The
+//! phone that answered (`auth_device`) goes to `mfa_device`, never to the origin. Duo's own
 //! anomaly verdicts (`adaptive_trust_assessments` detectors, `rbfs_triggered_attacks` detectors,
 //! `anomalous_push`) go to `vendor_signals.reasons`.
 //!
@@ -19,8 +20,8 @@
 //! unsupported.
 
 use palisade_schema::{
-    AccountChange, Activity, Event, Factor, FailureReason, Identity, MfaDevice, MfaPrompt, Origin,
-    Outcome, PromptResult, SignIn, SignInKind, SignInStage, Source, Timestamp,
+    AccountChange, Activity, ClientSoftware, Event, Factor, FailureReason, Identity, MfaDevice,
+    MfaPrompt, Origin, Outcome, PromptResult, SignIn, SignInKind, SignInStage, Source, Timestamp,
 };
 
 use crate::country_code;
@@ -271,6 +272,8 @@ vendor_record! {
     struct AccessDevice<'a> {
         ip: Scalar<'a> = "ip",
         epkey: Scalar<'a> = "epkey",
+        browser: Scalar<'a> = "browser",
+        os: Scalar<'a> = "os",
         location: Obj<Location<'a>> = "location",
     }
 }
@@ -382,6 +385,7 @@ impl AccessDevice<'_> {
         let mut o = Origin {
             ip: self.ip.text().and_then(lenient_ip),
             device_id: self.epkey.text().map(str::to_owned),
+            client: ClientSoftware::new(self.browser.text(), self.os.text()),
             ..Origin::default()
         };
         if let Some(l) = self.location.get() {

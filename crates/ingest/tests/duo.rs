@@ -464,3 +464,19 @@ fn real_push_answers_keep_their_results() {
         counts(&[("Approved", 8), ("Denied", 9), ("FraudReported", 1)])
     );
 }
+
+/// Duo gives no user agent: the access device's `browser` and `os` reach `origin.client`, and
+/// never the phone's (`auth_device`).
+#[test]
+fn access_device_browser_and_os_reach_the_origin() {
+    let e = &events("d-01")[0];
+    let client = e.origin.client.as_deref().unwrap();
+    assert_eq!(client.browser.as_deref(), Some("Chrome"));
+    assert!(client.os.is_some());
+    let bare = r#"{"txid":"b-1","isotimestamp":"2024-05-01T09:00:00+00:00","event_type":"authentication",
+        "factor":"duo_push","result":"success","user":{"name":"ann"},"access_device":{"ip":"89.160.20.112"},
+        "auth_device":{"name":"My iPhone"}}"#;
+    let (r, out) = parse(bare);
+    assert_eq!(r, Ok(Parsed::Events));
+    assert!(out[0].origin.client.is_none());
+}

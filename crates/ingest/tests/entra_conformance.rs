@@ -74,6 +74,13 @@ fn elastic_azure_signinlogs() {
         // properties.createdDateTime (-05:00), not the envelope time.
         assert_eq!(e.time.to_string(), "2019-10-18T09:45:48.072Z");
         assert!(e.origin.geo.is_some());
+        // No `userAgent` in these records: the browser and OS come from `deviceDetail`.
+        assert!(e.origin.user_agent.is_none());
+        let client = e.origin.client.as_deref().unwrap();
+        assert_eq!(
+            (client.browser.as_deref(), client.os.as_deref()),
+            (Some("Chrome 77.0.3865"), Some("MacOs"))
+        );
     }
     let kinds: Vec<_> = t.events.iter().map(|e| e.sign_in_kind).collect();
     assert_eq!(

@@ -339,3 +339,29 @@ fn sniff_leaves_other_vendors_alone() {
         assert!(!Entra.sniff(r), "{}", String::from_utf8_lossy(r));
     }
 }
+
+/// `deviceDetail` names the browser and OS apart from the user agent (and exports without a
+/// `userAgent` have only these): both reach `origin.client`; "Unknown" and blanks do not.
+#[test]
+fn device_detail_browser_and_os_reach_the_origin() {
+    let with = br#"{"id":"c1","createdDateTime":"2024-05-01T09:00:00Z","userPrincipalName":"ann@contoso.com",
+        "status":{"errorCode":0},"deviceDetail":{"deviceId":"","operatingSystem":"MacOs","browser":"Chrome 77.0.3865"}}"#;
+    let client = events(with)[0].origin.client.clone().unwrap();
+    assert_eq!(client.browser.as_deref(), Some("Chrome 77.0.3865"));
+    assert_eq!(client.os.as_deref(), Some("MacOs"));
+
+    let unknown = br#"{"id":"c2","createdDateTime":"2024-05-01T09:00:00Z","userPrincipalName":"ann@contoso.com",
+        "status":{"errorCode":0},"deviceDetail":{"operatingSystem":"Unknown","browser":" "}}"#;
+    assert!(events(unknown)[0].origin.client.is_none());
+
+    for line in fixture("graph_signins.jsonl") {
+        let (r, out, _) = parse(&line);
+        if r == Ok(Parsed::Events) && String::from_utf8_lossy(&line).contains("\"Edge 124.0.0\"") {
+            let c = out[0].origin.client.as_deref().unwrap();
+            assert_eq!(
+                (c.browser.as_deref(), c.os.as_deref()),
+                (Some("Edge 124.0.0"), Some("Windows 10"))
+            );
+        }
+    }
+}

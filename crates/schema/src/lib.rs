@@ -63,6 +63,6 @@ pub use activity::{
 pub use error::SchemaError;
 pub use event::{Event, SignInKind, Source};
 pub use identity::{Identity, IdentityKey};
-pub use origin::{GeoPoint, MfaDevice, Origin};
+pub use origin::{ClientSoftware, GeoPoint, MfaDevice, Origin};
 pub use signals::{RiskLevel, VendorSignals};
 pub use time::{Duration, Timestamp};

@@ -84,6 +84,11 @@ pub struct Origin {
     /// The client's user agent string.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user_agent: Option<String>,
+    /// The client's browser and operating system as the vendor names them, from sources that
+    /// report them apart from a user agent, or instead of one (Entra `deviceDetail`, Duo
+    /// `access_device`). Boxed, so that events without them stay small.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client: Option<Box<ClientSoftware>>,
     /// The client device's id (Entra `deviceDetail.deviceId`, Okta `device.id`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub device_id: Option<String>,
@@ -96,6 +101,55 @@ impl Origin {
     /// Whether the origin says anything about where it is (coordinates, country or city).
     pub fn has_location(&self) -> bool {
         self.geo.is_some() || self.country.is_some() || self.city.is_some()
+    }
+}
+
+/// A client's browser and operating system, in the vendor's own words, versions included when
+/// the vendor includes them (Entra: `"Chrome 120.0.0"`, `"Windows10"`; Duo: `"Chrome"`,
+/// `"Mac OS X"`).
+///
+/// ```
+/// use palisade_schema::{ClientSoftware, Origin};
+/// let client = ClientSoftware::new(Some("Edge 80.0.361"), Some("Windows 10"));
+/// let origin = Origin { client, ..Origin::default() };
+/// assert_eq!(origin.client.unwrap().os.as_deref(), Some("Windows 10"));
+/// assert!(ClientSoftware::new(Some(" "), None).is_none());
+/// assert!(ClientSoftware::new(Some("UNKNOWN"), Some("Unknown")).is_none());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientSoftware {
+    /// The browser or client program.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub browser: Option<String>,
+    /// The operating system.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub os: Option<String>,
+}
+
+impl ClientSoftware {
+    /// The pair as an origin holds it, so adapters can pass what the record had: a name that
+    /// is blank or says `Unknown` (Entra writes both) is left out, and `None` when neither
+    /// name is left.
+    pub fn new(browser: Option<&str>, os: Option<&str>) -> Option<Box<Self>> {
+        let name = |v: Option<&str>| {
+            v.map(str::trim)
+                .filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case("unknown"))
+                .map(str::to_owned)
+        };
+        let (browser, os) = (name(browser), name(os));
+        (browser.is_some() || os.is_some()).then(|| Box::new(ClientSoftware { browser, os }))
+    }
+
+    /// The pair as one text, `"<browser> on <os>"`, with `Unknown` for a missing name.
+    ///
+    /// ```
+    /// use palisade_schema::ClientSoftware;
+    /// let c = ClientSoftware::new(Some("Chrome 77.0.3865"), None).unwrap();
+    /// assert_eq!(c.describe(), "Chrome 77.0.3865 on Unknown");
+    /// ```
+    pub fn describe(&self) -> String {
+        let name = |v: &Option<String>| v.clone().unwrap_or_else(|| "Unknown".to_owned());
+        format!("{} on {}", name(&self.browser), name(&self.os))
     }
 }
 

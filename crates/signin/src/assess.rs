@@ -153,7 +153,12 @@ impl Assessment {
 /// so asking the profile about a sign-in allocates nothing.
 enum Text<'e> {
     Borrowed(&'e str),
-    Inline { buf: [u8; 48], len: usize },
+    Inline {
+        buf: [u8; 48],
+        len: usize,
+    },
+    /// The vendor's browser and OS names, for a source without user agents.
+    Owned(String),
 }
 
 impl<'e> Text<'e> {
@@ -219,6 +224,7 @@ impl<'e> Text<'e> {
         match self {
             Text::Borrowed(s) => s,
             Text::Inline { buf, len } => std::str::from_utf8(&buf[..*len]).unwrap_or_default(),
+            Text::Owned(s) => s,
         }
     }
 }
@@ -246,7 +252,9 @@ fn value(event: &Event, dim: Dimension) -> Option<Text<'_>> {
         Dimension::City => text(&o.city),
         Dimension::Prefix => o.ip.map(Text::ip),
         Dimension::Device => text(&o.device_id),
-        Dimension::UserAgent => text(&o.user_agent),
+        Dimension::UserAgent => {
+            text(&o.user_agent).or_else(|| o.client.as_deref().map(|c| Text::Owned(c.describe())))
+        }
         _ => match &event.activity {
             Activity::SignIn(s) => s.app.as_deref().map(Text::Borrowed),
             _ => None,
@@ -267,7 +275,7 @@ fn has_value(event: &Event, dim: Dimension) -> bool {
         Dimension::City => text(&o.city),
         Dimension::Prefix => o.ip.is_some(),
         Dimension::Device => text(&o.device_id),
-        Dimension::UserAgent => text(&o.user_agent),
+        Dimension::UserAgent => text(&o.user_agent) || o.client.is_some(),
         _ => match &event.activity {
             Activity::SignIn(s) => text(&s.app),
             _ => false,

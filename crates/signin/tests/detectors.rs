@@ -202,6 +202,54 @@ fn new_browser_version_is_not_novel() {
         .is_empty());
 }
 
+/// An export with no user agents (Entra's `deviceDetail`, Duo's access device): the browser
+/// and OS names are learned as a family, a new version stays quiet, and a different OS is
+/// named in the finding in the vendor's words.
+#[test]
+fn vendor_browser_and_os_names_work_without_user_agents() {
+    let named = |who: &str, t: Timestamp, id: &str, o: &Origin, browser: &str, os: &str| {
+        let mut e = event(who, t, id, o, ok());
+        e.origin.user_agent = None;
+        e.origin.client = ClientSoftware::new(Some(browser), Some(os));
+        e
+    };
+    let mut h = Harness::new(UnfamiliarSignIn::default());
+    for d in 0..40 {
+        let e = named(
+            "bo@x.com",
+            at_min(d * DAY),
+            &format!("b{d}"),
+            &home(),
+            "Chrome 77.0.3865",
+            "Windows10",
+        );
+        assert!(h.run(&e).is_empty(), "home sign-ins are familiar");
+    }
+    let newer = named(
+        "bo@x.com",
+        at_min(41 * DAY),
+        "v",
+        &home(),
+        "Chrome 120.0.0",
+        "Windows 11",
+    );
+    assert!(h.run(&newer).is_empty(), "a new version is not novel");
+    let f = h.run(&named(
+        "bo@x.com",
+        at_min(42 * DAY),
+        "x",
+        &attacker(),
+        "Firefox 121.0",
+        "Linux",
+    ));
+    assert!(
+        f[0].summary
+            .contains("new browser/OS Firefox 121.0 on Linux"),
+        "{}",
+        f[0].summary
+    );
+}
+
 #[test]
 fn learning_profiles_stay_below_medium_unless_anonymous() {
     let mut h = Harness::new(UnfamiliarSignIn::default());

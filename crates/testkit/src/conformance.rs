@@ -32,10 +32,10 @@ use palisade_core::{
     Context, Detector, Finding, FindingRef, FindingStatus, ProfileStore, Severity,
 };
 use palisade_schema::{
-    AccountChange, Activity, Duration, Event, Factor, FailureReason, FileAccess, FileAccessKind,
-    GeoPoint, Identity, IdentityKey, MailItemsAccessed, MailboxForwarding, MailboxRule, MfaDevice,
-    MfaPrompt, Origin, PromptResult, RiskLevel, RuleAction, RuleChange, RuleConditions, SignIn,
-    SignInKind, SignInStage, Source, Timestamp,
+    AccountChange, Activity, ClientSoftware, Duration, Event, Factor, FailureReason, FileAccess,
+    FileAccessKind, GeoPoint, Identity, IdentityKey, MailItemsAccessed, MailboxForwarding,
+    MailboxRule, MfaDevice, MfaPrompt, Origin, PromptResult, RiskLevel, RuleAction, RuleChange,
+    RuleConditions, SignIn, SignInKind, SignInStage, Source, Timestamp,
 };
 
 use crate::assert::{concerns, describe, latest_revisions};
@@ -995,6 +995,7 @@ fn odd_origins(huge: &str) -> Vec<Origin> {
             asn: Some(0),
             as_org: Some(String::new()),
             user_agent: Some(huge.to_owned()),
+            client: ClientSoftware::new(Some(huge), Some("\u{202e}")),
             device_id: Some(String::new()),
             session_id: Some(huge.to_owned()),
         },

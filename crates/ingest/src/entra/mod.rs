@@ -16,6 +16,7 @@
 //! | success whose `authenticationDetails` show a push, SMS, call or code step that succeeded | [`SignIn`] success **plus** an [`MfaPrompt`] `Approved` |
 //! | other codes | failure `Other("<code>: <failureReason>")` |
 //! | `ipAddress` (else `callerIpAddress`), `location`, `autonomousSystemNumber`, `userAgent`, `deviceDetail.deviceId`, `sessionId` | [`Origin`] |
+//! | `deviceDetail.browser`, `deviceDetail.operatingSystem` | [`Origin::client`](palisade_schema::Origin::client) |
 //! | `correlationId` | [`Event::correlation_id`] |
 //! | category / `signInEventTypes` / `isInteractive` | [`Event::sign_in_kind`] |
 //! | `riskLevelDuringSignIn`, `riskState`, `riskEventTypes_v2`, `networkLocationDetails` | [`VendorSignals`] |
@@ -36,8 +37,8 @@ pub(crate) mod loose;
 pub(crate) mod status;
 
 use palisade_schema::{
-    Activity, Event, Factor, GeoPoint, Identity, MfaPrompt, Origin, PromptResult, RiskLevel,
-    SignIn, SignInKind, SignInStage, Source, Timestamp, VendorSignals,
+    Activity, ClientSoftware, Event, Factor, GeoPoint, Identity, MfaPrompt, Origin, PromptResult,
+    RiskLevel, SignIn, SignInKind, SignInStage, Source, Timestamp, VendorSignals,
 };
 use serde::Deserialize;
 
@@ -197,6 +198,10 @@ struct GeoCoordinates {
 struct DeviceDetail<'a> {
     #[serde(borrow)]
     device_id: Text<'a>,
+    #[serde(borrow)]
+    browser: Text<'a>,
+    #[serde(borrow)]
+    operating_system: Text<'a>,
 }
 
 #[derive(Deserialize, Default)]
@@ -589,6 +594,9 @@ fn origin(p: &Record<'_>, envelope: Option<&Record<'_>>, notes: &mut Notes) -> O
                 .and_then(status::parse_ip)
         }),
         user_agent: p.user_agent.non_empty().map(str::to_owned),
+        client: p.device_detail.get().and_then(|d| {
+            ClientSoftware::new(d.browser.non_empty(), d.operating_system.non_empty())
+        }),
         device_id: p
             .device_detail
             .get()

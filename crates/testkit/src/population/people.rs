@@ -267,6 +267,7 @@ pub(crate) fn network_origin(
         asn: Some(isp.asn),
         as_org: Some(isp.org.to_owned()),
         user_agent: Some(device.ua.to_owned()),
+        client: None,
         device_id: Some(device.id.clone()),
         session_id: Some(session),
     }
