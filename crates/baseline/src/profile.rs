@@ -439,6 +439,15 @@ impl ProfileView for Profile {
         }
     }
 
+    fn value_label(&self, dim: Dimension, value: &str) -> Option<String> {
+        // Only the user-agent dimension keeps a family rather than the value itself.
+        if dim != Dimension::UserAgent {
+            return None;
+        }
+        let d = keys::dim_index(dim)?;
+        keys::key_text(d, keys::value_key(d, value)?)
+    }
+
     fn top_values(&self, dim: Dimension) -> Vec<(String, f64)> {
         let Some(d) = keys::dim_index(dim) else {
             return Vec::new();

@@ -75,6 +75,12 @@ pub trait ProfileView {
     /// The best-known values of `dim` with their shares, most common first (labelled dimensions
     /// only; dimensions stored as hashes return nothing).
     fn top_values(&self, dim: Dimension) -> Vec<(String, f64)>;
+    /// How the profile names `value` of `dim` when it learns a coarser form than the raw value
+    /// (a user agent as its browser and OS family, "Firefox on Windows"), for findings to name
+    /// what was compared. Defaults to `None`: the value is shown as given.
+    fn value_label(&self, _dim: Dimension, _value: &str) -> Option<String> {
+        None
+    }
     /// The tenant-wide share of `value` in `dim`, 0 to 1: the prior that makes a country common
     /// in the organisation less surprising for a new identity. Defaults to "unknown" (0).
     fn tenant_share(&self, _dim: Dimension, _value: &str) -> f64 {

@@ -336,9 +336,11 @@ pub(crate) fn assess(event: &Event, profile: &dyn ProfileView, w: &NoveltyWeight
             Dimension::Device | Dimension::UserAgent => a.client += surprise,
             _ => a.other += surprise,
         }
+        let text = value(event, dim).map_or_else(String::new, |v| v.as_str().to_owned());
         a.novel.push(Novel {
             dim,
-            value: value(event, dim).map_or_else(String::new, |v| v.as_str().to_owned()),
+            // Named as the profile compared it (a user agent's family), else as given.
+            value: profile.value_label(dim, &text).unwrap_or(text),
             rare,
             share,
             surprise,

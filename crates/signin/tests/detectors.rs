@@ -182,7 +182,7 @@ fn summary_names_history_all_from_one_country() {
     ))[0];
     assert!(
         f.summary
-            .starts_with("first sign-in from US (AS7922), new browser/OS Mozilla/5.0 (X11; Linux")
+            .starts_with("first sign-in from US (AS7922), new browser/OS Firefox on Linux;")
             && f.summary
                 .contains("; 40 earlier sign-ins over 39 days, all from AU"),
         "{}",
@@ -203,8 +203,8 @@ fn new_browser_version_is_not_novel() {
 }
 
 /// An export with no user agents (Entra's `deviceDetail`, Duo's access device): the browser
-/// and OS names are learned as a family, a new version stays quiet, and a different OS is
-/// named in the finding in the vendor's words.
+/// and OS names are learned as a family, a new version stays quiet, and a different browser
+/// and OS are named in the finding as their family.
 #[test]
 fn vendor_browser_and_os_names_work_without_user_agents() {
     let named = |who: &str, t: Timestamp, id: &str, o: &Origin, browser: &str, os: &str| {
@@ -243,8 +243,7 @@ fn vendor_browser_and_os_names_work_without_user_agents() {
         "Linux",
     ));
     assert!(
-        f[0].summary
-            .contains("new browser/OS Firefox 121.0 on Linux"),
+        f[0].summary.contains("new browser/OS Firefox on Linux"),
         "{}",
         f[0].summary
     );
