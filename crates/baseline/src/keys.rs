@@ -248,10 +248,7 @@ pub(crate) fn event_key(event: &Event, idx: u8) -> Option<Option<u64>> {
         Dimension::Asn => o.asn.map(|a| Some(u64::from(a))),
         Dimension::Prefix => o.ip.map(|ip| Some(IpPrefix::of(ip).key())),
         Dimension::Device => text(&o.device_id),
-        Dimension::UserAgent => match &o.user_agent {
-            Some(ua) => Some(value_key(idx, ua)),
-            None => named_family(o).map(|f| Some(f.key())),
-        },
+        Dimension::UserAgent => client_family(o).map(|f| Some(f.key())),
         Dimension::HourOfWeek => Some(Some(u64::from(event.time.hour_of_week()))),
         Dimension::App => match &event.activity {
             Activity::SignIn(s) => text(&s.app),
@@ -261,10 +258,15 @@ pub(crate) fn event_key(event: &Event, idx: u8) -> Option<Option<u64>> {
     }
 }
 
-/// The family of the browser and OS the vendor names, for an event without a user agent.
-fn named_family(o: &palisade_schema::Origin) -> Option<UaFamily> {
-    let c = o.client.as_deref()?;
-    Some(UaFamily::from_names(c.browser.as_deref(), c.os.as_deref()))
+/// The browser and OS family of the event's client: of its user agent, read as
+/// [`value_key`] reads a user-agent value, else of the names the vendor gives
+/// (`Origin::client`). Learning and asking both take it from here, so they always agree.
+fn client_family(o: &palisade_schema::Origin) -> Option<UaFamily> {
+    match (&o.user_agent, o.client.as_deref()) {
+        (Some(ua), _) => Some(UaFamily::parse(ua)),
+        (None, Some(c)) => Some(UaFamily::from_names(c.browser.as_deref(), c.os.as_deref())),
+        (None, None) => None,
+    }
 }
 
 /// The text shown for a key of a dimension whose keys are reversible (ASN, hour, UA family).
@@ -376,11 +378,7 @@ pub(crate) fn observations(event: &Event) -> Observations<'_> {
     if let Some(d) = &o.device_id {
         out.push_text(Dimension::Device, d, false);
     }
-    let family = match &o.user_agent {
-        Some(ua) => Some(UaFamily::of(ua)),
-        None => named_family(o),
-    };
-    if let Some(f) = family {
+    if let Some(f) = client_family(o) {
         out.push(Dimension::UserAgent, f.key(), Label::None);
     }
     out.push(

@@ -181,8 +181,9 @@ impl UaFamily {
         }
     }
 
-    /// The family of either a label written by [`UaFamily`]'s `Display` ("Chrome on Windows")
-    /// or a raw user-agent string.
+    /// The family of a label written by [`UaFamily`]'s `Display` ("Chrome on Windows"), of a
+    /// vendor's browser and OS names written as one text (`"Chrome 77.0.3865 on MacOs"`, see
+    /// [`UaFamily::from_names`]), or of a raw user-agent string.
     pub fn parse(value: &str) -> Self {
         // The longest label ("Internet Explorer on ChromeOS") is far shorter than a browser's
         // user agent, so long values skip the label search.
@@ -191,7 +192,8 @@ impl UaFamily {
                 return f;
             }
         }
-        // A vendor's names written as one text (`ClientSoftware::describe`).
+        // A vendor's names written as one text (`ClientSoftware::describe`); real user agents
+        // are longer, and rarely say " on ".
         if value.len() <= 80 {
             if let Some((b, o)) = value.split_once(" on ") {
                 return Self::from_names(Some(b), Some(o));

@@ -73,39 +73,25 @@ impl LearnedLocations {
 
     /// Remembers that `ip` was at `location` at time `at`.
     pub fn learn(&mut self, ip: IpAddr, location: &Location, at: Timestamp) {
-        let full = self.entries.len() >= self.capacity;
-        // One probe: an address already known is updated in place, a new one fills the slot
-        // found, unless the cache is full and must evict first.
-        let spot = match self.entries.entry(ip) {
-            Entry::Occupied(mut o) => {
-                let (loc, seen) = o.get_mut();
-                if at >= *seen {
-                    *seen = at;
-                    // Names follow the coordinates; comparing those alone keeps the common case
-                    // (the same address, the same place) free of string work.
-                    if !loc.same_point_as(location) || loc.asn != location.asn {
-                        let names = self.names.location_names(location);
-                        *loc = spot_of(location, names);
-                    }
-                }
-                return;
-            }
-            Entry::Vacant(v) => {
-                let spot = spot_of(location, self.names.location_names(location));
-                if !full {
-                    v.insert((spot, at));
-                    return;
-                }
-                spot
-            }
-        };
-        self.insert(ip, spot, at);
+        // Names follow the coordinates; comparing those alone keeps the common case (the same
+        // address, the same place) free of string work.
+        self.learn_at(
+            ip,
+            at,
+            |names| Some(spot_of(location, names.location_names(location))),
+            |loc| loc.same_point_as(location) && loc.asn == location.asn,
+        );
     }
 
     /// [`LearnedLocations::learn`] for a [`Spot`] (shares its names; never allocates once the
     /// table has grown).
     pub fn learn_spot(&mut self, ip: IpAddr, spot: &Spot, at: Timestamp) {
-        self.learn_at(ip, at, |_| Some(spot.clone()), |_| false);
+        self.learn_at(
+            ip,
+            at,
+            |_| Some(spot.clone()),
+            |loc| loc.same_point(spot) && loc.asn == spot.asn,
+        );
     }
 
     /// [`LearnedLocations::refresh`], else [`LearnedLocations::learn_spot`] with the spot
@@ -135,16 +121,15 @@ impl LearnedLocations {
         let spot = match self.entries.entry(ip) {
             Entry::Occupied(mut o) => {
                 let (loc, seen) = o.get_mut();
-                if known(loc) {
-                    if at > *seen {
-                        *seen = at;
-                    }
+                // An older report never overrides a newer one: nothing to make.
+                if at < *seen {
                     return;
                 }
-                let Some(spot) = make(&mut self.names) else {
+                if known(loc) {
+                    *seen = at;
                     return;
-                };
-                if at >= *seen {
+                }
+                if let Some(spot) = make(&mut self.names) {
                     *seen = at;
                     if !loc.same_point(&spot) || loc.asn != spot.asn {
                         *loc = spot;

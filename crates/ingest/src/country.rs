@@ -6,9 +6,9 @@
 //! another source reports it, and every baseline, travel label and country comparison downstream
 //! would be wrong.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
+
+use rustc_hash::FxHashMap;
 
 use crate::country_names::{CODES, NAMES};
 
@@ -55,10 +55,12 @@ pub fn country_code(text: &str) -> Option<String> {
 }
 
 /// The tables as hash maps, built on first use: a binary search over some seven hundred names
-/// mispredicted a branch at nearly every step, on every event that names a country.
+/// mispredicted a branch at nearly every step, on every event that names a country. Keys are a
+/// few trusted bytes, so the fast word-at-a-time hasher fits (SipHash's set-up would cost more
+/// than the lookup).
 struct Index {
-    codes: HashMap<&'static [u8], &'static str, BuildHasherDefault<Fnv>>,
-    names: HashMap<&'static [u8], &'static str, BuildHasherDefault<Fnv>>,
+    codes: FxHashMap<&'static [u8], &'static str>,
+    names: FxHashMap<&'static [u8], &'static str>,
 }
 
 fn index() -> &'static Index {
@@ -67,27 +69,6 @@ fn index() -> &'static Index {
         codes: CODES.iter().map(|c| (c.as_bytes(), *c)).collect(),
         names: NAMES.iter().map(|(n, c)| (n.as_bytes(), *c)).collect(),
     })
-}
-
-/// FNV-1a: keys are a few trusted bytes, where SipHash's set-up would cost more than the lookup.
-struct Fnv(u64);
-
-impl Default for Fnv {
-    fn default() -> Self {
-        Fnv(0xCBF2_9CE4_8422_2325)
-    }
-}
-
-impl Hasher for Fnv {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3);
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
 }
 
 /// The longest name [`fold_ascii`] takes; folding writes at most four bytes per input byte

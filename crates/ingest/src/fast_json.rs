@@ -46,19 +46,7 @@ type Result<T> = std::result::Result<T, GiveUp>;
 
 /// Reads one JSON document as `T`, or `None` when `serde_json` must decide (see the module docs).
 pub(crate) fn from_slice<'de, T: Deserialize<'de>>(input: &'de [u8]) -> Option<T> {
-    let text = std::str::from_utf8(input).ok()?;
-    let mut de = Json {
-        b: input,
-        text,
-        i: 0,
-        depth: 0,
-        scratch: Vec::new(),
-    };
-    let value = T::deserialize(&mut de).ok()?;
-    match de.peek() {
-        None => Some(value),
-        Some(_) => None,
-    }
+    from_slice_seed(input, std::marker::PhantomData::<T>)
 }
 
 /// Like [`from_slice`], for a seed (e.g. one that reads into an existing value).

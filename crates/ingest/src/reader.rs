@@ -985,10 +985,7 @@ impl<'r> RecordReader<'r> {
 /// reader's main cost), then eight at a time where a word holds no quote.
 fn unquote_cell(src: &[u8], cell: &mut Vec<u8>) -> (usize, u64) {
     let (mut i, mut newlines) = (0usize, 0u64);
-    while let Some(window) = src.get(i..i + WINDOW) {
-        let Ok(window) = <&[u8; WINDOW]>::try_from(window) else {
-            break;
-        };
+    while let Some(window) = src.get(i..).and_then(<[u8]>::first_chunk::<WINDOW>) {
         let Some(step) = unquote_block(window, cell) else {
             break;
         };
@@ -1080,20 +1077,27 @@ fn below(n: usize) -> u64 {
     }
 }
 
+/// A byte of ones in each lane of a word.
+const ONES: u64 = u64::MAX / 255;
+
+/// The high bit of each byte of `w` equal to `b`, exactly (no borrow between bytes).
+#[inline(always)]
+fn eq_mask(w: u64, b: u8) -> u64 {
+    const LOW7: u64 = ONES * 0x7F;
+    let x = w ^ (ONES * u64::from(b));
+    !(((x & LOW7) + LOW7) | x | LOW7)
+}
+
 /// The quotes of a block as a bit mask, and whether it holds any newline.
 #[inline(always)]
 fn block_masks(window: &[u8; WINDOW]) -> (u64, bool) {
-    const ONES: u64 = u64::MAX / 255;
-    const LOW7: u64 = ONES * 0x7F;
     let mut quotes = 0u64;
     let mut newline = 0u64;
     for k in 0..BLOCK / 8 {
         let mut word = [0u8; 8];
         word.copy_from_slice(&window[k * 8..k * 8 + 8]);
         let w = u64::from_le_bytes(word);
-        // Exact per byte (no borrow between bytes): the high bit of each byte that is `"`.
-        let x = w ^ (ONES * u64::from(b'"'));
-        let high = !(((x & LOW7) + LOW7) | x | LOW7);
+        let high = eq_mask(w, b'"');
         // One bit per byte, gathered into the byte's position in the block.
         let bits = ((high >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56;
         quotes |= bits << (k * 8);
@@ -1123,13 +1127,6 @@ fn copy_run(window: &[u8; WINDOW], from: usize, to: usize, out: &mut [u8], kept:
 
 /// [`unquote_cell`] eight bytes at a time, for what is left after the whole blocks.
 fn unquote_words(src: &[u8], cell: &mut Vec<u8>) -> (usize, u64) {
-    const ONES: u64 = u64::MAX / 255;
-    const LOW7: u64 = ONES * 0x7F;
-    // The high bit of each byte of `w` equal to `b`, exactly (no borrow between bytes).
-    let has = |w: u64, b: u8| {
-        let x = w ^ (ONES * u64::from(b));
-        !(((x & LOW7) + LOW7) | x | LOW7)
-    };
     cell.reserve(src.len());
     let (mut i, mut newlines) = (0usize, 0u64);
     loop {
@@ -1137,14 +1134,14 @@ fn unquote_words(src: &[u8], cell: &mut Vec<u8>) -> (usize, u64) {
             let mut word = [0u8; 8];
             word.copy_from_slice(chunk);
             let w = u64::from_le_bytes(word);
-            let quote = has(w, b'"');
+            let quote = eq_mask(w, b'"');
             // Newlines are counted (for line numbers) and kept like any other byte.
             let before_quote = if quote == 0 {
                 u64::MAX
             } else {
                 (quote & quote.wrapping_neg()) - 1
             };
-            let nl = has(w, b'\n') & before_quote;
+            let nl = eq_mask(w, b'\n') & before_quote;
             if nl != 0 {
                 newlines += u64::from(nl.count_ones());
             }
@@ -1178,7 +1175,6 @@ fn unquote_words(src: &[u8], cell: &mut Vec<u8>) -> (usize, u64) {
 
 /// The length of `bytes` before its first `"` (all of it when there is none).
 fn quote_or_end(bytes: &[u8]) -> usize {
-    const ONES: u64 = u64::MAX / 255;
     let mut i = 0;
     while let Some(chunk) = bytes.get(i..i + 8) {
         let mut word = [0u8; 8];

@@ -354,6 +354,7 @@ fn device_detail_browser_and_os_reach_the_origin() {
         "status":{"errorCode":0},"deviceDetail":{"operatingSystem":"Unknown","browser":" "}}"#;
     assert!(events(unknown)[0].origin.client.is_none());
 
+    let mut checked = 0;
     for line in fixture("graph_signins.jsonl") {
         let (r, out, _) = parse(&line);
         if r == Ok(Parsed::Events) && String::from_utf8_lossy(&line).contains("\"Edge 124.0.0\"") {
@@ -362,6 +363,8 @@ fn device_detail_browser_and_os_reach_the_origin() {
                 (c.browser.as_deref(), c.os.as_deref()),
                 (Some("Edge 124.0.0"), Some("Windows 10"))
             );
+            checked += 1;
         }
     }
+    assert_eq!(checked, 10, "every fixture sign-in that names its browser");
 }

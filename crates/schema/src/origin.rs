@@ -148,8 +148,9 @@ impl ClientSoftware {
     /// assert_eq!(c.describe(), "Chrome 77.0.3865 on Unknown");
     /// ```
     pub fn describe(&self) -> String {
-        let name = |v: &Option<String>| v.clone().unwrap_or_else(|| "Unknown".to_owned());
-        format!("{} on {}", name(&self.browser), name(&self.os))
+        let browser = self.browser.as_deref().unwrap_or("Unknown");
+        let os = self.os.as_deref().unwrap_or("Unknown");
+        format!("{browser} on {os}")
     }
 }
 

@@ -138,7 +138,7 @@ impl Slab {
             0
         };
         if let Some(c) = self.get_mut(slot) {
-            if usize::from(len) <= INLINE_ID {
+            if id.len() <= INLINE_ID {
                 copy_short(&mut c.event_id.bytes, id.as_bytes());
             }
             c.event_id.len = len;

@@ -594,9 +594,10 @@ fn origin(p: &Record<'_>, envelope: Option<&Record<'_>>, notes: &mut Notes) -> O
                 .and_then(status::parse_ip)
         }),
         user_agent: p.user_agent.non_empty().map(str::to_owned),
-        client: p.device_detail.get().and_then(|d| {
-            ClientSoftware::new(d.browser.non_empty(), d.operating_system.non_empty())
-        }),
+        client: p
+            .device_detail
+            .get()
+            .and_then(|d| ClientSoftware::new(d.browser.get(), d.operating_system.get())),
         device_id: p
             .device_detail
             .get()
