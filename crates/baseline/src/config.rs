@@ -122,6 +122,15 @@ pub struct BaselineConfig {
     /// Distinct country, city and application names remembered for display (default 65 536).
     /// Past it, new names are still learned (as hashes) but not listed by `top_values`.
     pub label_cap: usize,
+    /// Seconds a password-stage success waits for its MFA step before the profile learns it
+    /// (default 600), for identities seen taking an MFA step. Some vendors log the sign-in
+    /// once the password is verified (Okta's `user.session.start`): an MFA success in this
+    /// time confirms it, an MFA failure discards it, so an attacker who has the password but
+    /// fails MFA never teaches the profile their origin. 0 learns every success at once.
+    pub mfa_step_wait_secs: u32,
+    /// Most sign-ins waiting for their MFA step at once (default 65 536); past it the oldest
+    /// is learned early, so the wait is bounded in memory too.
+    pub max_waiting: usize,
 }
 
 impl Default for BaselineConfig {
@@ -136,6 +145,8 @@ impl Default for BaselineConfig {
             tenant_values_cap: 4096,
             prior_min_identities: 20,
             label_cap: 65_536,
+            mfa_step_wait_secs: 600,
+            max_waiting: 65_536,
         }
     }
 }

@@ -18,6 +18,15 @@
 //! | hour of week   | 0 = Monday 00h UTC … 167                | the number                 |
 //! | application    | app signed into                         | hash + tenant-wide label   |
 //!
+//! A password-stage success waits for its MFA step when the identity is known to take one and
+//! the vendor does not say MFA was satisfied (Okta logs `user.session.start` once the password
+//! is verified, before MFA): an MFA success confirms it (the two records count as one sign-in),
+//! an MFA failure discards it, and one with no answer is learned after
+//! [`BaselineConfig::mfa_step_wait_secs`]. So an attacker who holds the password but is refused
+//! at MFA never teaches the victim's profile their origin. The pipeline calls
+//! `ProfileStore::advance` before each event, so what the wait decided is in the profile the
+//! event's detectors read.
+//!
 //! Each value keeps a decayed weight (half-life in event time), first and last sighting; each
 //! dimension keeps its top K values ([`DimensionCaps`]), so a profile's size is capped: at most 33
 //! values of 24 bytes with the defaults, about 0.7 KiB per identity all told in the 1M-identity
@@ -65,6 +74,7 @@
 
 mod config;
 mod keys;
+mod pending;
 mod profile;
 mod snapshot;
 mod store;

@@ -176,6 +176,9 @@ pub struct Profile {
     pub(crate) first: u32,
     pub(crate) last: u32,
     pub(crate) decayed_at: u32,
+    /// When this identity last took an MFA step (seconds; 0 for never): its password-stage
+    /// successes then wait for their MFA step before they are learned.
+    pub(crate) last_mfa: u32,
     /// Creation order, so snapshots are written in an order that depends only on the events.
     pub(crate) seq: u64,
 }
@@ -192,6 +195,7 @@ impl Profile {
             first: at,
             last: at,
             decayed_at: at,
+            last_mfa: 0,
             seq: 0,
         }
     }

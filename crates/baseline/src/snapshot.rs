@@ -6,9 +6,14 @@
 //!       labels   u32 n, n × (key u64, len u16, UTF-8 bytes)            sorted by key
 //!       priors   8 × (u32 n, n × (key u64, identities u32))            sorted by key
 //!       profiles u32 n, n × (id len u16, id, sign-ins u32, first u32, last u32,
-//!                            decayed-at u32, u8 m, m × (dim u8, key u64, weight f32,
-//!                            first u32, last u32))                     in creation order
+//!                            decayed-at u32, last MFA step u32, u8 m, m × (dim u8, key u64,
+//!                            weight f32, first u32, last u32))         in creation order
+//!       clock u32
+//!       waiting  u32 n, n × (profile u32, time u32, u8 m, m × (dim u8, key u64,
+//!                            has label u8, [len u16, UTF-8 bytes]))   by profile
 //! ```
+//!
+//! Version 2 had no last MFA step, clock or waiting sign-ins; it is still read.
 //!
 //! A binary format rather than JSON because a million profiles must snapshot in about the time
 //! the disk takes to write the bytes.
@@ -18,6 +23,7 @@ use std::sync::Arc;
 use palisade_core::Error;
 
 use crate::keys::DIMENSIONS;
+use crate::pending::{HeldObservation, Waiting};
 use crate::profile::{Entry, Profile, Tenant};
 use crate::store::BaselineStore;
 use crate::BaselineConfig;
@@ -26,8 +32,10 @@ const MAGIC: &[u8; 8] = b"PALBASE\0";
 /// The snapshot format version this build writes and reads.
 ///
 /// Version 2 keys text values with Palisade's own fixed word-at-a-time hash (version 1 used
-/// FNV-1a); a version-1 snapshot is refused with [`Error::SnapshotVersion`].
-pub const SNAPSHOT_VERSION: u32 = 2;
+/// FNV-1a); a version-1 snapshot is refused with [`Error::SnapshotVersion`]. Version 3 adds
+/// the sign-ins waiting for their MFA step; version 2 is still read (nothing was waiting).
+pub const SNAPSHOT_VERSION: u32 = 3;
+const OLDEST_READ: u32 = 2;
 const HEADER: usize = 8 + 4 + 8 + 4;
 const ENTRY_BYTES: usize = 1 + 8 + 4 + 4 + 4;
 
@@ -45,13 +53,7 @@ pub(crate) fn encode(store: &BaselineStore) -> Vec<u8> {
     put_u32(&mut body, labels.len());
     for (key, label) in labels {
         body.extend_from_slice(&key.to_le_bytes());
-        // Labels come from vendor fields; anything longer than u16 is cut at a char boundary.
-        let mut end = label.len().min(usize::from(u16::MAX));
-        while !label.is_char_boundary(end) {
-            end -= 1;
-        }
-        body.extend_from_slice(&(end as u16).to_le_bytes());
-        body.extend_from_slice(&label.as_bytes()[..end]);
+        put_text(&mut body, label);
     }
 
     for map in &tenant.priors {
@@ -66,19 +68,19 @@ pub(crate) fn encode(store: &BaselineStore) -> Vec<u8> {
 
     let profiles = store.profiles_in_order();
     put_u32(&mut body, profiles.len());
-    for p in profiles {
+    for &p in &profiles {
         let id = store.id_of(p).as_bytes();
         let id = &id[..id.len().min(usize::from(u16::MAX))];
         body.extend_from_slice(&(id.len() as u16).to_le_bytes());
         body.extend_from_slice(id);
-        let mut head = [0u8; 17];
-        for (k, v) in [p.sign_ins, p.first, p.last, p.decayed_at]
+        let mut head = [0u8; 21];
+        for (k, v) in [p.sign_ins, p.first, p.last, p.decayed_at, p.last_mfa]
             .into_iter()
             .enumerate()
         {
             head[k * 4..k * 4 + 4].copy_from_slice(&v.to_le_bytes());
         }
-        head[16] = p.entries.len().min(255) as u8;
+        head[20] = p.entries.len().min(255) as u8;
         body.extend_from_slice(&head);
         for e in p.entries.iter().take(255) {
             let mut b = [0u8; ENTRY_BYTES];
@@ -88,6 +90,34 @@ pub(crate) fn encode(store: &BaselineStore) -> Vec<u8> {
             b[13..17].copy_from_slice(&e.first.to_le_bytes());
             b[17..21].copy_from_slice(&e.last.to_le_bytes());
             body.extend_from_slice(&b);
+        }
+    }
+
+    body.extend_from_slice(&store.pending.clock.to_le_bytes());
+    let waiting: Vec<(usize, &Waiting)> = if store.pending.len() == 0 {
+        Vec::new()
+    } else {
+        profiles
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| store.pending.get(&p.print).map(|w| (i, w)))
+            .collect()
+    };
+    put_u32(&mut body, waiting.len());
+    for (i, w) in waiting {
+        put_u32(&mut body, i);
+        body.extend_from_slice(&w.t.to_le_bytes());
+        body.push(w.obs.len().min(255) as u8);
+        for o in w.obs.iter().take(255) {
+            body.push(o.dim);
+            body.extend_from_slice(&o.key.to_le_bytes());
+            match &o.label {
+                Some(label) => {
+                    body.push(1);
+                    put_text(&mut body, label);
+                }
+                None => body.push(0),
+            }
         }
     }
 
@@ -107,13 +137,26 @@ fn estimate(store: &BaselineStore, tenant: &Tenant) -> usize {
             .iter()
             .map(|m| 4 + m.len() * 12)
             .sum::<usize>()
-        + store.len() * 19
+        + store.len() * 23
         + ids
         + entries * ENTRY_BYTES
+        + 8
+        + store.pending.len() * 96
 }
 
 fn put_u32(out: &mut Vec<u8>, n: usize) {
     out.extend_from_slice(&(n as u32).to_le_bytes());
+}
+
+/// A u16 length and the text. Labels come from vendor fields; anything longer than u16 is cut
+/// at a char boundary.
+fn put_text(out: &mut Vec<u8>, text: &str) {
+    let mut end = text.len().min(usize::from(u16::MAX));
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    out.extend_from_slice(&(end as u16).to_le_bytes());
+    out.extend_from_slice(&text.as_bytes()[..end]);
 }
 
 fn corrupt(why: impl Into<String>) -> Error {
@@ -152,6 +195,12 @@ impl<'a> Reader<'a> {
     fn u64(&mut self, what: &str) -> Result<u64, Error> {
         Ok(u64::from_le_bytes(self.array(what)?))
     }
+    /// A u16 length and that much UTF-8.
+    fn text(&mut self, what: &str) -> Result<&'a str, Error> {
+        let len = usize::from(self.u16(what)?);
+        std::str::from_utf8(self.take(len, what)?)
+            .map_err(|_| corrupt(format!("{what} is not UTF-8")))
+    }
     /// A count of items each at least `min_bytes` long: refused if the rest cannot hold them,
     /// so a damaged count cannot make us allocate gigabytes.
     fn count(&mut self, min_bytes: usize, what: &str) -> Result<usize, Error> {
@@ -161,6 +210,50 @@ impl<'a> Reader<'a> {
         }
         Ok(n)
     }
+}
+
+/// The clock and the sign-ins waiting for their MFA step, onto the profiles just read.
+fn read_waiting(r: &mut Reader<'_>, store: &mut BaselineStore) -> Result<(), Error> {
+    let clock = r.u32("clock")?;
+    let n = r.count(9, "waiting sign-ins")?;
+    let prints: Vec<[u64; 2]> = if n == 0 {
+        Vec::new()
+    } else {
+        store.profiles_in_order().iter().map(|p| p.print).collect()
+    };
+    let wait = store.shared.config.mfa_step_wait_secs;
+    let mut last = None;
+    for _ in 0..n {
+        let i = r.u32("waiting sign-in")? as usize;
+        if last.is_some_and(|l| l >= i) {
+            return Err(corrupt("waiting sign-ins out of order"));
+        }
+        last = Some(i);
+        let print = *prints
+            .get(i)
+            .ok_or_else(|| corrupt(format!("waiting sign-in of unknown profile {i}")))?;
+        let t = r.u32("waiting sign-in")?;
+        let m = usize::from(r.array::<1>("waiting sign-in")?[0]);
+        let mut obs = Vec::with_capacity(m);
+        for _ in 0..m {
+            let [dim] = r.array::<1>("waiting value")?;
+            if usize::from(dim) >= DIMENSIONS.len() {
+                return Err(corrupt("unknown dimension"));
+            }
+            let key = r.u64("waiting value")?;
+            let label = match r.array::<1>("waiting value")? {
+                [0] => None,
+                [1] => Some(r.text("waiting label")?.into()),
+                _ => return Err(corrupt("waiting value has a bad label flag")),
+            };
+            obs.push(HeldObservation { dim, key, label });
+        }
+        store
+            .pending
+            .hold(print, Waiting { t, obs }, t.saturating_add(wait));
+    }
+    store.pending.clock = clock;
+    Ok(())
 }
 
 /// Decodes a snapshot into a fresh store with `config` (whose caps apply to what is read).
@@ -173,7 +266,7 @@ pub(crate) fn decode(bytes: &[u8], config: BaselineConfig) -> Result<BaselineSto
     }
     let mut r = Reader { buf: &bytes[8..] };
     let version = r.u32("header")?;
-    if version != SNAPSHOT_VERSION {
+    if !(OLDEST_READ..=SNAPSHOT_VERSION).contains(&version) {
         return Err(Error::SnapshotVersion {
             found: version,
             expected: SNAPSHOT_VERSION,
@@ -199,9 +292,7 @@ pub(crate) fn decode(bytes: &[u8], config: BaselineConfig) -> Result<BaselineSto
     tenant.labels.reserve(n);
     for _ in 0..n {
         let key = r.u64("label")?;
-        let len = usize::from(r.u16("label")?);
-        let text = std::str::from_utf8(r.take(len, "label")?)
-            .map_err(|_| corrupt("label is not UTF-8"))?;
+        let text = r.text("label")?;
         tenant.label_bytes += text.len();
         tenant.labels.insert(key, text.into());
     }
@@ -218,7 +309,9 @@ pub(crate) fn decode(bytes: &[u8], config: BaselineConfig) -> Result<BaselineSto
         }
     }
 
-    let n = r.count(19, "profiles")?;
+    // Identity length, head (with the last MFA step from version 3 on), at least one id byte.
+    let head_bytes = if version >= 3 { 21 } else { 17 };
+    let n = r.count(head_bytes + 2, "profiles")?;
     tenant.identities = n;
     let caps: [usize; DIMENSIONS.len()] = DIMENSIONS.map(|d| config.caps.get(d));
     let mut store = BaselineStore::build(config, tenant);
@@ -231,17 +324,20 @@ pub(crate) fn decode(bytes: &[u8], config: BaselineConfig) -> Result<BaselineSto
         if id.is_empty() {
             return Err(corrupt("empty identity"));
         }
-        let head = r.take(17, "profile")?;
+        let head = r.take(head_bytes, "profile")?;
         let word = |k: usize| u32::from_le_bytes([head[k], head[k + 1], head[k + 2], head[k + 3]]);
         let mut profile = Profile::new(Arc::clone(&shared), 0);
         profile.sign_ins = word(0);
         profile.first = word(4);
         profile.last = word(8);
         profile.decayed_at = word(12);
+        if version >= 3 {
+            profile.last_mfa = word(16);
+        }
         if profile.first > profile.last {
             return Err(corrupt(format!("profile of {id:?} ends before it starts")));
         }
-        let m = usize::from(head[16]);
+        let m = usize::from(head[head_bytes - 1]);
         let raw = r.take(m * ENTRY_BYTES, "value")?;
         let mut entries = Vec::with_capacity(m);
         let mut held = [0usize; DIMENSIONS.len()];
@@ -271,6 +367,9 @@ pub(crate) fn decode(bytes: &[u8], config: BaselineConfig) -> Result<BaselineSto
         store
             .insert_new(id, profile)
             .map_err(|()| corrupt(format!("duplicate identity {id:?}")))?;
+    }
+    if version >= 3 {
+        read_waiting(&mut r, &mut store)?;
     }
     if !r.buf.is_empty() {
         return Err(corrupt(format!("{} trailing bytes", r.buf.len())));

@@ -5,9 +5,12 @@ use std::sync::Arc;
 
 use hashbrown::{DefaultHashBuilder, HashTable};
 use palisade_core::{Error, ProfileStore, ProfileView};
-use palisade_schema::{Event, IdentityKey};
+use palisade_schema::{
+    Activity, Event, FailureReason, IdentityKey, Outcome, SignInStage, Timestamp,
+};
 
-use crate::keys;
+use crate::keys::{self, Observation};
+use crate::pending::{HeldObservation, Pending, Waiting};
 use crate::profile::{secs, Entry, Profile, Shared, Tenant};
 use crate::{snapshot, BaselineConfig};
 
@@ -74,6 +77,8 @@ pub struct BaselineStore {
     next_seq: u64,
     /// Heap bytes of the entries, kept up to date so `state_bytes` is O(1).
     pub(crate) heap: usize,
+    /// Password-stage successes waiting for their MFA step.
+    pub(crate) pending: Pending,
 }
 
 /// Appends `id` to the arena; returns where it starts.
@@ -116,6 +121,7 @@ impl BaselineStore {
             seed: [random.hash_one(1u64), random.hash_one(2u64)],
             next_seq: 0,
             heap: 0,
+            pending: Pending::default(),
         }
     }
 
@@ -208,6 +214,89 @@ impl BaselineStore {
         }
     }
 
+    /// Learns what waited past its deadline (or beyond the cap), now at event time `now`.
+    fn settle(&mut self, now: u32) {
+        self.pending.clock = self.pending.clock.max(now);
+        if self.pending.len() == 0 {
+            return;
+        }
+        let (clock, cap) = (self.pending.clock, self.shared.config.max_waiting);
+        while let Some((print, w)) = self.pending.pop_due(clock, cap) {
+            if let Some(pos) = find(&self.index, &self.profiles, print) {
+                self.learn_waiting(pos, &w);
+            }
+        }
+    }
+
+    /// The position of the identity's profile, made (empty) if it has none.
+    fn find_or_create(&mut self, id: &str, print: [u64; 2], t: u32) -> Option<usize> {
+        let BaselineStore {
+            shared,
+            profiles,
+            index,
+            ids,
+            next_seq,
+            ..
+        } = self;
+        match index.entry(
+            print[0],
+            |&i| profiles.get(i as usize).is_some_and(|p| p.print == print),
+            |&i| profiles.get(i as usize).map_or(0, |p| p.print[0]),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(e) => Some(*e.get() as usize),
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                // Four billion identities: past what one store is for; learn nothing more.
+                let pos = u32::try_from(profiles.len()).ok()?;
+                v.insert(pos);
+                shared.tenant_mut().identities += 1;
+                let mut p = Profile::new(Arc::clone(shared), t);
+                p.print = print;
+                p.at = push_id(ids, id);
+                p.id_len = id.len() as u32;
+                p.seq = *next_seq;
+                *next_seq += 1;
+                profiles.push(p);
+                Some(pos as usize)
+            }
+        }
+    }
+
+    /// A password-stage success: learned now, or held for its MFA step when the identity is
+    /// known to take one.
+    fn learn_or_hold(&mut self, pos: usize, print: [u64; 2], t: u32, obs: &[Observation<'_>]) {
+        let wait = self.shared.config.mfa_step_wait_secs;
+        let uses_mfa = self.profiles.get(pos).is_some_and(|p| p.last_mfa != 0);
+        let deadline = t.saturating_add(wait);
+        if !uses_mfa || wait == 0 || deadline <= self.pending.clock {
+            self.learn_at(pos, t, obs);
+            return;
+        }
+        // A newer password-stage success replaces one still unanswered: an unanswered prompt
+        // is no confirmation, and the newer attempt carries the same question.
+        let _replaced = self.pending.hold(print, Waiting::new(t, obs), deadline);
+        self.settle(self.pending.clock);
+    }
+
+    fn learn_waiting(&mut self, pos: usize, w: &Waiting) {
+        let obs: Vec<Observation<'_>> = w.obs.iter().map(HeldObservation::borrow).collect();
+        self.learn_at(pos, w.t, &obs);
+    }
+
+    /// Teaches the profile at `pos` one sign-in at `t`.
+    fn learn_at(&mut self, pos: usize, t: u32, obs: &[Observation<'_>]) {
+        let Some(profile) = self.profiles.get_mut(pos) else {
+            return;
+        };
+        let mut tenant = self.shared.tenant_mut();
+        let before = profile.entries.capacity();
+        profile.learn(&self.shared, t, obs, &mut tenant);
+        let after = profile.entries.capacity();
+        if after != before {
+            self.heap = (self.heap + after * size_of::<Entry>())
+                .saturating_sub(before * size_of::<Entry>());
+        }
+    }
+
     /// Rewrites the key arena without the forgotten identities' keys.
     fn compact_ids(&mut self) {
         let mut fresh = String::with_capacity(self.ids.len() - self.garbage);
@@ -229,59 +318,53 @@ impl ProfileStore for BaselineStore {
             .map(|p| p as &dyn ProfileView)
     }
 
+    fn advance(&mut self, now: Timestamp) {
+        self.settle(secs(now));
+    }
+
     fn learn(&mut self, event: &Event) {
-        if !event.activity.is_successful_sign_in() {
+        let Activity::SignIn(sign_in) = &event.activity else {
             return;
-        }
+        };
+        let t = secs(event.time);
+        self.settle(t);
         let Some(identity) = event.identity() else {
             return;
         };
-        let obs = keys::observations(event);
-        let t = secs(event.time);
-        let id = identity.as_str();
-        let print = fingerprint(self.seed, id);
-        let BaselineStore {
-            shared,
-            profiles,
-            index,
-            ids,
-            next_seq,
-            heap,
-            ..
-        } = self;
-        let mut tenant = shared.tenant_mut();
-        let pos = match index.entry(
-            print[0],
-            |&i| profiles.get(i as usize).is_some_and(|p| p.print == print),
-            |&i| profiles.get(i as usize).map_or(0, |p| p.print[0]),
-        ) {
-            hashbrown::hash_table::Entry::Occupied(e) => *e.get() as usize,
-            hashbrown::hash_table::Entry::Vacant(v) => {
-                let Ok(pos) = u32::try_from(profiles.len()) else {
-                    // Four billion identities: past what one store is for; learn nothing more.
-                    return;
-                };
-                v.insert(pos);
-                tenant.identities += 1;
-                let mut p = Profile::new(Arc::clone(shared), t);
-                p.print = print;
-                p.at = push_id(ids, id);
-                p.id_len = id.len() as u32;
-                p.seq = *next_seq;
-                *next_seq += 1;
-                profiles.push(p);
-                pos as usize
+        let print = fingerprint(self.seed, identity.as_str());
+        let Outcome::Failure { reason } = &sign_in.outcome else {
+            let Some(pos) = self.find_or_create(identity.as_str(), print, t) else {
+                return;
+            };
+            let obs = keys::observations(event);
+            match sign_in.stage {
+                SignInStage::Primary if sign_in.mfa_satisfied.is_none() => {
+                    self.learn_or_hold(pos, print, t, obs.as_slice());
+                }
+                SignInStage::Mfa => {
+                    if let Some(p) = self.profiles.get_mut(pos) {
+                        p.last_mfa = p.last_mfa.max(t);
+                    }
+                    // The step confirms the password-stage success waiting for it: the two
+                    // records are one sign-in, learned where the sign-in came from.
+                    match self.pending.take(&print) {
+                        Some(w) => self.learn_waiting(pos, &w),
+                        None => self.learn_at(pos, t, obs.as_slice()),
+                    }
+                }
+                _ => self.learn_at(pos, t, obs.as_slice()),
             }
-        };
-        let Some(profile) = profiles.get_mut(pos) else {
             return;
         };
-        let before = profile.entries.capacity();
-        profile.learn(shared, t, obs.as_slice(), &mut tenant);
-        let after = profile.entries.capacity();
-        if after != before {
-            *heap =
-                (*heap + after * size_of::<Entry>()).saturating_sub(before * size_of::<Entry>());
+        // A failed MFA step discards the password-stage success waiting for it. "MFA required"
+        // is an interruption on the way to the step, not its answer.
+        if sign_in.stage == SignInStage::Mfa && *reason != FailureReason::MfaRequired {
+            if let Some(p) =
+                find(&self.index, &self.profiles, print).and_then(|pos| self.profiles.get_mut(pos))
+            {
+                p.last_mfa = p.last_mfa.max(t);
+                self.pending.take(&print);
+            }
         }
     }
 
@@ -296,6 +379,7 @@ impl ProfileStore for BaselineStore {
         };
         let (pos, _) = entry.remove();
         let pos = pos as usize;
+        self.pending.take(&print);
         let removed = self.profiles.swap_remove(pos);
         // The last profile moved into the freed place: point its slot there.
         if let Some(moved) = self.profiles.get(pos) {
@@ -326,6 +410,7 @@ impl ProfileStore for BaselineStore {
             + self.profiles.capacity() * size_of::<Profile>()
             + self.ids.capacity()
             + self.heap
+            + self.pending.heap_bytes()
             + self.shared.tenant().heap_bytes()
     }
 

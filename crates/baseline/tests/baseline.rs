@@ -677,3 +677,264 @@ proptest! {
         }
     }
 }
+
+/// One step of an Okta-like flow for `who` at `secs` seconds from T0, from country `c`.
+#[derive(Clone, Copy, Debug)]
+enum Step {
+    /// A password-stage success (`user.session.start`).
+    Password,
+    MfaOk,
+    MfaDenied,
+}
+
+fn step(who: &str, secs: i64, i: usize, c: u8, s: Step) -> Event {
+    let act = match s {
+        Step::Password => SignIn::success(SignInStage::Primary),
+        Step::MfaOk => SignIn::success(SignInStage::Mfa),
+        Step::MfaDenied => SignIn::failure(SignInStage::Mfa, FailureReason::MfaDenied),
+    };
+    let mut e = Event::new(
+        at(secs * 1000),
+        format!("s{i}"),
+        Source::Okta,
+        Activity::SignIn(act),
+    )
+    .with_actor(Identity::new(who));
+    e.origin.country = Some(format!("C{c}"));
+    e
+}
+
+fn countries(store: &BaselineStore, who: &str) -> Vec<String> {
+    let mut c: Vec<String> = store
+        .profile(who)
+        .map(|p| {
+            p.top_values(Dimension::Country)
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect()
+        })
+        .unwrap_or_default();
+    c.sort();
+    c
+}
+
+/// Okta logs `user.session.start` once the password is verified, before MFA. An attacker who
+/// has the password but is refused at MFA must not teach the victim's profile their origin;
+/// the victim's own flows count once each, and a sign-in on a device that remembers its MFA
+/// (no second step) is learned once the wait is over.
+#[test]
+fn a_password_stage_success_waits_for_its_mfa_step() {
+    let mut store = BaselineStore::default();
+    let run = |store: &mut BaselineStore, e: &Event| {
+        store.advance(e.time);
+        store.learn(e);
+    };
+    let mut i = 0;
+    let mut next = |who: &str, secs: i64, c: u8, s: Step| {
+        i += 1;
+        step(who, secs, i, c, s)
+    };
+    // A week of the victim's own flows from C0: password, then push approved 20 s later.
+    for d in 0..7 {
+        run(
+            &mut store,
+            &next("ana@x.com", d * 86_400, 0, Step::Password),
+        );
+        run(
+            &mut store,
+            &next("ana@x.com", d * 86_400 + 20, 0, Step::MfaOk),
+        );
+    }
+    // The very first password success came before anyone knew ana uses MFA.
+    assert_eq!(store.profile("ana@x.com").unwrap().sign_ins(), 8);
+
+    // The attacker from C9: password accepted, push denied, twice.
+    let t = 8 * 86_400;
+    run(&mut store, &next("ana@x.com", t, 9, Step::Password));
+    run(&mut store, &next("ana@x.com", t + 30, 9, Step::MfaDenied));
+    run(&mut store, &next("ana@x.com", t + 200, 9, Step::Password));
+    run(&mut store, &next("ana@x.com", t + 230, 9, Step::MfaDenied));
+    // A day later, long past every wait: the profile never learned C9.
+    run(
+        &mut store,
+        &next("ana@x.com", t + 86_400, 0, Step::Password),
+    );
+    assert_eq!(countries(&store, "ana@x.com"), ["C0"]);
+    assert!(store
+        .view(&key("ana@x.com"))
+        .unwrap()
+        .is_new(Dimension::Country, "C9"));
+    assert_eq!(store.profile("ana@x.com").unwrap().sign_ins(), 8);
+
+    // That last password success has no MFA step (a remembered device): learned after the wait.
+    store.advance(at((t + 86_400 + 599) * 1000));
+    assert_eq!(store.profile("ana@x.com").unwrap().sign_ins(), 8);
+    store.advance(at((t + 86_400 + 600) * 1000));
+    assert_eq!(store.profile("ana@x.com").unwrap().sign_ins(), 9);
+
+    // Someone who never takes an MFA step is learned at once.
+    run(&mut store, &next("bob@x.com", t, 1, Step::Password));
+    run(&mut store, &next("bob@x.com", t + 60, 1, Step::Password));
+    assert_eq!(store.profile("bob@x.com").unwrap().sign_ins(), 2);
+    // A failed MFA step never creates a profile.
+    run(&mut store, &next("eve@x.com", t, 1, Step::MfaDenied));
+    assert!(store.profile("eve@x.com").is_none());
+
+    // With the wait turned off, the attacker's password success is learned (the old behaviour).
+    let config = BaselineConfig {
+        mfa_step_wait_secs: 0,
+        ..BaselineConfig::default()
+    };
+    let mut eager = BaselineStore::new(config).unwrap();
+    run(&mut eager, &next("ana@x.com", 0, 0, Step::MfaOk));
+    run(&mut eager, &next("ana@x.com", 100, 9, Step::Password));
+    run(&mut eager, &next("ana@x.com", 130, 9, Step::MfaDenied));
+    assert_eq!(countries(&eager, "ana@x.com"), ["C0", "C9"]);
+}
+
+/// Waiting sign-ins are bounded: past `max_waiting` the oldest is learned early, and the
+/// memory they hold is counted.
+#[test]
+fn waiting_sign_ins_are_capped_and_counted() {
+    let config = BaselineConfig {
+        max_waiting: 3,
+        ..BaselineConfig::default()
+    };
+    let mut store = BaselineStore::new(config).unwrap();
+    for u in 0..8 {
+        store.learn(&step(&format!("u{u}@x.com"), 0, u, 0, Step::MfaOk));
+    }
+    let before = store.state_bytes();
+    for u in 0..8 {
+        store.learn(&step(
+            &format!("u{u}@x.com"),
+            100 + u as i64,
+            100 + u,
+            1,
+            Step::Password,
+        ));
+    }
+    assert!(
+        store.state_bytes() > before,
+        "waiting sign-ins must be counted"
+    );
+    // The five oldest were learned early; the three newest still wait.
+    for u in 0..8 {
+        let n = store.profile(&format!("u{u}@x.com")).unwrap().sign_ins();
+        assert_eq!(n, if u < 5 { 2 } else { 1 }, "u{u}");
+    }
+}
+
+/// A reference model of what the store learns from flows, checked against the store, and a
+/// snapshot cut anywhere (a sign-in waiting for its MFA step across the cut) changes nothing.
+fn model(events: &[(u8, i64, u8, Step)], wait: i64) -> Vec<(u64, Vec<String>)> {
+    #[derive(Default, Clone)]
+    struct Who {
+        exists: bool,
+        mfa: bool,
+        waiting: Option<(i64, u8)>,
+        learned: Vec<u8>,
+    }
+    let mut who = vec![Who::default(); 4];
+    let mut clock = i64::MIN;
+    for &(w, t, c, s) in events {
+        clock = clock.max(t);
+        for x in who.iter_mut() {
+            if let Some((wt, wc)) = x.waiting {
+                if wt + wait <= clock {
+                    x.learned.push(wc);
+                    x.waiting = None;
+                }
+            }
+        }
+        let x = &mut who[usize::from(w)];
+        match s {
+            Step::Password => {
+                let holds = x.exists && x.mfa && t + wait > clock;
+                x.exists = true;
+                if holds {
+                    x.waiting = Some((t, c));
+                } else {
+                    x.learned.push(c);
+                }
+            }
+            Step::MfaOk => {
+                x.exists = true;
+                x.mfa = true;
+                match x.waiting.take() {
+                    Some((_, wc)) => x.learned.push(wc),
+                    None => x.learned.push(c),
+                }
+            }
+            Step::MfaDenied => {
+                if x.exists {
+                    x.mfa = true;
+                    x.waiting = None;
+                }
+            }
+        }
+    }
+    who.into_iter()
+        .map(|mut x| {
+            if let Some((_, wc)) = x.waiting {
+                x.learned.push(wc);
+            }
+            let mut c: Vec<String> = x.learned.iter().map(|c| format!("C{c}")).collect();
+            c.sort();
+            c.dedup();
+            (x.learned.len() as u64, c)
+        })
+        .collect()
+}
+
+fn arb_flow() -> impl Strategy<Value = Vec<(u8, i64, u8, Step)>> {
+    let step = prop_oneof![
+        Just(Step::Password),
+        Just(Step::MfaOk),
+        Just(Step::MfaDenied)
+    ];
+    prop::collection::vec((0u8..4, 0i64..3_600, 0u8..3, step), 1..80).prop_map(|mut v| {
+        v.sort_by_key(|e| e.1);
+        v
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn waiting_for_mfa_matches_the_model_and_survives_snapshots(
+        events in arb_flow(),
+        cut in 0usize..80,
+    ) {
+        let cut = cut % (events.len() + 1);
+        let evs: Vec<Event> = events
+            .iter()
+            .enumerate()
+            .map(|(i, &(w, t, c, s))| step(&format!("u{w}@x.com"), t, i, c, s))
+            .collect();
+        let feed = |store: &mut BaselineStore, evs: &[Event]| {
+            for e in evs {
+                store.advance(e.time);
+                store.learn(e);
+            }
+        };
+        let mut straight = BaselineStore::default();
+        feed(&mut straight, &evs);
+        let mut first = BaselineStore::default();
+        feed(&mut first, &evs[..cut]);
+        let mut second = BaselineStore::default();
+        second.restore(&first.snapshot().unwrap()).unwrap();
+        feed(&mut second, &evs[cut..]);
+        prop_assert_eq!(straight.snapshot().unwrap(), second.snapshot().unwrap());
+
+        straight.advance(at(86_400_000));
+        let want = model(&events, 600);
+        for (w, (n, c)) in want.iter().enumerate() {
+            let id = format!("u{w}@x.com");
+            let got = straight.profile(&id).map_or(0, |p| p.sign_ins());
+            prop_assert_eq!(got, *n, "{} sign-ins", id);
+            prop_assert_eq!(&countries(&straight, &id), c, "{} countries", id);
+        }
+    }
+}

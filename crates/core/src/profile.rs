@@ -193,6 +193,10 @@ fn event_value(event: &Event, dim: Dimension) -> Option<Cow<'_, str>> {
 pub trait ProfileStore: Send {
     /// The profile of `identity`, if one exists.
     fn view(&self, identity: &IdentityKey) -> Option<&dyn ProfileView>;
+    /// Event time has reached `now`; called before the profile for an event at `now` is read.
+    /// A store that holds learning back (a password-stage success waiting for its MFA step)
+    /// learns here what the passing time has decided.
+    fn advance(&mut self, _now: Timestamp) {}
     /// Learns from one event (the store decides which events count: successful sign-ins).
     fn learn(&mut self, event: &Event);
     /// Drops an identity's profile (memory-budget eviction).

@@ -17,7 +17,9 @@
 //! | anything else (`policy.evaluate_sign_on`, lifecycle, app events ...) | unsupported (counted)          |
 //!
 //! `user.session.start` becomes a primary `SignIn` rather than `SessionStart`: it is where Okta
-//! reports whether the sign-in worked, and a failed one must count as a failed sign-in.
+//! reports whether the sign-in worked, and a failed one must count as a failed sign-in. In the
+//! Classic engine a successful one fires once the password is verified, before any MFA step, so
+//! it carries no `mfa_satisfied`: the baseline holds it until the MFA step answers.
 //! Push denials come from `deny_push` only (not also from a failed `auth_via_mfa`), so a denial
 //! is never counted twice; approvals and timeouts have no dedicated Okta event, so the MFA step
 //! record also yields the prompt result, under the id `<uuid>#mfa_prompt`.

@@ -416,6 +416,7 @@ impl Pipeline {
         }
         let cutoff = e.time - self.horizon;
         let start = out.findings.len();
+        self.profiles.advance(e.time);
         {
             let identity = e.identity();
             let recent: &[FindingRef] = match identity {

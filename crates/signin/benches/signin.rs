@@ -150,6 +150,7 @@ fn bench(c: &mut Criterion) {
         let mut out = Vec::new();
         b.iter(|| {
             for e in &stream {
+                store.advance(e.time);
                 let ctx = Context {
                     profile: e.identity().and_then(|k| store.view(k)),
                     ..Context::empty()

@@ -10,7 +10,7 @@
 use palisade_baseline::BaselineStore;
 use palisade_core::{Finding, Severity};
 use palisade_pipeline::{Output, Pipeline};
-use palisade_schema::{Event, Source};
+use palisade_schema::{Duration, Event, Source};
 use palisade_signin::{FailedThenSuccess, PasswordSpray, UnfamiliarSignIn};
 use palisade_testkit::shapes::{read_back, render, Entra, Ocsf, Okta, Shape};
 use palisade_testkit::{
@@ -19,10 +19,11 @@ use palisade_testkit::{
 };
 
 const SEEDS: u64 = 20;
-const ATTACKS: [AttackKind; 3] = [
+const ATTACKS: [AttackKind; 4] = [
     AttackKind::ReferenceCase,
     AttackKind::PasswordSpray,
     AttackKind::ImpossibleTravel,
+    AttackKind::ReturnAfterRefusedMfa,
 ];
 
 /// The one configuration every seed and shape runs with: default settings throughout.
@@ -58,7 +59,11 @@ fn through_shape(shape: &dyn Shape, events: &[Event]) -> Vec<Event> {
 fn check(scenario: &Scenario, findings: &[Finding], shape: &str) {
     let score = Score::of(
         scenario,
-        &[AttackKind::ReferenceCase, AttackKind::PasswordSpray],
+        &[
+            AttackKind::ReferenceCase,
+            AttackKind::PasswordSpray,
+            AttackKind::ReturnAfterRefusedMfa,
+        ],
         findings,
         Severity::Medium,
     );
@@ -129,6 +134,26 @@ fn check_per_user(scenario: &Scenario, findings: &[Finding], shape: &str) {
         assert!(
             hit,
             "seed {} ({shape}): reference case against {} not caught at medium",
+            scenario.name, label.primary
+        );
+    }
+    // The attacker who was refused at MFA and came back: the return itself is caught, so the
+    // refused first visit taught the victim's profile nothing.
+    for label in scenario
+        .labels
+        .iter()
+        .filter(|l| l.kind == AttackKind::ReturnAfterRefusedMfa)
+    {
+        let back = label.start + Duration::from_hours(12);
+        let hit = latest.iter().any(|f| {
+            f.severity >= Severity::Medium
+                && f.detector == "unfamiliar_signin"
+                && f.first_seen >= back
+                && palisade_testkit::assert::matches_label(f, label)
+        });
+        assert!(
+            hit,
+            "seed {} ({shape}): the return after refused MFA against {} not caught at medium",
             scenario.name, label.primary
         );
     }

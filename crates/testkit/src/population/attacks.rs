@@ -124,6 +124,23 @@ pub(crate) fn inject(
             text
         }
         AttackKind::ForwardToExternal => forward_to_external(gen, victim, day, rng),
+        AttackKind::ReturnAfterRefusedMfa => {
+            let t0 = gen.local(day, 9.0 + rng.f64() * 9.0, home.utc_offset_min);
+            let origin = attacker_origin(gen, rng, |c| c.country != home.country);
+            let dev = &victim.authenticator;
+            let mut f = Flow::new(gen, &victim.identity, origin.clone(), t0).app("Slack");
+            f.primary(None);
+            f.wait(3);
+            f.push(PromptResult::Denied, secs(rng, 10, 40), dev);
+            let t1 = t0 + Duration::from_days(1) + Duration::from_mins(rng.range_i64(0, 1440));
+            let mut g = Flow::new(gen, &victim.identity, origin, t1).app("Slack");
+            g.primary(None);
+            g.wait(3);
+            g.push(PromptResult::Approved, secs(rng, 8, 30), dev);
+            g.wait(1).session_start();
+            "a push from abroad denied; a day or two later the same network again, approved"
+                .to_owned()
+        }
     };
     identities.sort();
     identities.dedup();

@@ -196,11 +196,15 @@ pub enum AttackKind {
     PasswordSpray,
     /// An unfamiliar sign-in, then mailbox forwarding or a forward rule to an external domain.
     ForwardToExternal,
+    /// The password works from abroad but the user denies the push; the attacker gives up and
+    /// returns from the same network one to two days later, and this time the push is
+    /// approved. (Okta logs each password-stage success before its MFA step.)
+    ReturnAfterRefusedMfa,
 }
 
 impl AttackKind {
     /// Every attack story.
-    pub const ALL: [AttackKind; 8] = [
+    pub const ALL: [AttackKind; 9] = [
         AttackKind::ReferenceCase,
         AttackKind::PushBombing,
         AttackKind::PushBurstNoApproval,
@@ -209,6 +213,7 @@ impl AttackKind {
         AttackKind::ImpossibleTravel,
         AttackKind::PasswordSpray,
         AttackKind::ForwardToExternal,
+        AttackKind::ReturnAfterRefusedMfa,
     ];
 
     /// The snake_case name.
@@ -226,6 +231,7 @@ impl AttackKind {
             AttackKind::ImpossibleTravel => "impossible_travel",
             AttackKind::PasswordSpray => "password_spray",
             AttackKind::ForwardToExternal => "forward_to_external",
+            AttackKind::ReturnAfterRefusedMfa => "return_after_refused_mfa",
         }
     }
 }

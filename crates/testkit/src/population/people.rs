@@ -298,6 +298,7 @@ fn needs_push(kind: AttackKind) -> bool {
             | AttackKind::PushBurstNoApproval
             | AttackKind::IgnoredPromptsThenApproval
             | AttackKind::FraudReport
+            | AttackKind::ReturnAfterRefusedMfa
     )
 }
 
