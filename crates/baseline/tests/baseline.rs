@@ -152,6 +152,12 @@ fn vendor_browser_and_os_names_are_the_same_family_as_a_user_agent() {
     assert!(ask(&sign_in("n@x.com", at(1), "e5", &home(), true)));
     assert!(!p.is_new(Dimension::UserAgent, "Chrome 99.0.4844 on Windows 10"));
     assert!(p.is_new(Dimension::UserAgent, "Mobile Safari 16.6 on Ios"));
+    // Okta's own reading of a user agent ("CHROME", "Windows 10") is the same family too.
+    assert!(ask(&named("e6", "CHROME", "Windows 10")), "Okta's names");
+    assert!(
+        !ask(&named("e7", "FIREFOX", "Windows 10")),
+        "Okta, another browser"
+    );
 }
 
 #[test]

@@ -20,13 +20,15 @@
 //! reports whether the sign-in worked, and a failed one must count as a failed sign-in. In the
 //! Classic engine a successful one fires once the password is verified, before any MFA step, so
 //! it carries no `mfa_satisfied`: the baseline holds it until the MFA step answers.
+//! The origin's user agent is `client.userAgent.rawUserAgent`; when Okta could not record it
+//! (`UNKNOWN`), its own `browser` and `os` names stand in as `Origin::client`.
 //! Push denials come from `deny_push` only (not also from a failed `auth_via_mfa`), so a denial
 //! is never counted twice; approvals and timeouts have no dedicated Okta event, so the MFA step
 //! record also yields the prompt result, under the id `<uuid>#mfa_prompt`.
 
 use palisade_schema::{
-    AccountChange, Activity, Event, Factor, FailureReason, Identity, MfaPrompt, Origin, Outcome,
-    PromptResult, RiskLevel, SignIn, SignInStage, Source, VendorSignals,
+    AccountChange, Activity, ClientSoftware, Event, Factor, FailureReason, Identity, MfaPrompt,
+    Origin, Outcome, PromptResult, RiskLevel, SignIn, SignInStage, Source, VendorSignals,
 };
 
 use crate::country_code;
@@ -384,6 +386,8 @@ vendor_record! {
 vendor_record! {
     struct UserAgent<'a> {
         raw: Scalar<'a> = "rawUserAgent",
+        browser: Scalar<'a> = "browser",
+        os: Scalar<'a> = "os",
     }
 }
 
@@ -603,11 +607,17 @@ impl<'a> Record<'a> {
                 .get()
                 .and_then(|p| geo_point(&p.lat, &p.lon, None, notes));
         }
-        origin.user_agent = client
-            .and_then(|c| c.user_agent.get())
+        let agent = client.and_then(|c| c.user_agent.get());
+        origin.user_agent = agent
+            .as_ref()
             .and_then(|u| u.raw.text())
             .filter(|u| *u != "UNKNOWN")
             .map(str::to_owned);
+        // Okta's own reading of the user agent ("CHROME", "Windows 10") repeats the raw one;
+        // it is kept only when the raw one is missing.
+        if origin.user_agent.is_none() {
+            origin.client = agent.and_then(|u| ClientSoftware::new(u.browser.text(), u.os.text()));
+        }
         origin.device_id = self
             .device
             .get()

@@ -93,6 +93,42 @@ fn session_start_is_a_primary_sign_in_with_origin_and_signals() {
     assert!(s.reasons.contains(&"Anomalous Location".to_owned()));
 }
 
+/// Okta's own browser and OS names are kept when the raw user agent is missing (`UNKNOWN`),
+/// and left out when it is there (they only repeat it).
+#[test]
+fn okta_browser_and_os_names_stand_in_for_a_missing_user_agent() {
+    let line = fixture("system_log.jsonl")
+        .into_iter()
+        .find(|l| l.contains("\"uuid\": \"o-01\""))
+        .unwrap();
+    let (_, out, _) = parse(&line);
+    assert!(out[0].origin.user_agent.is_some());
+    assert_eq!(out[0].origin.client, None);
+
+    let raw = "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/127.0.0.0 Safari/537.36";
+    assert!(line.contains(raw));
+    let (r, out, _) = parse(&line.replace(raw, "UNKNOWN"));
+    assert_eq!(r, Ok(Parsed::Events));
+    let o = &out[0].origin;
+    assert_eq!(o.user_agent, None);
+    let client = o.client.as_deref().unwrap();
+    assert_eq!(
+        (client.browser.as_deref(), client.os.as_deref()),
+        (Some("CHROME"), Some("Mac OS X"))
+    );
+    // Okta writes "UNKNOWN" for a browser it cannot name: left out, as Entra's "Unknown" is.
+    let (_, out, _) = parse(
+        &line
+            .replace(raw, "UNKNOWN")
+            .replace("\"browser\": \"CHROME\"", "\"browser\": \"UNKNOWN\""),
+    );
+    let client = out[0].origin.client.as_deref().unwrap();
+    assert_eq!(
+        (client.browser.as_deref(), client.os.as_deref()),
+        (None, Some("Mac OS X"))
+    );
+}
+
 #[test]
 fn failed_and_denied_session_starts() {
     let e = &events("o-02")[0];
