@@ -30,6 +30,19 @@ pub fn stable_hash(parts: &[&str]) -> u64 {
     h
 }
 
+/// `"<prefix>-<16 lowercase hex digits>"`, written without the formatting machinery: a finding
+/// id is made for every finding.
+fn hex_id(prefix: &str, h: u64) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(prefix.len() + 17);
+    s.push_str(prefix);
+    s.push('-');
+    for shift in (0..16).rev() {
+        s.push(char::from(HEX[((h >> (shift * 4)) & 0xf) as usize]));
+    }
+    s
+}
+
 macro_rules! hashed_id {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
         $(#[$doc])*
@@ -40,7 +53,7 @@ macro_rules! hashed_id {
         impl $name {
             /// The id derived from `parts` (deterministic).
             pub fn derive(parts: &[&str]) -> Self {
-                $name(format!(concat!($prefix, "-{:016x}"), stable_hash(parts)))
+                $name(hex_id($prefix, stable_hash(parts)))
             }
             /// The id as text.
             pub fn as_str(&self) -> &str {
@@ -89,3 +102,20 @@ hashed_id!(
     DecisionId,
     "d"
 );
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_the_prefix_and_sixteen_hex_digits() {
+        for h in [0, 1, 0xdead_beef, u64::MAX, 0x0123_4567_89ab_cdef] {
+            assert_eq!(hex_id("f", h), format!("f-{h:016x}"));
+        }
+        let parts = ["mfa_fatigue", "alice@x.com", "evt-1"];
+        assert_eq!(
+            FindingId::derive(&parts).as_str(),
+            format!("f-{:016x}", stable_hash(&parts))
+        );
+    }
+}

@@ -291,14 +291,39 @@ impl Spot {
 
     /// A short human label, as [`Location::label`].
     pub fn label(&self) -> String {
+        let mut out = String::new();
+        self.push_label(&mut out);
+        out
+    }
+
+    /// [`Spot::label`], appended to `out` (a finding's summary is written in one buffer).
+    ///
+    /// ```
+    /// use palisade_geo::{Geolocator, Location, LocationSource, Precision};
+    /// let mut geo = Geolocator::new();
+    /// let berlin = Location::new(52.52, 13.40, 20.0, Precision::City, LocationSource::Event)
+    ///     .unwrap()
+    ///     .with_place(Some("DE"), None, Some("Berlin"));
+    /// let mut text = String::from("from ");
+    /// geo.spot(&berlin).push_label(&mut text);
+    /// assert_eq!(text, "from Berlin, DE");
+    /// ```
+    pub fn push_label(&self, out: &mut String) {
         let n = &self.names;
-        match (n.city(), n.region(), n.country()) {
-            (Some(c), _, Some(cc)) => format!("{c}, {cc}"),
-            (Some(c), _, None) => c.to_owned(),
-            (None, Some(r), Some(cc)) => format!("{r}, {cc}"),
-            (None, None, Some(cc)) => cc.to_owned(),
-            (None, Some(r), None) => r.to_owned(),
-            (None, None, None) => format!("{:.2}, {:.2}", self.lat, self.lon),
+        let (first, country) = match (n.city(), n.region(), n.country()) {
+            (Some(c), _, cc) => (c, cc),
+            (None, Some(r), cc) => (r, cc),
+            (None, None, Some(cc)) => (cc, None),
+            (None, None, None) => {
+                use std::fmt::Write;
+                let _ = write!(out, "{:.2}, {:.2}", self.lat, self.lon);
+                return;
+            }
+        };
+        out.push_str(first);
+        if let Some(cc) = country {
+            out.push_str(", ");
+            out.push_str(cc);
         }
     }
 

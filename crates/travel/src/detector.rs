@@ -18,7 +18,7 @@ use palisade_schema::{Activity, Duration, Event, IdentityKey, SignInKind, Timest
 
 use rustc_hash::FxBuildHasher as FxBuild;
 
-use crate::movement::{plain_elapsed, plain_number, Movement};
+use crate::movement::{push_plain_elapsed, push_plain_number, Movement};
 use crate::state::{
     Cold, EventId, Expiry, Hot, IdentityState, LastSignIn, Slab, Snapshot, TenantPairs,
     SNAPSHOT_VERSION,
@@ -358,6 +358,16 @@ fn pair_key(a: u64, b: u64) -> u64 {
     lo.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(31) ^ hi.wrapping_mul(0xc2b2_ae3d_27d4_eb4f)
 }
 
+/// `parts` joined by "; ", appended to `out`.
+fn push_joined(out: &mut String, parts: &[String]) {
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            out.push_str("; ");
+        }
+        out.push_str(p);
+    }
+}
+
 fn id_hash(s: Option<&str>) -> u64 {
     match s {
         Some(s) if !s.is_empty() => stable_hash(&[s]).max(1),
@@ -381,8 +391,9 @@ struct Judge<'a> {
 impl Judge<'_> {
     /// The egress reason for one end, if it lowers the move; `Err` with a note when the end is
     /// on a hosting list that does not lower it.
-    fn egress_reason(&self, end: &End<'_>, label: &str) -> Option<Result<String, String>> {
+    fn egress_reason(&self, end: &End<'_>) -> Option<Result<String, String>> {
         let list = self.egress.lists().get(end.egress? as usize)?;
+        let label = end.spot.label();
         if list.kind == EgressKind::Hosting
             && end.interactive
             && !self.config.hosting_lowers_interactive
@@ -432,12 +443,10 @@ impl Judge<'_> {
             return None;
         }
 
-        let from = prev.spot.label();
-        let to = cur.spot.label();
         let mut lowered: Vec<String> = Vec::new();
         let mut notes: Vec<String> = Vec::new();
-        for (end, label) in [(cur, &to), (prev, &from)] {
-            match self.egress_reason(end, label) {
+        for end in [cur, prev] {
+            match self.egress_reason(end) {
                 Some(Ok(r)) => lowered.push(r),
                 Some(Err(n)) => notes.push(n),
                 None => {}
@@ -479,17 +488,26 @@ impl Judge<'_> {
             severity = Severity::Low;
         }
 
-        let mut summary = format!(
-            "{from} → {to}: {} km in {} = {} km/h",
-            plain_number(m.distance_km),
-            plain_elapsed(elapsed),
-            plain_number(m.speed_kmh)
-        );
+        // "Sydney, AU → Frankfurt, DE: 16,500 km in 2 h 05 min = 7,900 km/h", in one buffer.
+        let mut summary = String::with_capacity(96);
+        prev.spot.push_label(&mut summary);
+        summary.push_str(" → ");
+        cur.spot.push_label(&mut summary);
+        summary.push_str(": ");
+        push_plain_number(&mut summary, m.distance_km);
+        summary.push_str(" km in ");
+        push_plain_elapsed(&mut summary, elapsed);
+        summary.push_str(" = ");
+        push_plain_number(&mut summary, m.speed_kmh);
+        summary.push_str(" km/h");
         if !notes.is_empty() {
-            summary.push_str(&format!(" ({})", notes.join("; ")));
+            summary.push_str(" (");
+            push_joined(&mut summary, &notes);
+            summary.push(')');
         }
         if !lowered.is_empty() {
-            summary.push_str(&format!("; reported low: {}", lowered.join("; ")));
+            summary.push_str("; reported low: ");
+            push_joined(&mut summary, &lowered);
         }
 
         let first_id = if prev.event_id.is_empty() {
@@ -497,7 +515,7 @@ impl Judge<'_> {
         } else {
             prev.event_id
         };
-        let mut f = Finding::new(NAME, Some(who.clone()), first_id, prev.time)
+        let mut f = Finding::new_keyed(NAME, who.as_str(), Some(who.clone()), first_id, prev.time)
             .with_severity(severity)
             .with_technique(Technique::ValidCloudAccounts)
             .with_summary(summary);
@@ -681,11 +699,12 @@ impl Detector for ImpossibleTravel {
         let counts = match &event.activity {
             Activity::SignIn(s) => s.outcome.is_success(),
             Activity::SessionStart => true,
-            Activity::MfaPrompt(_) => false,
+            // A prompt belongs to a sign-in of the same flow, from the same address, and that
+            // sign-in (successful or failed) teaches the address: nothing to do here.
             _ => return,
         };
         if !counts || event.sign_in_kind == Some(SignInKind::ServicePrincipal) {
-            // Failed sign-ins and prompts still teach where their address is.
+            // Failed sign-ins still teach where their address is.
             self.geo.learn(&event.origin, event.time);
             return;
         }

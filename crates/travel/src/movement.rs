@@ -95,9 +95,9 @@ pub fn speed_kmh(a: &GeoPoint, b: &GeoPoint, elapsed: Duration) -> Option<f64> {
     Some(Movement::from_parts(d, radii, elapsed, Duration::from_secs(60)).speed_kmh)
 }
 
-/// A number in plain words: thousands separated by commas, rounded to the nearest 100 from
-/// 1,000 up and to the nearest 10 from 100 up.
-pub(crate) fn plain_number(x: f64) -> String {
+/// A number in plain words, appended to `out`: thousands separated by commas, rounded to the
+/// nearest 100 from 1,000 up and to the nearest 10 from 100 up ("16,500", "460", "42").
+pub(crate) fn push_plain_number(out: &mut String, x: f64) {
     let x = if x.is_finite() { x.max(0.0) } else { 0.0 };
     let step = if x >= 1_000.0 {
         100.0
@@ -106,31 +106,52 @@ pub(crate) fn plain_number(x: f64) -> String {
     } else {
         1.0
     };
-    let n = ((x / step).round() * step) as u64;
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+    let mut n = ((x / step).round() * step) as u64;
+    // The digits, last first, then written out with a comma before each group of three.
+    let mut digits = [0u8; 20];
+    let mut len = 0;
+    loop {
+        digits[len] = b'0' + (n % 10) as u8;
+        len += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for i in (0..len).rev() {
+        out.push(char::from(digits[i]));
+        if i > 0 && i % 3 == 0 {
             out.push(',');
         }
-        out.push(c);
     }
-    out
 }
 
-/// Elapsed time in plain words: "under 1 min", "45 min", "2 h 05 min".
-pub(crate) fn plain_elapsed(d: Duration) -> String {
+/// Elapsed time in plain words, appended to `out`: "under 1 min", "45 min", "2 h 05 min".
+pub(crate) fn push_plain_elapsed(out: &mut String, d: Duration) {
+    use std::fmt::Write;
     let mins = d.as_millis().checked_abs().unwrap_or(i64::MAX) / 60_000;
-    match mins {
-        0 => "under 1 min".to_owned(),
-        1..=59 => format!("{mins} min"),
-        _ => format!("{} h {:02} min", mins / 60, mins % 60),
-    }
+    let _ = match mins {
+        0 => write!(out, "under 1 min"),
+        1..=59 => write!(out, "{mins} min"),
+        _ => write!(out, "{} h {:02} min", mins / 60, mins % 60),
+    };
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn plain_number(x: f64) -> String {
+        let mut s = String::new();
+        push_plain_number(&mut s, x);
+        s
+    }
+
+    fn plain_elapsed(d: Duration) -> String {
+        let mut s = String::new();
+        push_plain_elapsed(&mut s, d);
+        s
+    }
 
     #[test]
     fn numbers_read_like_the_issue_example() {
@@ -140,6 +161,10 @@ mod tests {
         assert_eq!(plain_number(455.0), "460");
         assert_eq!(plain_number(42.4), "42");
         assert_eq!(plain_number(f64::NAN), "0");
+        assert_eq!(plain_number(0.0), "0");
+        assert_eq!(plain_number(999.0), "1,000");
+        assert_eq!(plain_number(123_456.0), "123,500");
+        assert_eq!(plain_number(1e30), "18,446,744,073,709,551,615");
         assert_eq!(plain_elapsed(Duration::from_mins(125)), "2 h 05 min");
         assert_eq!(plain_elapsed(Duration::from_secs(30)), "under 1 min");
         assert_eq!(plain_elapsed(Duration::from_mins(-45)), "45 min");
