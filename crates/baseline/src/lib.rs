@@ -18,12 +18,13 @@
 //! | hour of week   | 0 = Monday 00h UTC … 167                | the number                 |
 //! | application    | app signed into                         | hash + tenant-wide label   |
 //!
-//! A password-stage success waits for its MFA step when the identity is known to take one and
+//! A password-stage success waits for its MFA step when the identity has passed one before and
 //! the vendor does not say MFA was satisfied (Okta logs `user.session.start` once the password
-//! is verified, before MFA): an MFA success confirms it (the two records count as one sign-in),
-//! an MFA failure discards it, and one with no answer is learned after
-//! [`BaselineConfig::mfa_step_wait_secs`]. So an attacker who holds the password but is refused
-//! at MFA never teaches the victim's profile their origin. The pipeline calls
+//! is verified, before MFA): an MFA success of the same session confirms it (the two records
+//! count as one sign-in), an MFA failure discards it, and one left unanswered is learned after
+//! [`BaselineConfig::mfa_step_wait_secs`] (a remembered device asks for no MFA step). So an
+//! attacker who holds the password but is refused at MFA never teaches the victim's profile
+//! their origin. The pipeline calls
 //! `ProfileStore::advance` before each event, so what the wait decided is in the profile the
 //! event's detectors read.
 //!

@@ -4,12 +4,12 @@
 //! (Okta's `user.session.start` fires after the first factor, then `user.authentication.*`
 //! records the second). An attacker who holds the password but keeps failing MFA would
 //! otherwise teach the victim's profile their own origin, and the next attempt from there
-//! would look familiar. So for an identity known to use MFA, a password-stage success the
-//! vendor does not mark as MFA-satisfied waits: an MFA success confirms it, an MFA failure
-//! discards it, and one nobody answers is learned once the window has passed (a device that
-//! remembers its MFA asks for no second step).
+//! would look familiar. So for an identity seen passing an MFA step, a password-stage success
+//! the vendor does not mark as MFA-satisfied waits: an MFA success of the same session
+//! confirms it, an MFA failure of the same session discards it, and one nobody answers is
+//! learned when its wait ends (a device that remembers its MFA asks for no second step).
 
-use std::collections::VecDeque;
+use std::collections::BTreeSet;
 
 use hashbrown::HashMap;
 
@@ -38,13 +38,30 @@ impl HeldObservation {
 pub(crate) struct Waiting {
     /// Event time, seconds since the Unix epoch.
     pub(crate) t: u32,
+    /// When it is decided without an answer.
+    pub(crate) deadline: u32,
+    /// Its profile's creation order: ties between equal deadlines are broken by it, so the
+    /// order depends on the events alone (a restored store decides as the original would).
+    pub(crate) seq: u64,
+    /// A stable hash of the vendor's session id (0: none), so an MFA step of another session
+    /// answers nothing here.
+    pub(crate) session: u64,
     pub(crate) obs: Vec<HeldObservation>,
 }
 
 impl Waiting {
-    pub(crate) fn new(t: u32, obs: &[Observation<'_>]) -> Self {
+    pub(crate) fn new(
+        t: u32,
+        deadline: u32,
+        seq: u64,
+        session: u64,
+        obs: &[Observation<'_>],
+    ) -> Self {
         Waiting {
             t,
+            deadline,
+            seq,
+            session,
             obs: obs
                 .iter()
                 .map(|o| HeldObservation {
@@ -56,6 +73,12 @@ impl Waiting {
         }
     }
 
+    /// Whether an MFA step of `session` answers this sign-in: the same session, or either
+    /// side names none.
+    pub(crate) fn answered_by(&self, session: u64) -> bool {
+        self.session == 0 || session == 0 || self.session == session
+    }
+
     fn bytes(&self) -> usize {
         size_of::<Waiting>()
             + self.obs.capacity() * size_of::<HeldObservation>()
@@ -65,17 +88,20 @@ impl Waiting {
                 .map(|o| o.label.as_ref().map_or(0, |l| l.len()))
                 .sum::<usize>()
     }
+
+    fn due_key(&self, print: [u64; 2]) -> (u32, u64, [u64; 2]) {
+        (self.deadline, self.seq, print)
+    }
 }
 
-/// Every waiting sign-in, keyed by identity fingerprint, with their deadlines in order.
+/// Every waiting sign-in, keyed by identity fingerprint, with their deadlines in order. At
+/// most one sign-in waits per identity, and each has exactly one place in `due`, so both stay
+/// as small as the number waiting.
 #[derive(Debug, Default)]
 pub(crate) struct Pending {
     waiting: HashMap<[u64; 2], Waiting>,
-    /// `(deadline, fingerprint, t)` sorted by deadline; an entry whose sign-in was resolved
-    /// or replaced since is skipped when it comes due (its `t` no longer matches).
-    due: VecDeque<(u32, [u64; 2], u32)>,
-    /// The latest event time seen, seconds.
-    pub(crate) clock: u32,
+    /// `(deadline, profile order, fingerprint)` of every waiting sign-in.
+    due: BTreeSet<(u32, u64, [u64; 2])>,
     bytes: usize,
 }
 
@@ -88,52 +114,44 @@ impl Pending {
         self.waiting.get(print)
     }
 
-    /// Holds `w` for `print` until `deadline`; gives back the sign-in it replaces, if any.
-    pub(crate) fn hold(&mut self, print: [u64; 2], w: Waiting, deadline: u32) -> Option<Waiting> {
-        let at = self.due.partition_point(|&(d, _, _)| d <= deadline);
-        self.due.insert(at, (deadline, print, w.t));
+    /// Holds `w` for `print`; gives back the sign-in it replaces, if any.
+    pub(crate) fn hold(&mut self, print: [u64; 2], w: Waiting) -> Option<Waiting> {
+        self.due.insert(w.due_key(print));
         self.bytes += w.bytes();
-        let old = self.waiting.insert(print, w);
-        if let Some(o) = &old {
-            self.bytes -= o.bytes();
-        }
-        old
+        let old = self.waiting.insert(print, w)?;
+        self.due.remove(&old.due_key(print));
+        self.bytes -= old.bytes();
+        Some(old)
     }
 
-    /// Takes the sign-in waiting for `print`, if any (its MFA step answered).
+    /// Takes the sign-in waiting for `print`, if any.
     pub(crate) fn take(&mut self, print: &[u64; 2]) -> Option<Waiting> {
         if self.waiting.is_empty() {
             return None;
         }
         let w = self.waiting.remove(print)?;
+        self.due.remove(&w.due_key(*print));
         self.bytes -= w.bytes();
-        if self.waiting.is_empty() {
-            self.due.clear();
-        }
         Some(w)
     }
 
     /// The next sign-in whose deadline is at or before `now`, or the oldest one while more
     /// than `cap` wait.
     pub(crate) fn pop_due(&mut self, now: u32, cap: usize) -> Option<([u64; 2], Waiting)> {
-        while let Some(&(deadline, print, t)) = self.due.front() {
-            if deadline > now && self.waiting.len() <= cap {
-                return None;
-            }
-            self.due.pop_front();
-            if self.waiting.get(&print).is_some_and(|w| w.t == t) {
-                let w = self.take(&print)?;
-                return Some((print, w));
-            }
+        let &(deadline, _, print) = self.due.first()?;
+        if deadline > now && self.waiting.len() <= cap {
+            return None;
         }
-        None
+        let w = self.take(&print)?;
+        Some((print, w))
     }
 
     /// Heap bytes held.
     pub(crate) fn heap_bytes(&self) -> usize {
+        // A B-tree entry is 32 bytes, its nodes about two-thirds full.
         self.bytes
             + self.waiting.capacity() * (size_of::<[u64; 2]>() + size_of::<Waiting>() + 1)
-            + self.due.capacity() * size_of::<(u32, [u64; 2], u32)>()
+            + self.due.len() * 48
     }
 }
 
@@ -142,9 +160,12 @@ impl Pending {
 mod tests {
     use super::*;
 
-    fn w(t: u32) -> Waiting {
+    fn w(t: u32, seq: u64) -> Waiting {
         Waiting {
             t,
+            deadline: t + 600,
+            seq,
+            session: 0,
             obs: vec![HeldObservation {
                 dim: 0,
                 key: 7,
@@ -156,13 +177,14 @@ mod tests {
     #[test]
     fn comes_due_in_deadline_order_and_skips_what_was_resolved() {
         let mut p = Pending::default();
-        assert!(p.hold([1, 1], w(100), 700).is_none());
-        assert!(p.hold([2, 2], w(90), 690).is_none());
-        assert!(p.hold([3, 3], w(95), 695).is_none());
+        assert!(p.hold([1, 1], w(100, 1)).is_none());
+        assert!(p.hold([2, 2], w(90, 2)).is_none());
+        assert!(p.hold([3, 3], w(95, 3)).is_none());
         // Identity 3 answered its MFA step: its deadline passes without it.
         assert_eq!(p.take(&[3, 3]).map(|w| w.t), Some(95));
         // Identity 1 signed in again: the older sign-in is given back, the new one waits.
-        assert_eq!(p.hold([1, 1], w(110), 710).map(|w| w.t), Some(100));
+        assert_eq!(p.hold([1, 1], w(110, 1)).map(|w| w.t), Some(100));
+        assert_eq!(p.due.len(), 2, "one place in the queue per waiting sign-in");
         assert!(p.pop_due(689, usize::MAX).is_none());
         assert_eq!(
             p.pop_due(705, usize::MAX).map(|(k, w)| (k, w.t)),
@@ -173,19 +195,38 @@ mod tests {
             p.pop_due(710, usize::MAX).map(|(k, w)| (k, w.t)),
             Some(([1, 1], 110))
         );
-        assert_eq!(p.len(), 0);
-        assert_eq!(p.bytes, 0);
+        assert_eq!((p.len(), p.due.len(), p.bytes), (0, 0, 0));
+    }
+
+    #[test]
+    fn equal_deadlines_go_in_profile_order_whatever_the_arrival() {
+        let mut p = Pending::default();
+        for (k, seq) in [(5u64, 9u64), (6, 2), (7, 4)] {
+            p.hold([k, k], w(100, seq));
+        }
+        let order: Vec<u64> = std::iter::from_fn(|| p.pop_due(700, usize::MAX))
+            .map(|(_, w)| w.seq)
+            .collect();
+        assert_eq!(order, [2, 4, 9]);
     }
 
     #[test]
     fn over_the_cap_the_oldest_goes_first() {
         let mut p = Pending::default();
         for i in 0..5u64 {
-            p.hold([i, i], w(i as u32), 1000 + i as u32);
+            p.hold([i, i], w(i as u32, i));
         }
         assert_eq!(p.pop_due(0, 3).map(|(k, _)| k), Some([0, 0]));
         assert_eq!(p.pop_due(0, 3).map(|(k, _)| k), Some([1, 1]));
         assert!(p.pop_due(0, 3).is_none());
         assert_eq!(p.len(), 3);
+    }
+
+    #[test]
+    fn answering_needs_the_same_session_when_both_name_one() {
+        let mut a = w(1, 1);
+        assert!(a.answered_by(0) && a.answered_by(42));
+        a.session = 42;
+        assert!(a.answered_by(0) && a.answered_by(42) && !a.answered_by(43));
     }
 }

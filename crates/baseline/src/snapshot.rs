@@ -8,12 +8,11 @@
 //!       profiles u32 n, n × (id len u16, id, sign-ins u32, first u32, last u32,
 //!                            decayed-at u32, last MFA step u32, u8 m, m × (dim u8, key u64,
 //!                            weight f32, first u32, last u32))         in creation order
-//!       clock u32
-//!       waiting  u32 n, n × (profile u32, time u32, u8 m, m × (dim u8, key u64,
+//!       waiting  u32 n, n × (profile u32, time u32, session u64, u8 m, m × (dim u8, key u64,
 //!                            has label u8, [len u16, UTF-8 bytes]))   by profile
 //! ```
 //!
-//! Version 2 had no last MFA step, clock or waiting sign-ins; it is still read.
+//! Version 2 had no last MFA step or waiting sign-ins; it is still read.
 //!
 //! A binary format rather than JSON because a million profiles must snapshot in about the time
 //! the disk takes to write the bytes.
@@ -93,7 +92,6 @@ pub(crate) fn encode(store: &BaselineStore) -> Vec<u8> {
         }
     }
 
-    body.extend_from_slice(&store.pending.clock.to_le_bytes());
     let waiting: Vec<(usize, &Waiting)> = if store.pending.len() == 0 {
         Vec::new()
     } else {
@@ -107,6 +105,7 @@ pub(crate) fn encode(store: &BaselineStore) -> Vec<u8> {
     for (i, w) in waiting {
         put_u32(&mut body, i);
         body.extend_from_slice(&w.t.to_le_bytes());
+        body.extend_from_slice(&w.session.to_le_bytes());
         body.push(w.obs.len().min(255) as u8);
         for o in w.obs.iter().take(255) {
             body.push(o.dim);
@@ -212,14 +211,18 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// The clock and the sign-ins waiting for their MFA step, onto the profiles just read.
+/// The sign-ins waiting for their MFA step, onto the profiles just read.
 fn read_waiting(r: &mut Reader<'_>, store: &mut BaselineStore) -> Result<(), Error> {
-    let clock = r.u32("clock")?;
-    let n = r.count(9, "waiting sign-ins")?;
-    let prints: Vec<[u64; 2]> = if n == 0 {
+    let n = r.count(17, "waiting sign-ins")?;
+    // Each profile's fingerprint, creation order and whether it has passed an MFA step.
+    let profiles: Vec<([u64; 2], u64, bool)> = if n == 0 {
         Vec::new()
     } else {
-        store.profiles_in_order().iter().map(|p| p.print).collect()
+        store
+            .profiles_in_order()
+            .iter()
+            .map(|p| (p.print, p.seq, p.last_mfa != 0))
+            .collect()
     };
     let wait = store.shared.config.mfa_step_wait_secs;
     let mut last = None;
@@ -229,10 +232,16 @@ fn read_waiting(r: &mut Reader<'_>, store: &mut BaselineStore) -> Result<(), Err
             return Err(corrupt("waiting sign-ins out of order"));
         }
         last = Some(i);
-        let print = *prints
+        let &(print, seq, takes_mfa) = profiles
             .get(i)
             .ok_or_else(|| corrupt(format!("waiting sign-in of unknown profile {i}")))?;
+        if !takes_mfa {
+            return Err(corrupt(
+                "a sign-in waits for an identity that never passed MFA",
+            ));
+        }
         let t = r.u32("waiting sign-in")?;
+        let session = r.u64("waiting sign-in")?;
         let m = usize::from(r.array::<1>("waiting sign-in")?[0]);
         let mut obs = Vec::with_capacity(m);
         for _ in 0..m {
@@ -248,11 +257,15 @@ fn read_waiting(r: &mut Reader<'_>, store: &mut BaselineStore) -> Result<(), Err
             };
             obs.push(HeldObservation { dim, key, label });
         }
-        store
-            .pending
-            .hold(print, Waiting { t, obs }, t.saturating_add(wait));
+        let waiting = Waiting {
+            t,
+            deadline: t.saturating_add(wait),
+            seq,
+            session,
+            obs,
+        };
+        store.pending.hold(print, waiting);
     }
-    store.pending.clock = clock;
     Ok(())
 }
 

@@ -88,6 +88,14 @@ fn push_id(ids: &mut String, id: &str) -> usize {
     at
 }
 
+/// A stable hash of the event's session id (0: none).
+fn session_of(event: &Event) -> u64 {
+    match event.origin.session_id.as_deref() {
+        Some(s) if !s.is_empty() => palisade_core::stable_hash(&[s]).max(1),
+        _ => 0,
+    }
+}
+
 /// The position of the profile with fingerprint `print`, if any.
 fn find(index: &HashTable<u32>, profiles: &[Profile], print: [u64; 2]) -> Option<usize> {
     index
@@ -214,17 +222,30 @@ impl BaselineStore {
         }
     }
 
-    /// Learns what waited past its deadline (or beyond the cap), now at event time `now`.
+    /// Decides what waited past its deadline (or beyond the cap) by event time `now`.
     fn settle(&mut self, now: u32) {
-        self.pending.clock = self.pending.clock.max(now);
+        // Decided by the time in hand, not the latest ever seen: one record dated decades ahead
+        // must not end every later wait at once.
         if self.pending.len() == 0 {
             return;
         }
-        let (clock, cap) = (self.pending.clock, self.shared.config.max_waiting);
-        while let Some((print, w)) = self.pending.pop_due(clock, cap) {
+        let cap = self.shared.config.max_waiting;
+        // Unanswered: a device that remembers its MFA asks for no second step. (An attacker who
+        // stops after the password is learned too; telling the two apart needs more than the
+        // sign-in itself.)
+        while let Some((print, w)) = self.pending.pop_due(now, cap) {
             if let Some(pos) = find(&self.index, &self.profiles, print) {
                 self.learn_waiting(pos, &w);
             }
+        }
+    }
+
+    /// Takes the sign-in waiting for `print` if an MFA step of `session` answers it.
+    fn answered(&mut self, print: &[u64; 2], session: u64) -> Option<Waiting> {
+        if self.pending.get(print)?.answered_by(session) {
+            self.pending.take(print)
+        } else {
+            None
         }
     }
 
@@ -263,18 +284,30 @@ impl BaselineStore {
 
     /// A password-stage success: learned now, or held for its MFA step when the identity is
     /// known to take one.
-    fn learn_or_hold(&mut self, pos: usize, print: [u64; 2], t: u32, obs: &[Observation<'_>]) {
+    fn learn_or_hold(
+        &mut self,
+        pos: usize,
+        print: [u64; 2],
+        t: u32,
+        session: u64,
+        obs: &[Observation<'_>],
+    ) {
         let wait = self.shared.config.mfa_step_wait_secs;
-        let uses_mfa = self.profiles.get(pos).is_some_and(|p| p.last_mfa != 0);
-        let deadline = t.saturating_add(wait);
-        if !uses_mfa || wait == 0 || deadline <= self.pending.clock {
+        let Some(p) = self.profiles.get(pos) else {
+            return;
+        };
+        // An MFA step just before (vendors that log the sign-in after its steps, as Google
+        // Workspace and Okta Identity Engine may) already confirmed it.
+        let confirmed = p.last_mfa <= t && t - p.last_mfa <= wait;
+        if p.last_mfa == 0 || wait == 0 || confirmed {
             self.learn_at(pos, t, obs);
             return;
         }
         // A newer password-stage success replaces one still unanswered: an unanswered prompt
         // is no confirmation, and the newer attempt carries the same question.
-        let _replaced = self.pending.hold(print, Waiting::new(t, obs), deadline);
-        self.settle(self.pending.clock);
+        let held = Waiting::new(t, t.saturating_add(wait), p.seq, session, obs);
+        let _replaced = self.pending.hold(print, held);
+        self.settle(t);
     }
 
     fn learn_waiting(&mut self, pos: usize, w: &Waiting) {
@@ -337,17 +370,18 @@ impl ProfileStore for BaselineStore {
                 return;
             };
             let obs = keys::observations(event);
+            let session = session_of(event);
             match sign_in.stage {
                 SignInStage::Primary if sign_in.mfa_satisfied.is_none() => {
-                    self.learn_or_hold(pos, print, t, obs.as_slice());
+                    self.learn_or_hold(pos, print, t, session, obs.as_slice());
                 }
                 SignInStage::Mfa => {
                     if let Some(p) = self.profiles.get_mut(pos) {
                         p.last_mfa = p.last_mfa.max(t);
                     }
-                    // The step confirms the password-stage success waiting for it: the two
-                    // records are one sign-in, learned where the sign-in came from.
-                    match self.pending.take(&print) {
+                    // The step confirms the password-stage success of its session waiting for
+                    // it: the two records are one sign-in, learned where the sign-in came from.
+                    match self.answered(&print, session) {
                         Some(w) => self.learn_waiting(pos, &w),
                         None => self.learn_at(pos, t, obs.as_slice()),
                     }
@@ -356,15 +390,12 @@ impl ProfileStore for BaselineStore {
             }
             return;
         };
-        // A failed MFA step discards the password-stage success waiting for it. "MFA required"
-        // is an interruption on the way to the step, not its answer.
+        // A failed MFA step discards the password-stage success of its session waiting for it.
+        // "MFA required" is an interruption on the way to the step, not its answer. Only a
+        // passed step marks the identity as one that takes MFA steps: a vendor that logs whole
+        // sign-ins (Entra) has failed steps but never a passed one.
         if sign_in.stage == SignInStage::Mfa && *reason != FailureReason::MfaRequired {
-            if let Some(p) =
-                find(&self.index, &self.profiles, print).and_then(|pos| self.profiles.get_mut(pos))
-            {
-                p.last_mfa = p.last_mfa.max(t);
-                self.pending.take(&print);
-            }
+            self.answered(&print, session_of(event));
         }
     }
 

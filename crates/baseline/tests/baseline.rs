@@ -707,6 +707,7 @@ fn step(who: &str, secs: i64, i: usize, c: u8, s: Step) -> Event {
     )
     .with_actor(Identity::new(who));
     e.origin.country = Some(format!("C{c}"));
+    e.origin.asn = Some(64_500 + u32::from(c));
     e
 }
 
@@ -772,11 +773,39 @@ fn a_password_stage_success_waits_for_its_mfa_step() {
         .is_new(Dimension::Country, "C9"));
     assert_eq!(store.profile("ana@x.com").unwrap().sign_ins(), 8);
 
-    // That last password success has no MFA step (a remembered device): learned after the wait.
+    // That last password success has no MFA step (a remembered device): learned when the wait
+    // ends.
     store.advance(at((t + 86_400 + 599) * 1000));
     assert_eq!(store.profile("ana@x.com").unwrap().sign_ins(), 8);
     store.advance(at((t + 86_400 + 600) * 1000));
     assert_eq!(store.profile("ana@x.com").unwrap().sign_ins(), 9);
+
+    let t2 = t + 2 * 86_400;
+    // A vendor that logs the sign-in after its MFA step (Google Workspace, Okta Identity
+    // Engine): the step just before confirms it, so it is learned at once.
+    run(&mut store, &next("ana@x.com", t2 + 7_200, 5, Step::MfaOk));
+    run(
+        &mut store,
+        &next("ana@x.com", t2 + 7_201, 5, Step::Password),
+    );
+    assert_eq!(store.profile("ana@x.com").unwrap().sign_ins(), 11);
+    assert_eq!(countries(&store, "ana@x.com"), ["C0", "C5"]);
+
+    // An MFA step of another session answers nothing: the victim approving their own push
+    // does not confirm the attacker's waiting sign-in.
+    let t3 = t2 + 86_400;
+    let mut attacker = next("ana@x.com", t3, 9, Step::Password);
+    attacker.origin.session_id = Some("attacker-session".into());
+    run(&mut store, &attacker);
+    let mut own = next("ana@x.com", t3 + 20, 0, Step::MfaOk);
+    own.origin.session_id = Some("ana-session".into());
+    run(&mut store, &own);
+    let mut refused = next("ana@x.com", t3 + 40, 9, Step::MfaDenied);
+    refused.origin.session_id = Some("attacker-session".into());
+    run(&mut store, &refused);
+    store.advance(at((t3 + 3_600) * 1000));
+    assert!(!countries(&store, "ana@x.com").contains(&"C9".to_owned()));
+    assert_eq!(store.profile("ana@x.com").unwrap().sign_ins(), 12);
 
     // Someone who never takes an MFA step is learned at once.
     run(&mut store, &next("bob@x.com", t, 1, Step::Password));
@@ -798,8 +827,9 @@ fn a_password_stage_success_waits_for_its_mfa_step() {
     assert_eq!(countries(&eager, "ana@x.com"), ["C0", "C9"]);
 }
 
-/// Waiting sign-ins are bounded: past `max_waiting` the oldest is learned early, and the
-/// memory they hold is counted.
+/// Waiting sign-ins are bounded: past `max_waiting` the oldest is learned early, the memory
+/// they hold is counted, and sign-ins
+/// answered one after another leave nothing behind however many there are.
 #[test]
 fn waiting_sign_ins_are_capped_and_counted() {
     let config = BaselineConfig {
@@ -812,13 +842,8 @@ fn waiting_sign_ins_are_capped_and_counted() {
     }
     let before = store.state_bytes();
     for u in 0..8 {
-        store.learn(&step(
-            &format!("u{u}@x.com"),
-            100 + u as i64,
-            100 + u,
-            1,
-            Step::Password,
-        ));
+        let t = 1_000 + u as i64;
+        store.learn(&step(&format!("u{u}@x.com"), t, 100 + u, 0, Step::Password));
     }
     assert!(
         store.state_bytes() > before,
@@ -829,6 +854,17 @@ fn waiting_sign_ins_are_capped_and_counted() {
         let n = store.profile(&format!("u{u}@x.com")).unwrap().sign_ins();
         assert_eq!(n, if u < 5 { 2 } else { 1 }, "u{u}");
     }
+    // An attacker's password succeeding and MFA refused, over and over in one second.
+    let full = store.state_bytes();
+    for k in 0..20_000 {
+        store.learn(&step("u7@x.com", 2_000, 1_000 + 2 * k, 9, Step::Password));
+        store.learn(&step("u7@x.com", 2_000, 1_001 + 2 * k, 9, Step::MfaDenied));
+    }
+    assert!(
+        store.state_bytes() <= full + 4_096,
+        "answered sign-ins must leave nothing: {} > {full}",
+        store.state_bytes()
+    );
 }
 
 /// A reference model of what the store learns from flows, checked against the store, and a
@@ -836,55 +872,44 @@ fn waiting_sign_ins_are_capped_and_counted() {
 fn model(events: &[(u8, i64, u8, Step)], wait: i64) -> Vec<(u64, Vec<String>)> {
     #[derive(Default, Clone)]
     struct Who {
-        exists: bool,
-        mfa: bool,
+        last_mfa: Option<i64>,
         waiting: Option<(i64, u8)>,
         learned: Vec<u8>,
     }
+    impl Who {
+        /// A wait that ended unanswered: learned.
+        fn end_wait(&mut self) {
+            if let Some((_, wc)) = self.waiting.take() {
+                self.learned.push(wc);
+            }
+        }
+    }
     let mut who = vec![Who::default(); 4];
-    let mut clock = i64::MIN;
     for &(w, t, c, s) in events {
-        clock = clock.max(t);
         for x in who.iter_mut() {
-            if let Some((wt, wc)) = x.waiting {
-                if wt + wait <= clock {
-                    x.learned.push(wc);
-                    x.waiting = None;
-                }
+            if x.waiting.is_some_and(|(wt, _)| wt + wait <= t) {
+                x.end_wait();
             }
         }
         let x = &mut who[usize::from(w)];
         match s {
-            Step::Password => {
-                let holds = x.exists && x.mfa && t + wait > clock;
-                x.exists = true;
-                if holds {
-                    x.waiting = Some((t, c));
-                } else {
-                    x.learned.push(c);
-                }
-            }
+            Step::Password => match x.last_mfa {
+                Some(m) if t - m > wait => x.waiting = Some((t, c)),
+                _ => x.learned.push(c),
+            },
             Step::MfaOk => {
-                x.exists = true;
-                x.mfa = true;
+                x.last_mfa = Some(x.last_mfa.map_or(t, |m| m.max(t)));
                 match x.waiting.take() {
                     Some((_, wc)) => x.learned.push(wc),
                     None => x.learned.push(c),
                 }
             }
-            Step::MfaDenied => {
-                if x.exists {
-                    x.mfa = true;
-                    x.waiting = None;
-                }
-            }
+            Step::MfaDenied => x.waiting = None,
         }
     }
     who.into_iter()
         .map(|mut x| {
-            if let Some((_, wc)) = x.waiting {
-                x.learned.push(wc);
-            }
+            x.end_wait();
             let mut c: Vec<String> = x.learned.iter().map(|c| format!("C{c}")).collect();
             c.sort();
             c.dedup();
@@ -986,4 +1011,41 @@ fn a_version_2_snapshot_is_still_read() {
     let again = store.snapshot().unwrap();
     assert_eq!(again[8..12], SNAPSHOT_VERSION.to_le_bytes());
     BaselineStore::default().restore(&again).unwrap();
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// With more sign-ins waiting than the cap, which one is decided early depends on the
+    /// events alone: a snapshot cut anywhere still changes nothing.
+    #[test]
+    fn the_cap_decides_the_same_way_after_a_restore(
+        events in arb_flow(),
+        cut in 0usize..80,
+    ) {
+        let cut = cut % (events.len() + 1);
+        let evs: Vec<Event> = events
+            .iter()
+            .enumerate()
+            .map(|(i, &(w, t, c, s))| step(&format!("u{w}@x.com"), t, i, c, s))
+            .collect();
+        let store = || {
+            BaselineStore::new(BaselineConfig { max_waiting: 1, ..BaselineConfig::default() })
+                .unwrap()
+        };
+        let feed = |store: &mut BaselineStore, evs: &[Event]| {
+            for e in evs {
+                store.advance(e.time);
+                store.learn(e);
+            }
+        };
+        let mut straight = store();
+        feed(&mut straight, &evs);
+        let mut first = store();
+        feed(&mut first, &evs[..cut]);
+        let mut second = store();
+        second.restore(&first.snapshot().unwrap()).unwrap();
+        feed(&mut second, &evs[cut..]);
+        prop_assert_eq!(straight.snapshot().unwrap(), second.snapshot().unwrap());
+    }
 }
