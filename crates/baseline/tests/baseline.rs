@@ -918,6 +918,35 @@ fn model(events: &[(u8, i64, u8, Step)], wait: i64) -> Vec<(u64, Vec<String>)> {
         .collect()
 }
 
+/// The flow's events run straight through a store made by `config`, and cut at `cut` by a
+/// snapshot restored into a fresh one: both stores, after the last event.
+fn straight_and_cut(
+    events: &[(u8, i64, u8, Step)],
+    cut: usize,
+    config: &BaselineConfig,
+) -> (BaselineStore, BaselineStore) {
+    let evs: Vec<Event> = events
+        .iter()
+        .enumerate()
+        .map(|(i, &(w, t, c, s))| step(&format!("u{w}@x.com"), t, i, c, s))
+        .collect();
+    let feed = |store: &mut BaselineStore, evs: &[Event]| {
+        for e in evs {
+            store.advance(e.time);
+            store.learn(e);
+        }
+    };
+    let fresh = || BaselineStore::new(config.clone()).unwrap();
+    let mut straight = fresh();
+    feed(&mut straight, &evs);
+    let mut first = fresh();
+    feed(&mut first, &evs[..cut]);
+    let mut second = fresh();
+    second.restore(&first.snapshot().unwrap()).unwrap();
+    feed(&mut second, &evs[cut..]);
+    (straight, second)
+}
+
 fn arb_flow() -> impl Strategy<Value = Vec<(u8, i64, u8, Step)>> {
     let step = prop_oneof![
         Just(Step::Password),
@@ -939,24 +968,7 @@ proptest! {
         cut in 0usize..80,
     ) {
         let cut = cut % (events.len() + 1);
-        let evs: Vec<Event> = events
-            .iter()
-            .enumerate()
-            .map(|(i, &(w, t, c, s))| step(&format!("u{w}@x.com"), t, i, c, s))
-            .collect();
-        let feed = |store: &mut BaselineStore, evs: &[Event]| {
-            for e in evs {
-                store.advance(e.time);
-                store.learn(e);
-            }
-        };
-        let mut straight = BaselineStore::default();
-        feed(&mut straight, &evs);
-        let mut first = BaselineStore::default();
-        feed(&mut first, &evs[..cut]);
-        let mut second = BaselineStore::default();
-        second.restore(&first.snapshot().unwrap()).unwrap();
-        feed(&mut second, &evs[cut..]);
+        let (mut straight, second) = straight_and_cut(&events, cut, &BaselineConfig::default());
         prop_assert_eq!(straight.snapshot().unwrap(), second.snapshot().unwrap());
 
         straight.advance(at(86_400_000));
@@ -1024,28 +1036,8 @@ proptest! {
         cut in 0usize..80,
     ) {
         let cut = cut % (events.len() + 1);
-        let evs: Vec<Event> = events
-            .iter()
-            .enumerate()
-            .map(|(i, &(w, t, c, s))| step(&format!("u{w}@x.com"), t, i, c, s))
-            .collect();
-        let store = || {
-            BaselineStore::new(BaselineConfig { max_waiting: 1, ..BaselineConfig::default() })
-                .unwrap()
-        };
-        let feed = |store: &mut BaselineStore, evs: &[Event]| {
-            for e in evs {
-                store.advance(e.time);
-                store.learn(e);
-            }
-        };
-        let mut straight = store();
-        feed(&mut straight, &evs);
-        let mut first = store();
-        feed(&mut first, &evs[..cut]);
-        let mut second = store();
-        second.restore(&first.snapshot().unwrap()).unwrap();
-        feed(&mut second, &evs[cut..]);
+        let capped = BaselineConfig { max_waiting: 1, ..BaselineConfig::default() };
+        let (straight, second) = straight_and_cut(&events, cut, &capped);
         prop_assert_eq!(straight.snapshot().unwrap(), second.snapshot().unwrap());
     }
 }
