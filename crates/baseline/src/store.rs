@@ -222,17 +222,16 @@ impl BaselineStore {
         }
     }
 
-    /// Decides what waited past its deadline (or beyond the cap) by event time `now`.
+    /// Learns what waited unanswered past its deadline (or beyond the cap) by event time
+    /// `now`: a device that remembers its MFA asks for no second step. (An attacker who stops
+    /// after the password is learned too; telling the two apart needs more than the sign-in.)
+    /// `now` is the time in hand, not the latest ever seen, so one record dated decades ahead
+    /// cannot end every later wait at once.
     fn settle(&mut self, now: u32) {
-        // Decided by the time in hand, not the latest ever seen: one record dated decades ahead
-        // must not end every later wait at once.
         if self.pending.len() == 0 {
             return;
         }
         let cap = self.shared.config.max_waiting;
-        // Unanswered: a device that remembers its MFA asks for no second step. (An attacker who
-        // stops after the password is learned too; telling the two apart needs more than the
-        // sign-in itself.)
         while let Some((print, w)) = self.pending.pop_due(now, cap) {
             if let Some(pos) = find(&self.index, &self.profiles, print) {
                 self.learn_waiting(pos, &w);
