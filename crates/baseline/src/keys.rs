@@ -335,7 +335,27 @@ impl<'e> Observations<'e> {
     pub(crate) fn as_slice(&self) -> &[Observation<'e>] {
         &self.items[..self.len]
     }
+
+    /// Observations given one by one (a waiting sign-in's), on the stack like an event's; past
+    /// one per dimension the rest are ignored.
+    pub(crate) fn of(obs: impl IntoIterator<Item = Observation<'e>>) -> Self {
+        let mut out = Observations {
+            items: [BLANK; DIMENSIONS.len()],
+            len: 0,
+        };
+        for (slot, o) in out.items.iter_mut().zip(obs) {
+            *slot = o;
+            out.len += 1;
+        }
+        out
+    }
 }
+
+const BLANK: Observation<'static> = Observation {
+    dim: 0,
+    key: 0,
+    label: Label::None,
+};
 
 /// The key of the geo cell a point falls in: the key of its [`geo_cell`] label, computed without
 /// allocating.
@@ -351,15 +371,7 @@ fn cell_key(p: &GeoPoint) -> u64 {
 
 /// The properties a successful sign-in contributes to its identity's profile.
 pub(crate) fn observations(event: &Event) -> Observations<'_> {
-    let blank = Observation {
-        dim: 0,
-        key: 0,
-        label: Label::None,
-    };
-    let mut out = Observations {
-        items: [blank; DIMENSIONS.len()],
-        len: 0,
-    };
+    let mut out = Observations::of([]);
     let o = &event.origin;
     if let Some(c) = &o.country {
         out.push_text(Dimension::Country, c, true);

@@ -139,7 +139,6 @@ fn estimate(store: &BaselineStore, tenant: &Tenant) -> usize {
         + store.len() * 23
         + ids
         + entries * ENTRY_BYTES
-        + 8
         + store.pending.len() * 96
 }
 

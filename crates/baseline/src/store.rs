@@ -9,7 +9,7 @@ use palisade_schema::{
     Activity, Event, FailureReason, IdentityKey, Outcome, SignInStage, Timestamp,
 };
 
-use crate::keys::{self, Observation};
+use crate::keys::{self, Observation, Observations};
 use crate::pending::{HeldObservation, Pending, Waiting};
 use crate::profile::{secs, Entry, Profile, Shared, Tenant};
 use crate::{snapshot, BaselineConfig};
@@ -239,9 +239,10 @@ impl BaselineStore {
         }
     }
 
-    /// Takes the sign-in waiting for `print` if an MFA step of `session` answers it.
-    fn answered(&mut self, print: &[u64; 2], session: u64) -> Option<Waiting> {
-        if self.pending.get(print)?.answered_by(session) {
+    /// Takes the sign-in waiting for `print` if the MFA step `event` answers it (its session
+    /// is hashed only when something waits).
+    fn answered(&mut self, print: &[u64; 2], event: &Event) -> Option<Waiting> {
+        if self.pending.get(print)?.answered_by(session_of(event)) {
             self.pending.take(print)
         } else {
             None
@@ -288,7 +289,7 @@ impl BaselineStore {
         pos: usize,
         print: [u64; 2],
         t: u32,
-        session: u64,
+        event: &Event,
         obs: &[Observation<'_>],
     ) {
         let wait = self.shared.config.mfa_step_wait_secs;
@@ -304,14 +305,14 @@ impl BaselineStore {
         }
         // A newer password-stage success replaces one still unanswered: an unanswered prompt
         // is no confirmation, and the newer attempt carries the same question.
-        let held = Waiting::new(t, t.saturating_add(wait), p.seq, session, obs);
+        let held = Waiting::new(t, t.saturating_add(wait), p.seq, session_of(event), obs);
         let _replaced = self.pending.hold(print, held);
         self.settle(t);
     }
 
     fn learn_waiting(&mut self, pos: usize, w: &Waiting) {
-        let obs: Vec<Observation<'_>> = w.obs.iter().map(HeldObservation::borrow).collect();
-        self.learn_at(pos, w.t, &obs);
+        let obs = Observations::of(w.obs.iter().map(HeldObservation::borrow));
+        self.learn_at(pos, w.t, obs.as_slice());
     }
 
     /// Teaches the profile at `pos` one sign-in at `t`.
@@ -369,10 +370,9 @@ impl ProfileStore for BaselineStore {
                 return;
             };
             let obs = keys::observations(event);
-            let session = session_of(event);
             match sign_in.stage {
                 SignInStage::Primary if sign_in.mfa_satisfied.is_none() => {
-                    self.learn_or_hold(pos, print, t, session, obs.as_slice());
+                    self.learn_or_hold(pos, print, t, event, obs.as_slice());
                 }
                 SignInStage::Mfa => {
                     if let Some(p) = self.profiles.get_mut(pos) {
@@ -380,7 +380,7 @@ impl ProfileStore for BaselineStore {
                     }
                     // The step confirms the password-stage success of its session waiting for
                     // it: the two records are one sign-in, learned where the sign-in came from.
-                    match self.answered(&print, session) {
+                    match self.answered(&print, event) {
                         Some(w) => self.learn_waiting(pos, &w),
                         None => self.learn_at(pos, t, obs.as_slice()),
                     }
@@ -394,7 +394,7 @@ impl ProfileStore for BaselineStore {
         // passed step marks the identity as one that takes MFA steps: a vendor that logs whole
         // sign-ins (Entra) has failed steps but never a passed one.
         if sign_in.stage == SignInStage::Mfa && *reason != FailureReason::MfaRequired {
-            self.answered(&print, session_of(event));
+            self.answered(&print, event);
         }
     }
 

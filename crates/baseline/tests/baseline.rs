@@ -918,6 +918,49 @@ fn model(events: &[(u8, i64, u8, Step)], wait: i64) -> Vec<(u64, Vec<String>)> {
         .collect()
 }
 
+/// A version-2 snapshot (written before sign-ins waited for their MFA step) is still read:
+/// its profiles come back with no MFA step on record and nothing waiting.
+#[test]
+fn a_version_2_snapshot_is_still_read() {
+    let mut body = Vec::new();
+    body.extend_from_slice(&0u64.to_le_bytes()); // sweep counter
+    body.extend_from_slice(&0u32.to_le_bytes()); // labels
+    for _ in 0..8 {
+        body.extend_from_slice(&0u32.to_le_bytes()); // priors
+    }
+    body.extend_from_slice(&1u32.to_le_bytes()); // one profile
+    let id = b"ana@x.com";
+    body.extend_from_slice(&(id.len() as u16).to_le_bytes());
+    body.extend_from_slice(id);
+    let t = (T0 / 1000) as u32;
+    for v in [3u32, t, t + 86_400, t + 86_400] {
+        body.extend_from_slice(&v.to_le_bytes());
+    }
+    body.push(1); // one value: hour of week 0 (dimension 6)
+    body.push(6);
+    body.extend_from_slice(&0u64.to_le_bytes());
+    body.extend_from_slice(&3.0f32.to_le_bytes());
+    body.extend_from_slice(&t.to_le_bytes());
+    body.extend_from_slice(&(t + 86_400).to_le_bytes());
+    let mut bytes = b"PALBASE\0".to_vec();
+    bytes.extend_from_slice(&2u32.to_le_bytes());
+    bytes.extend_from_slice(&(body.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
+    bytes.extend_from_slice(&body);
+
+    let mut store = BaselineStore::default();
+    store.restore(&bytes).unwrap();
+    let ana = store.profile("ana@x.com").unwrap();
+    assert_eq!((ana.sign_ins(), ana.len()), (3, 1));
+    // No MFA step on record: a password-stage success is learned at once.
+    store.learn(&step("ana@x.com", 2 * 86_400, 1, 0, Step::Password));
+    assert_eq!(store.profile("ana@x.com").unwrap().sign_ins(), 4);
+    // Written back as the current version, and read again.
+    let again = store.snapshot().unwrap();
+    assert_eq!(again[8..12], SNAPSHOT_VERSION.to_le_bytes());
+    BaselineStore::default().restore(&again).unwrap();
+}
+
 /// The flow's events run straight through a store made by `config`, and cut at `cut` by a
 /// snapshot restored into a fresh one: both stores, after the last event.
 fn straight_and_cut(
@@ -980,53 +1023,6 @@ proptest! {
             prop_assert_eq!(&countries(&straight, &id), c, "{} countries", id);
         }
     }
-}
-
-/// A version-2 snapshot (written before sign-ins waited for their MFA step) is still read:
-/// its profiles come back with no MFA step on record and nothing waiting.
-#[test]
-fn a_version_2_snapshot_is_still_read() {
-    let mut body = Vec::new();
-    body.extend_from_slice(&0u64.to_le_bytes()); // sweep counter
-    body.extend_from_slice(&0u32.to_le_bytes()); // labels
-    for _ in 0..8 {
-        body.extend_from_slice(&0u32.to_le_bytes()); // priors
-    }
-    body.extend_from_slice(&1u32.to_le_bytes()); // one profile
-    let id = b"ana@x.com";
-    body.extend_from_slice(&(id.len() as u16).to_le_bytes());
-    body.extend_from_slice(id);
-    let t = (T0 / 1000) as u32;
-    for v in [3u32, t, t + 86_400, t + 86_400] {
-        body.extend_from_slice(&v.to_le_bytes());
-    }
-    body.push(1); // one value: hour of week 0 (dimension 6)
-    body.push(6);
-    body.extend_from_slice(&0u64.to_le_bytes());
-    body.extend_from_slice(&3.0f32.to_le_bytes());
-    body.extend_from_slice(&t.to_le_bytes());
-    body.extend_from_slice(&(t + 86_400).to_le_bytes());
-    let mut bytes = b"PALBASE\0".to_vec();
-    bytes.extend_from_slice(&2u32.to_le_bytes());
-    bytes.extend_from_slice(&(body.len() as u64).to_le_bytes());
-    bytes.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
-    bytes.extend_from_slice(&body);
-
-    let mut store = BaselineStore::default();
-    store.restore(&bytes).unwrap();
-    let ana = store.profile("ana@x.com").unwrap();
-    assert_eq!((ana.sign_ins(), ana.len()), (3, 1));
-    // No MFA step on record: a password-stage success is learned at once.
-    store.learn(&step("ana@x.com", 2 * 86_400, 1, 0, Step::Password));
-    assert_eq!(store.profile("ana@x.com").unwrap().sign_ins(), 4);
-    // Written back as the current version, and read again.
-    let again = store.snapshot().unwrap();
-    assert_eq!(again[8..12], SNAPSHOT_VERSION.to_le_bytes());
-    BaselineStore::default().restore(&again).unwrap();
-}
-
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(128))]
 
     /// With more sign-ins waiting than the cap, which one is decided early depends on the
     /// events alone: a snapshot cut anywhere still changes nothing.
