@@ -1,8 +1,6 @@
 //! The impossible travel detector: consecutive successful sign-ins of one identity from places
 //! no one could travel between in the time that passed.
 
-use std::collections::hash_map::Entry;
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
 
@@ -16,13 +14,9 @@ use palisade_geo::{
 };
 use palisade_schema::{Activity, Duration, Event, IdentityKey, SignInKind, Timestamp};
 
-use rustc_hash::FxBuildHasher as FxBuild;
-
+use crate::identities::{Identities, Record};
 use crate::movement::{push_plain_elapsed, push_plain_number, Movement};
-use crate::state::{
-    Cold, EventId, Expiry, Hot, IdentityState, LastSignIn, Slab, Snapshot, TenantPairs,
-    SNAPSHOT_VERSION,
-};
+use crate::state::{Expiry, IdentityState, LastSignIn, Snapshot, TenantPairs, SNAPSHOT_VERSION};
 use crate::TravelConfig;
 
 /// The in-memory key of an identity's state: its fingerprint from a fixed seed (the key is
@@ -113,14 +107,11 @@ pub struct ImpossibleTravel {
     geo: Geolocator,
     egress: Arc<EgressRegistry>,
     problems: Vec<GeoError>,
-    /// What every sign-in reads, keyed by a 128-bit fingerprint of the identity (the key itself
-    /// is kept in the cold record).
-    identities: HashMap<u128, Hot, FxBuild>,
-    /// The rest of each identity's state, by [`Hot::slot`].
-    cold: Slab,
+    /// Each identity's state, found by a 128-bit fingerprint of its key.
+    identities: Identities,
     /// When identities' state next needs looking at (the last sign-in can no longer be part of
     /// an impossible move, or a remembered pair expires). Each identity has one live entry
-    /// (its `Cold::queued`); others are stale and skipped.
+    /// (its `Record::queued`); others are stale and skipped.
     expiry: Expiry,
     /// Scratch for the entries `advance` takes (not state).
     due: Vec<(Timestamp, u32)>,
@@ -213,8 +204,7 @@ impl ImpossibleTravel {
             geo,
             egress,
             problems: Vec::new(),
-            identities: HashMap::default(),
-            cold: Slab::default(),
+            identities: Identities::default(),
             expiry: Expiry::default(),
             due: Vec::new(),
             horizon,
@@ -266,39 +256,25 @@ impl ImpossibleTravel {
     /// queues its next look otherwise.
     fn expire(&mut self, slot: u32, due: Timestamp, now: Timestamp) {
         let memory = self.pair_memory();
-        let Some(c) = self.cold.get_mut(slot) else {
+        let horizon = self.horizon;
+        let Some(r) = self.identities.get_mut(slot) else {
             return;
         };
-        if c.queued != Some(due) {
+        if r.queued != Some(due) {
             return; // stale: the identity was forgotten or queued again
         }
-        c.queued = None;
-        let horizon = self.horizon;
-        let has_last = c.spot.is_some() && now.since(c.time) <= horizon;
-        c.pairs.retain(|(_, _, last)| now.since(*last) <= memory);
-        let print = c.print;
-        if c.spot.is_some() && !has_last {
-            // The identity map is touched only when the last sign-in expires.
-            c.spot = None;
-            c.event_id = EventId::default();
-            if let Some(h) = self.identities.get_mut(&print) {
-                h.has_last = false;
-                h.ip = None;
-            }
+        r.queued = None;
+        let has_last = r.has_last && now.since(r.time) <= horizon;
+        r.pairs.retain(|(_, _, last)| now.since(*last) <= memory);
+        if r.has_last && !has_last {
+            r.clear_last();
         }
-        match next_due(has_last, c, horizon, memory) {
+        match next_due(has_last, r, horizon, memory) {
             Some(next) => {
                 self.expiry.push(next, slot);
-                c.queued = Some(next);
+                r.queued = Some(next);
             }
-            None => self.release(print),
-        }
-    }
-
-    /// Forgets an identity by fingerprint, freeing its cold record.
-    fn release(&mut self, print: u128) {
-        if let Some(h) = self.identities.remove(&print) {
-            self.cold.release(h.slot);
+            None => self.identities.release(slot),
         }
     }
 
@@ -322,7 +298,7 @@ fn place_key(l: &Spot) -> u64 {
 
 /// When an identity's state next needs looking at: when its last sign-in passes the horizon,
 /// or its earliest remembered pair expires; `None` when nothing is left.
-fn next_due(has_last: bool, c: &Cold, horizon: Duration, memory: Duration) -> Option<Timestamp> {
+fn next_due(has_last: bool, c: &Record, horizon: Duration, memory: Duration) -> Option<Timestamp> {
     let last = has_last.then(|| c.time + horizon);
     let pairs = c.pairs.iter().map(|(_, _, last)| *last + memory).min();
     match (last, pairs) {
@@ -332,7 +308,7 @@ fn next_due(has_last: bool, c: &Cold, horizon: Duration, memory: Duration) -> Op
 }
 
 /// Queues a look at the identity in `slot` at `due`, unless one is queued earlier.
-fn schedule(expiry: &mut Expiry, c: &mut Cold, slot: u32, due: Timestamp) {
+fn schedule(expiry: &mut Expiry, c: &mut Record, slot: u32, due: Timestamp) {
     if c.queued.is_none_or(|q| q > due) {
         expiry.push(due, slot);
         c.queued = Some(due);
@@ -415,7 +391,7 @@ impl Judge<'_> {
     fn judge(
         &mut self,
         who: &IdentityKey,
-        state: &Cold,
+        state: &Record,
         prev: &End<'_>,
         cur: &End<'_>,
         event: &Event,
@@ -558,21 +534,23 @@ struct Parts<'a> {
     config: &'a TravelConfig,
     geo: &'a mut Geolocator,
     egress: &'a EgressRegistry,
-    cold: &'a mut Slab,
+    identities: &'a mut Identities,
     expiry: &'a mut Expiry,
     horizon: Duration,
     tenant: &'a mut TenantPairs,
 }
 
 impl Parts<'_> {
-    /// A sign-in from another address than last time, or of a new identity: locate it, judge
-    /// the move, keep it. Out of line, so the same-address path stays short. The session and
-    /// device are the event's ids' stable hashes, taken once for both paths.
+    /// A sign-in from another address than last time, or of a new identity (`found` is the
+    /// identity's slot, if it has one): locate it, judge the move, keep it. Out of line, so the
+    /// same-address path stays short. The session and device are the event's ids' stable
+    /// hashes, taken once for both paths.
     #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
     fn observe_slow(
         self,
-        entry: Entry<'_, u128, Hot>,
-        (session, device): (u64, u64),
+        (found, print): (Option<u32>, u128),
+        ids: (u64, u64),
         who: &IdentityKey,
         event: &Event,
         ctx: &Context<'_>,
@@ -582,17 +560,16 @@ impl Parts<'_> {
             config,
             geo,
             egress,
-            cold,
+            identities,
             expiry,
             horizon,
             tenant,
         } = self;
         let ip = event.origin.ip;
         // The last sign-in's place, to share its names when the place is the same.
-        let near = match &entry {
-            Entry::Occupied(o) => cold.get(o.get().slot).and_then(|c| c.spot.as_ref()),
-            Entry::Vacant(_) => None,
-        };
+        let near = found
+            .and_then(|slot| identities.get(slot))
+            .and_then(|r| r.spot.as_ref());
         let Some(spot) = geo.locate_spot_near(&event.origin, event.time, near) else {
             return;
         };
@@ -601,63 +578,38 @@ impl Parts<'_> {
             .map(|m| m.index as u32);
         let interactive = event.sign_in_kind != Some(SignInKind::NonInteractive);
 
-        let h = match entry {
-            Entry::Occupied(o) => o.into_mut(),
-            Entry::Vacant(v) => {
-                let record = Cold {
-                    print: *v.key(),
-                    time: event.time,
-                    key: Some(who.clone()),
-                    event_id: EventId::default(),
-                    session,
-                    device,
-                    spot: Some(spot),
-                    egress: cur_egress,
-                    interactive,
-                    pairs: Vec::new(),
-                    queued: None,
-                };
-                let slot = cold.insert(record);
-                cold.set_event_id(slot, &event.id);
-                v.insert(Hot {
-                    time: event.time,
-                    ip,
-                    has_last: true,
-                    slot,
-                });
-                if let Some(c) = cold.get_mut(slot) {
-                    schedule(expiry, c, slot, event.time + horizon);
-                }
-                return;
-            }
+        let slot = match found {
+            Some(slot) => slot,
+            None => identities.insert(Record::new(print, who.clone())),
         };
-        let slot = h.slot;
-        if h.has_last {
+        let Some(r) = identities.get(slot) else {
+            return;
+        };
+        if r.has_last {
             // A sign-in older than the one on record arrived late: its order is unknown, so
             // it is not judged, and the newer one stays.
-            if event.time < h.time {
+            if event.time < r.time {
                 return;
             }
-            let Some(c) = cold.get(slot) else { return };
-            let pair = match &c.spot {
+            let pair = match &r.spot {
                 Some(prev_spot) => {
                     let prev = End {
-                        time: h.time,
-                        event_id: cold.event_id(slot),
-                        ip: h.ip,
+                        time: r.time,
+                        event_id: identities.event_id(slot),
+                        ip: r.ip,
                         spot: prev_spot,
-                        session: c.session,
-                        device: c.device,
-                        egress: c.egress,
-                        interactive: c.interactive,
+                        session: r.session,
+                        device: r.device,
+                        egress: r.egress(),
+                        interactive: r.interactive,
                     };
                     let cur = End {
                         time: event.time,
                         event_id: &event.id,
                         ip,
                         spot: &spot,
-                        session,
-                        device,
+                        session: ids.0,
+                        device: ids.1,
                         egress: cur_egress,
                         interactive,
                     };
@@ -666,27 +618,21 @@ impl Parts<'_> {
                         egress,
                         tenant,
                     };
-                    j.judge(who, c, &prev, &cur, event, ctx, out)
+                    j.judge(who, r, &prev, &cur, event, ctx, out)
                 }
                 None => None,
             };
-            if let (Some(pair), Some(c)) = (pair, cold.get_mut(slot)) {
+            if let (Some(pair), Some(r)) = (pair, identities.get_mut(slot)) {
                 let memory = Duration::from_days(i64::from(config.pair_memory_days));
-                c.remember_pair(pair, event.time, memory, config.identity_pairs);
+                r.remember_pair(pair, event.time, memory, config.identity_pairs);
             }
         }
-        h.time = event.time;
-        h.ip = ip;
-        h.has_last = true;
-        cold.set_event_id(slot, &event.id);
-        let Some(c) = cold.get_mut(slot) else { return };
-        c.time = event.time;
-        c.session = session;
-        c.device = device;
-        c.spot = Some(spot);
-        c.egress = cur_egress;
-        c.interactive = interactive;
-        schedule(expiry, c, slot, event.time + horizon);
+        identities.set_event_id(slot, &event.id);
+        let Some(r) = identities.get_mut(slot) else {
+            return;
+        };
+        r.set_last(event.time, ip, spot, ids, cur_egress, interactive);
+        schedule(expiry, r, slot, event.time + horizon);
     }
 }
 
@@ -721,7 +667,6 @@ impl Detector for ImpossibleTravel {
             geo,
             egress,
             identities,
-            cold,
             expiry,
             horizon,
             tenant,
@@ -729,17 +674,12 @@ impl Detector for ImpossibleTravel {
         } = self;
 
         // One lookup per event, by a fingerprint of the identity.
-        let entry = identities.entry(identity_print(who.as_str()));
-        if let (Some(ip), Entry::Occupied(o)) = (ip, &entry) {
+        let print = identity_print(who.as_str());
+        let found = identities.find(print);
+        if let (Some(ip), Some(slot)) = (ip, found) {
             // The same address as last time is never travel: refresh and stop.
-            let h = o.get();
-            if h.has_last && h.ip == Some(ip) && event.time >= h.time {
-                let slot = h.slot;
-                if let Entry::Occupied(mut o) = entry {
-                    o.get_mut().time = event.time;
-                }
-                // Only writes to the cold record: nothing there is read.
-                cold.refresh(slot, event.time, &event.id, session, device);
+            let at = (event.time, event.id.as_str());
+            if identities.refresh_same_address(slot, ip, at, (session, device)) {
                 return;
             }
         }
@@ -747,12 +687,12 @@ impl Detector for ImpossibleTravel {
             config,
             geo,
             egress,
-            cold,
+            identities,
             expiry,
             horizon: *horizon,
             tenant,
         };
-        parts.observe_slow(entry, (session, device), who, event, ctx, out);
+        parts.observe_slow((found, print), (session, device), who, event, ctx, out);
     }
 
     fn advance(&mut self, now: Timestamp, _out: &mut Vec<Finding>) {
@@ -769,13 +709,13 @@ impl Detector for ImpossibleTravel {
     }
 
     fn forget(&mut self, identity: &IdentityKey) {
-        self.release(identity_print(identity.as_str()));
+        if let Some(slot) = self.identities.find(identity_print(identity.as_str())) {
+            self.identities.release(slot);
+        }
     }
 
     fn state_bytes(&self) -> usize {
-        let per = std::mem::size_of::<(u128, Hot)>() + 1;
-        self.identities.capacity() * per
-            + self.cold.heap_bytes()
+        self.identities.heap_bytes()
             + self.expiry.heap_bytes()
             + self.tenant.heap_bytes()
             + self.geo.learned().state_bytes()
@@ -784,26 +724,26 @@ impl Detector for ImpossibleTravel {
     fn snapshot(&self) -> Result<Vec<u8>, Error> {
         let mut identities: Vec<IdentityState> = self
             .identities
-            .values()
-            .filter_map(|h| {
-                let c = self.cold.get(h.slot)?;
-                let last = match (&c.spot, h.has_last) {
+            .slots()
+            .filter_map(|slot| {
+                let r = self.identities.get(slot)?;
+                let last = match (&r.spot, r.has_last) {
                     (Some(spot), true) => Some(LastSignIn {
-                        time: h.time,
-                        event_id: self.cold.event_id(h.slot).to_owned(),
-                        ip: h.ip,
+                        time: r.time,
+                        event_id: self.identities.event_id(slot).to_owned(),
+                        ip: r.ip,
                         location: spot.to_location(),
-                        session: c.session,
-                        device: c.device,
-                        egress: c.egress,
-                        interactive: c.interactive,
+                        session: r.session,
+                        device: r.device,
+                        egress: r.egress(),
+                        interactive: r.interactive,
                     }),
                     _ => None,
                 };
                 Some(IdentityState {
-                    key: c.key.clone()?,
+                    key: r.key.clone()?,
                     last,
-                    pairs: c.pairs.clone(),
+                    pairs: r.pairs.clone(),
                 })
             })
             .collect();
@@ -852,47 +792,26 @@ impl Detector for ImpossibleTravel {
             )));
         }
         self.identities.clear();
-        self.cold.clear();
         self.expiry.clear();
         let memory = self.pair_memory();
         for s in snap.identities {
-            let print = identity_print(s.key.as_str());
-            let mut c = Cold {
-                print,
-                key: Some(s.key),
-                pairs: s.pairs,
-                ..Cold::default()
-            };
-            let mut h = Hot {
-                time: Timestamp::default(),
-                ip: None,
-                has_last: false,
-                slot: 0,
-            };
+            let mut r = Record::new(identity_print(s.key.as_str()), s.key);
+            r.pairs = s.pairs;
             let mut event_id = String::new();
             if let Some(l) = s.last {
-                h.time = l.time;
-                c.time = l.time;
-                h.ip = l.ip;
-                h.has_last = true;
                 event_id = l.event_id;
-                c.session = l.session;
-                c.device = l.device;
-                c.spot = Some(self.geo.spot(&l.location));
-                c.egress = l.egress;
-                c.interactive = l.interactive;
+                let spot = self.geo.spot(&l.location);
+                let ids = (l.session, l.device);
+                r.set_last(l.time, l.ip, spot, ids, l.egress, l.interactive);
             }
             // An identity with nothing left is looked at on the next advance.
             let due =
-                next_due(h.has_last, &c, self.horizon, memory).unwrap_or(Timestamp::MIN_PLAUSIBLE);
-            h.slot = self.cold.insert(c);
-            self.cold.set_event_id(h.slot, &event_id);
-            if let Some(c) = self.cold.get_mut(h.slot) {
-                schedule(&mut self.expiry, c, h.slot, due);
-            }
-            if let Some(old) = self.identities.insert(print, h) {
-                // The same key twice in a damaged snapshot: the later one wins.
-                self.cold.release(old.slot);
+                next_due(r.has_last, &r, self.horizon, memory).unwrap_or(Timestamp::MIN_PLAUSIBLE);
+            // The same key twice in a damaged snapshot: the later one replaces the earlier.
+            let slot = self.identities.insert(r);
+            self.identities.set_event_id(slot, &event_id);
+            if let Some(r) = self.identities.get_mut(slot) {
+                schedule(&mut self.expiry, r, slot, due);
             }
         }
         self.tenant.pairs = snap.tenant.into_iter().collect();

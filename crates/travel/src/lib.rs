@@ -24,6 +24,7 @@
 
 mod config;
 mod detector;
+mod identities;
 mod movement;
 mod state;
 
