@@ -33,6 +33,11 @@ impl HeldObservation {
     }
 }
 
+/// Whether two session hashes may be one session: equal, or either names none.
+pub(crate) fn same_session(a: u64, b: u64) -> bool {
+    a == 0 || b == 0 || a == b
+}
+
 /// A sign-in waiting for its MFA step.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Waiting {
@@ -76,7 +81,7 @@ impl Waiting {
     /// Whether an MFA step of `session` answers this sign-in: the same session, or either
     /// side names none.
     pub(crate) fn answered_by(&self, session: u64) -> bool {
-        self.session == 0 || session == 0 || self.session == session
+        same_session(self.session, session)
     }
 
     fn bytes(&self) -> usize {

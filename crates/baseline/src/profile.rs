@@ -179,6 +179,10 @@ pub struct Profile {
     /// When this identity last took an MFA step (seconds; 0 for never): its password-stage
     /// successes then wait for their MFA step before they are learned.
     pub(crate) last_mfa: u32,
+    /// The session of that step (a stable hash; 0 when the vendor named none): a step confirms
+    /// only a sign-in of its own session, so the victim approving their own push minutes
+    /// before does not vouch for an attacker's sign-in.
+    pub(crate) last_mfa_session: u64,
     /// Creation order, so snapshots are written in an order that depends only on the events.
     pub(crate) seq: u64,
 }
@@ -196,6 +200,7 @@ impl Profile {
             last: at,
             decayed_at: at,
             last_mfa: 0,
+            last_mfa_session: 0,
             seq: 0,
         }
     }

@@ -6,13 +6,15 @@
 //!       labels   u32 n, n × (key u64, len u16, UTF-8 bytes)            sorted by key
 //!       priors   8 × (u32 n, n × (key u64, identities u32))            sorted by key
 //!       profiles u32 n, n × (id len u16, id, sign-ins u32, first u32, last u32,
-//!                            decayed-at u32, last MFA step u32, u8 m, m × (dim u8, key u64,
-//!                            weight f32, first u32, last u32))         in creation order
+//!                            decayed-at u32, last MFA step u32, its session u64, u8 m,
+//!                            m × (dim u8, key u64, weight f32, first u32, last u32))
+//!                                                                      in creation order
 //!       waiting  u32 n, n × (profile u32, time u32, session u64, u8 m, m × (dim u8, key u64,
 //!                            has label u8, [len u16, UTF-8 bytes]))   by profile
 //! ```
 //!
-//! Version 2 had no last MFA step or waiting sign-ins; it is still read.
+//! Version 2 had no last MFA step or waiting sign-ins, version 3 no session of that step; both
+//! are still read (a step of no named session confirms a sign-in of any).
 //!
 //! A binary format rather than JSON because a million profiles must snapshot in about the time
 //! the disk takes to write the bytes.
@@ -32,11 +34,14 @@ const MAGIC: &[u8; 8] = b"PALBASE\0";
 ///
 /// Version 2 keys text values with Palisade's own fixed word-at-a-time hash (version 1 used
 /// FNV-1a); a version-1 snapshot is refused with [`Error::SnapshotVersion`]. Version 3 adds
-/// the sign-ins waiting for their MFA step; version 2 is still read (nothing was waiting).
-pub const SNAPSHOT_VERSION: u32 = 3;
+/// the sign-ins waiting for their MFA step; version 4 the session of each identity's last MFA
+/// step. Versions 2 and 3 are still read.
+pub const SNAPSHOT_VERSION: u32 = 4;
 const OLDEST_READ: u32 = 2;
 const HEADER: usize = 8 + 4 + 8 + 4;
 const ENTRY_BYTES: usize = 1 + 8 + 4 + 4 + 4;
+/// A profile's fixed part: five u32 counters and times, the MFA step's session, the value count.
+const HEAD_BYTES: usize = 5 * 4 + 8 + 1;
 
 pub(crate) fn encode(store: &BaselineStore) -> Vec<u8> {
     let tenant = store.shared.tenant();
@@ -72,14 +77,15 @@ pub(crate) fn encode(store: &BaselineStore) -> Vec<u8> {
         let id = &id[..id.len().min(usize::from(u16::MAX))];
         body.extend_from_slice(&(id.len() as u16).to_le_bytes());
         body.extend_from_slice(id);
-        let mut head = [0u8; 21];
+        let mut head = [0u8; HEAD_BYTES];
         for (k, v) in [p.sign_ins, p.first, p.last, p.decayed_at, p.last_mfa]
             .into_iter()
             .enumerate()
         {
             head[k * 4..k * 4 + 4].copy_from_slice(&v.to_le_bytes());
         }
-        head[20] = p.entries.len().min(255) as u8;
+        head[20..28].copy_from_slice(&p.last_mfa_session.to_le_bytes());
+        head[HEAD_BYTES - 1] = p.entries.len().min(255) as u8;
         body.extend_from_slice(&head);
         for e in p.entries.iter().take(255) {
             let mut b = [0u8; ENTRY_BYTES];
@@ -136,7 +142,7 @@ fn estimate(store: &BaselineStore, tenant: &Tenant) -> usize {
             .iter()
             .map(|m| 4 + m.len() * 12)
             .sum::<usize>()
-        + store.len() * 23
+        + store.len() * (2 + HEAD_BYTES)
         + ids
         + entries * ENTRY_BYTES
         + store.pending.len() * 96
@@ -321,8 +327,13 @@ pub(crate) fn decode(bytes: &[u8], config: BaselineConfig) -> Result<BaselineSto
         }
     }
 
-    // Identity length, head (with the last MFA step from version 3 on), at least one id byte.
-    let head_bytes = if version >= 3 { 21 } else { 17 };
+    // Identity length, head (with the last MFA step from version 3 on, its session from 4 on),
+    // at least one id byte.
+    let head_bytes = match version {
+        2 => 17,
+        3 => 21,
+        _ => HEAD_BYTES,
+    };
     let n = r.count(head_bytes + 2, "profiles")?;
     tenant.identities = n;
     let caps: [usize; DIMENSIONS.len()] = DIMENSIONS.map(|d| config.caps.get(d));
@@ -345,6 +356,11 @@ pub(crate) fn decode(bytes: &[u8], config: BaselineConfig) -> Result<BaselineSto
         profile.decayed_at = word(12);
         if version >= 3 {
             profile.last_mfa = word(16);
+        }
+        if version >= 4 {
+            let mut session = [0u8; 8];
+            session.copy_from_slice(&head[20..28]);
+            profile.last_mfa_session = u64::from_le_bytes(session);
         }
         if profile.first > profile.last {
             return Err(corrupt(format!("profile of {id:?} ends before it starts")));

@@ -10,7 +10,7 @@ use palisade_schema::{
 };
 
 use crate::keys::{self, Observation, Observations};
-use crate::pending::{HeldObservation, Pending, Waiting};
+use crate::pending::{same_session, HeldObservation, Pending, Waiting};
 use crate::profile::{secs, Entry, Profile, Shared, Tenant};
 use crate::{snapshot, BaselineConfig};
 
@@ -296,9 +296,11 @@ impl BaselineStore {
         let Some(p) = self.profiles.get(pos) else {
             return;
         };
-        // An MFA step just before (vendors that log the sign-in after its steps, as Google
-        // Workspace and Okta Identity Engine may) already confirmed it.
-        let confirmed = p.last_mfa <= t && t - p.last_mfa <= wait;
+        // An MFA step of the same session just before (vendors that log the sign-in after its
+        // steps, as Google Workspace and Okta Identity Engine may) already confirmed it.
+        let confirmed = p.last_mfa <= t
+            && t - p.last_mfa <= wait
+            && same_session(p.last_mfa_session, session_of(event));
         if p.last_mfa == 0 || wait == 0 || confirmed {
             self.learn_at(pos, t, obs);
             return;
@@ -376,7 +378,10 @@ impl ProfileStore for BaselineStore {
                 }
                 SignInStage::Mfa => {
                     if let Some(p) = self.profiles.get_mut(pos) {
-                        p.last_mfa = p.last_mfa.max(t);
+                        if t >= p.last_mfa {
+                            p.last_mfa = t;
+                            p.last_mfa_session = session_of(event);
+                        }
                     }
                     // The step confirms the password-stage success of its session waiting for
                     // it: the two records are one sign-in, learned where the sign-in came from.

@@ -807,6 +807,27 @@ fn a_password_stage_success_waits_for_its_mfa_step() {
     assert!(!countries(&store, "ana@x.com").contains(&"C9".to_owned()));
     assert_eq!(store.profile("ana@x.com").unwrap().sign_ins(), 12);
 
+    // Nor does a step of another session just before: the victim approved their own push four
+    // minutes before the attacker's password success, which still waits and is refused, also
+    // in a store restored between the two (the step's session is in the snapshot).
+    let t4 = t3 + 86_400;
+    let mut own = next("ana@x.com", t4, 0, Step::MfaOk);
+    own.origin.session_id = Some("ana-session-2".into());
+    run(&mut store, &own);
+    let mut restored = BaselineStore::default();
+    restored.restore(&store.snapshot().unwrap()).unwrap();
+    let mut attacker = next("ana@x.com", t4 + 240, 9, Step::Password);
+    attacker.origin.session_id = Some("attacker-session-2".into());
+    let mut refused = next("ana@x.com", t4 + 270, 9, Step::MfaDenied);
+    refused.origin.session_id = Some("attacker-session-2".into());
+    for s in [&mut store, &mut restored] {
+        run(s, &attacker);
+        run(s, &refused);
+        s.advance(at((t4 + 3_600) * 1000));
+        assert!(!countries(s, "ana@x.com").contains(&"C9".to_owned()));
+        assert_eq!(s.profile("ana@x.com").unwrap().sign_ins(), 13);
+    }
+
     // Someone who never takes an MFA step is learned at once.
     run(&mut store, &next("bob@x.com", t, 1, Step::Password));
     run(&mut store, &next("bob@x.com", t + 60, 1, Step::Password));

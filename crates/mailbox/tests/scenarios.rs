@@ -225,7 +225,8 @@ fn attacks_are_caught_and_ordinary_rules_stay_below_medium_across_seeds() {
         AttackKind::PushBombing,
     ];
     let (mut benign_rules, mut critical, mut stories) = (0, 0, 0);
-    for seed in 1..=24 {
+    let seeds = palisade_testkit::seeds(1..25);
+    for seed in seeds.clone() {
         let population = PopulationConfig {
             inbox_rules_share: 0.2,
             ..PopulationConfig::small(seed)
@@ -333,11 +334,12 @@ fn attacks_are_caught_and_ordinary_rules_stay_below_medium_across_seeds() {
             );
         }
     }
+    let n = seeds.count();
     assert!(
-        benign_rules >= 50,
-        "only {benign_rules} benign rules over 24 seeds"
+        benign_rules >= 2 * n,
+        "only {benign_rules} benign rules over {n} seeds"
     );
-    assert_eq!(stories, 24 * 3);
+    assert_eq!(stories, n * 3);
     // Every story followed a risky sign-in, so every one was raised to critical.
     assert_eq!(critical, stories);
 }

@@ -772,7 +772,7 @@ impl Rules<'_> {
                 }
                 if state == PromptState::Approved {
                     if let Some(mut b) = track.burst.take() {
-                        if b.approved_at.is_none() {
+                        if b.approved_at.is_none() && !from_elsewhere(&b, event) {
                             b.approved_at = Some(t);
                             b.finding.evidence.push(event.id.as_str());
                             b.finding.entities.add_origin_of(event);
@@ -784,6 +784,24 @@ impl Rules<'_> {
             }
         }
     }
+}
+
+/// Whether an approval plainly comes from somewhere other than the burst: another address, in
+/// an autonomous system or country none of the burst's prompts came from. That is the user
+/// signing in for themselves (after reporting the attacker's push, say), not the attacker
+/// getting through; an approval with no address, or a burst with none, is taken as the
+/// burst's.
+fn from_elsewhere(b: &Burst, event: &Event) -> bool {
+    let (o, seen) = (&event.origin, &b.finding.entities);
+    let Some(ip) = o.ip else { return false };
+    if seen.ips.is_empty() || seen.ips.contains(&ip) {
+        return false;
+    }
+    let same_network = o.asn.is_some_and(|a| seen.asns.contains(&a))
+        && o.country
+            .as_ref()
+            .is_some_and(|c| seen.countries.contains(c));
+    !same_network
 }
 
 /// The prompt an answer at `t` belongs to, if one still waits for it.

@@ -214,6 +214,60 @@ fn a_fraud_report_is_high_at_once_and_an_approval_after_it_critical() {
     assert_eq!(last_of(&out).revision, 2);
 }
 
+/// The user reports the attacker's push as fraud, then minutes later signs in from their own
+/// home network and approves their own push: that is not the attacker getting through. An
+/// approval from the attacker's network (another address in the same AS) still is.
+#[test]
+fn the_users_own_approval_from_elsewhere_is_not_the_attackers() {
+    let mut d = MfaFatigue::default();
+    let report = |who: &str| {
+        from(
+            prompt(who, 0, &format!("{who}-fr"), PromptResult::FraudReported),
+            "198.51.100.4",
+            "NL",
+            64501,
+        )
+    };
+    let mut out = run(
+        &mut d,
+        &[report("g@x.com"), report("k@x.com")],
+        &Context::empty(),
+    );
+    assert_eq!(out.len(), 2);
+    out.extend(run(
+        &mut d,
+        &[
+            from(
+                prompt("g@x.com", 480, "own", PromptResult::Approved),
+                "110.174.9.20",
+                "AU",
+                7545,
+            ),
+            from(
+                prompt("k@x.com", 480, "theirs", PromptResult::Approved),
+                "198.51.100.77",
+                "NL",
+                64501,
+            ),
+        ],
+        &Context::empty(),
+    ));
+    d.advance(at(86_400), &mut out);
+    let last = |who: &str| {
+        out.iter()
+            .rev()
+            .find(|f| f.identity.as_ref().is_some_and(|k| k.as_str() == who))
+            .unwrap()
+            .clone()
+    };
+    let g = last("g@x.com");
+    assert_eq!(g.severity, Severity::High, "{}", g.summary);
+    assert!(!g.evidence.event_ids.contains(&"own".to_owned()));
+    let k = last("k@x.com");
+    assert_eq!(k.severity, Severity::Critical, "{}", k.summary);
+    assert!(k.evidence.event_ids.contains(&"theirs".to_owned()));
+}
+
 #[test]
 fn a_benign_user_who_misses_two_prompts_then_approves_stays_quiet() {
     let mut d = MfaFatigue::default();

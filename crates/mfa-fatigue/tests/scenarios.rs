@@ -284,7 +284,7 @@ fn populations_over_many_seeds() {
         countries: vec!["AU"],
         asns: vec![1221],
     };
-    for seed in 0..24u64 {
+    for seed in palisade_testkit::seeds(0..24) {
         let pop = population(seed);
         let mut d = MfaFatigue::default();
         let mut out: Vec<Finding> = Vec::new();

@@ -31,7 +31,10 @@ use palisade_testkit::population::{sort_events, Archetype};
 use palisade_testkit::shapes::{export, read_back};
 use palisade_testkit::{generate, AttackKind, PopulationConfig, Scenario};
 
-const SEEDS: std::ops::Range<u64> = 0..20;
+/// Twenty seeds by default; `PALISADE_SEEDS=0..2000` sweeps more.
+fn seeds() -> std::ops::Range<u64> {
+    palisade_testkit::seeds(0..20)
+}
 
 const STORIES: [AttackKind; 4] = [
     AttackKind::PushBombing,
@@ -239,7 +242,7 @@ fn last_revisions(findings: &[Finding]) -> BTreeMap<IdentityKey, Vec<Finding>> {
 
 fn check(idp: Source) {
     let (mut caught, mut missed_push_users) = (0, 0);
-    for seed in SEEDS {
+    for seed in seeds() {
         let cfg = PopulationConfig {
             idp,
             ..PopulationConfig::small(seed)
@@ -307,9 +310,9 @@ fn check(idp: Source) {
                 .collect::<Vec<_>>()
         );
     }
-    assert!(caught >= 2 * SEEDS.count(), "{idp}: only {caught} caught");
+    assert!(caught >= 2 * seeds().count(), "{idp}: only {caught} caught");
     assert!(
-        missed_push_users >= SEEDS.count(),
+        missed_push_users >= seeds().count(),
         "{idp}: too few benign missed pushes"
     );
 }

@@ -10,6 +10,10 @@ use serde::{Deserialize, Serialize};
 /// Location properties (country, ASN, city, prefix) are correlated — a new country nearly always
 /// comes with a new ASN — so they are added up and then discounted when the client itself is
 /// familiar (the identity's own device or browser family): that is a traveller, not an intruder.
+/// Client properties are discounted the same way when the place is the identity's own (its
+/// country and city, on a network it or much of the organisation uses): that is a new laptop
+/// at home, not an intruder. An unfamiliar client on an unfamiliar network keeps its full
+/// weight wherever it is.
 ///
 /// ```
 /// use palisade_signin::NoveltyWeights;
@@ -40,7 +44,8 @@ pub struct NoveltyWeights {
     pub rare_factor: f64,
     /// A device or browser family with at least this share is the identity's own (default 0.1).
     pub anchor_share: f64,
-    /// How much of the location score a familiar client removes (default 0.5).
+    /// How much of the location score a familiar client removes, and of the client score a
+    /// familiar place removes (default 0.5).
     pub anchor_discount: f64,
     /// A value held by this share of the tenant's identities is common (default 0.2).
     pub common_share: f64,
@@ -132,12 +137,18 @@ pub(crate) struct Assessment {
     pub(crate) other: f64,
     /// 0 (unknown client) to 1 (the identity's own device).
     pub(crate) anchor: f64,
+    /// 0 (somewhere else, or unknown) to 1 (the identity's own country and city on a network
+    /// it or the organisation knows).
+    pub(crate) place: f64,
 }
 
 impl Assessment {
-    /// The combined score: location discounted by a familiar client, plus client and others.
+    /// The combined score: location discounted by a familiar client, client discounted by a
+    /// familiar place, plus the others.
     pub(crate) fn score(&self, w: &NoveltyWeights) -> f64 {
-        self.location * (1.0 - w.anchor_discount * self.anchor) + self.client + self.other
+        self.location * (1.0 - w.anchor_discount * self.anchor)
+            + self.client * (1.0 - w.anchor_discount * self.place)
+            + self.other
     }
 
     pub(crate) fn is_new(&self, dim: Dimension) -> bool {
@@ -293,6 +304,14 @@ pub(crate) fn assess(event: &Event, profile: &dyn ProfileView, w: &NoveltyWeight
     };
     let mut device_anchor = 0.0f64;
     let mut ua_anchor = 0.0f64;
+    let mut device_new = false;
+    // The place is the identity's own until a property of it says otherwise; a sign-in with no
+    // country is from nowhere known.
+    let mut place = if has_value(event, Dimension::Country) {
+        1.0f64
+    } else {
+        0.0
+    };
     // One question to the profile about the whole sign-in; values are made into text only for
     // the properties a finding will name.
     let mut familiar = [None; DIMS.len()];
@@ -303,7 +322,10 @@ pub(crate) fn assess(event: &Event, profile: &dyn ProfileView, w: &NoveltyWeight
             continue;
         }
         let (novelty, rare, share) = match fam {
-            None => (1.0, false, 0.0),
+            None => {
+                device_new |= dim == Dimension::Device;
+                (1.0, false, 0.0)
+            }
             Some(f) if f.share < w.rare_share => (w.rare_factor, true, f.share),
             Some(f) => {
                 if f.share >= w.anchor_share {
@@ -328,6 +350,12 @@ pub(crate) fn assess(event: &Event, profile: &dyn ProfileView, w: &NoveltyWeight
             _ => w.app,
         };
         let common = (tenant_share / w.common_share).min(1.0);
+        match dim {
+            Dimension::Country | Dimension::City => place = 0.0,
+            // A network new to the identity is as familiar as it is common in the tenant.
+            Dimension::Asn => place = place.min(common),
+            _ => {}
+        }
         let surprise = weight * novelty * (1.0 - prior * common);
         match dim {
             Dimension::Country | Dimension::Asn | Dimension::City | Dimension::Prefix => {
@@ -346,7 +374,14 @@ pub(crate) fn assess(event: &Event, profile: &dyn ProfileView, w: &NoveltyWeight
             surprise,
         });
     }
-    a.anchor = device_anchor.max(ua_anchor);
+    // A familiar browser family on a device the identity has never used is a new machine
+    // running a common browser, not the identity's own client: the device id outranks it.
+    a.anchor = if device_new {
+        device_anchor
+    } else {
+        device_anchor.max(ua_anchor)
+    };
+    a.place = place;
     a
 }
 

@@ -9,12 +9,12 @@ use palisade_core::{
     Technique,
 };
 use palisade_schema::{
-    Activity, Duration, Event, FailureReason, IdentityKey, SignInStage, Timestamp,
+    Activity, Duration, Event, FailureReason, IdentityKey, PromptResult, SignInStage, Timestamp,
 };
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
-use crate::assess::{assess, describe_history, describe_novelty, NoveltyWeights};
+use crate::assess::{assess, describe_history, describe_novelty, Assessment, NoveltyWeights};
 use crate::state::{self, Expiry};
 
 const NAME: &str = "failed_then_success";
@@ -40,6 +40,11 @@ pub struct FailedThenSuccessConfig {
     /// How unfamiliar the origin must be: the country and network part of the novelty score
     /// (default 1.0: a new network, or a rare country, is enough; a rare network alone is not).
     pub min_origin_score: f64,
+    /// A prompt the user refused (denied, or reported as fraud) is remembered this many hours
+    /// with its origin (default 168, a week; 0 forgets at once). A success from the same
+    /// network within it is the attacker coming back, one refusal is enough, and it is judged
+    /// against the origin as it was when refused.
+    pub refusal_memory_hours: i64,
     /// How properties are weighed (shared with `unfamiliar_signin`).
     pub weights: NoveltyWeights,
     /// Identities tracked at most (default 100 000); past it the one with the oldest deadline is
@@ -53,6 +58,7 @@ impl Default for FailedThenSuccessConfig {
             min_failures: 2,
             window_minutes: 60,
             min_origin_score: 1.0,
+            refusal_memory_hours: 168,
             weights: NoveltyWeights::default(),
             max_identities: 100_000,
         }
@@ -67,6 +73,11 @@ impl FailedThenSuccessConfig {
             return Err(Error::Config(
                 "failed_then_success needs min_failures, window_minutes and max_identities > 0"
                     .into(),
+            ));
+        }
+        if self.refusal_memory_hours < 0 {
+            return Err(Error::Config(
+                "failed_then_success needs refusal_memory_hours >= 0".into(),
             ));
         }
         if !(self.min_origin_score.is_finite() && self.min_origin_score >= 0.0) {
@@ -126,19 +137,45 @@ struct Open {
     until: Timestamp,
 }
 
+/// The last prompt the user refused, and where it came from.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Refusal {
+    #[serde(with = "state::millis")]
+    at: Timestamp,
+    country: Option<String>,
+    asn: Option<u32>,
+    ip: Option<IpAddr>,
+    /// How unfamiliar that origin was when refused (country and ASN surprise).
+    score: f64,
+    evidence: Evidence,
+}
+
+impl Refusal {
+    /// Whether `event` comes from the refused network: the same address, or the same
+    /// country and ASN.
+    fn same_network(&self, event: &Event) -> bool {
+        let o = &event.origin;
+        (self.ip.is_some() && self.ip == o.ip)
+            || (self.asn.is_some() && self.asn == o.asn && self.country == o.country)
+    }
+}
+
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct Track {
     failures: Option<Failures>,
     open: Option<Open>,
+    #[serde(default)]
+    refused: Option<Refusal>,
     #[serde(with = "state::millis")]
     deadline: Timestamp,
 }
 
 impl Track {
-    fn next_deadline(&self, window: Duration) -> Option<Timestamp> {
+    fn next_deadline(&self, window: Duration, memory: Duration) -> Option<Timestamp> {
         let f = self.failures.as_ref().map(|f| f.last + window);
         let o = self.open.as_ref().map(|o| o.until);
-        f.into_iter().chain(o).max()
+        let r = self.refused.as_ref().map(|r| r.at + memory);
+        f.into_iter().chain(o).chain(r).max()
     }
 }
 
@@ -168,13 +205,34 @@ fn failure_kind(event: &Event) -> Option<bool> {
     }
 }
 
+/// Whether a failure is the user refusing the prompt (not merely missing it).
+fn is_refusal(event: &Event) -> bool {
+    match &event.activity {
+        Activity::SignIn(s) => matches!(
+            &s.outcome,
+            palisade_schema::Outcome::Failure {
+                reason: FailureReason::MfaDenied | FailureReason::MfaFraudReported
+            }
+        ),
+        Activity::MfaPrompt(p) => {
+            matches!(p.result, PromptResult::Denied | PromptResult::FraudReported)
+        }
+        _ => false,
+    }
+}
+
 /// Failed attempts followed by a success from an unfamiliar origin: the password (or a push) was
 /// got past after some tries, from somewhere this identity does not sign in from.
 ///
 /// The reference case: two failed MFA attempts, then a success from a rare US endpoint for an
 /// identity that always signs in from Australia. Failed MFA raises the severity (someone had the
-/// password), and so does a client that is not the identity's own device or browser family; a
+/// password) unless the identity's own client in a country it knows is simply fumbling its
+/// prompts; a client that is not the identity's own device or browser family raises it too; a
 /// still-learning profile lowers it.
+///
+/// A prompt the user refused is remembered longer than the window (a week by default) with
+/// its network: when a success comes back from that network, one refusal is enough. The
+/// attacker who was turned away on Monday and got through on Tuesday is one story.
 ///
 /// ```
 /// use palisade_baseline::BaselineStore;
@@ -241,13 +299,17 @@ impl FailedThenSuccess {
         Duration::from_mins(self.config.window_minutes)
     }
 
+    fn memory(&self) -> Duration {
+        Duration::from_hours(self.config.refusal_memory_hours)
+    }
+
     /// Re-queues `key` at its next deadline, or drops it when nothing is left.
     fn settle(&mut self, key: &IdentityKey) {
-        let window = self.window();
+        let (window, memory) = (self.window(), self.memory());
         let Some(track) = self.tracks.get_mut(key) else {
             return;
         };
-        match track.next_deadline(window) {
+        match track.next_deadline(window, memory) {
             Some(d) => {
                 let old = track.deadline;
                 track.deadline = d;
@@ -299,6 +361,22 @@ impl FailedThenSuccess {
             .profile
             .map(|p| origin_score(event, p, &self.config.weights));
         let track = self.track(key, event.time, out);
+        if is_refusal(event) {
+            let r = match &mut track.refused {
+                Some(r) if r.same_network(event) => r,
+                slot => slot.insert(Refusal {
+                    at: event.time,
+                    country: event.origin.country.clone(),
+                    asn: event.origin.asn,
+                    ip: event.origin.ip,
+                    score: 0.0,
+                    evidence: Evidence::default(),
+                }),
+            };
+            r.at = r.at.max(event.time);
+            r.score = r.score.max(at_failure.unwrap_or(0.0));
+            r.evidence.push(event.id.clone());
+        }
         let f = match &mut track.failures {
             Some(f) if event.time.since(f.last) <= window => f,
             slot => slot.insert(Failures {
@@ -361,7 +439,8 @@ impl FailedThenSuccess {
         if self.tracks.is_empty() {
             return;
         }
-        let window = self.window();
+        let (window, memory) = (self.window(), self.memory());
+        let config = &self.config;
         let Some(track) = self.tracks.get_mut(key) else {
             return;
         };
@@ -385,74 +464,36 @@ impl FailedThenSuccess {
         let password_stage =
             matches!(&event.activity, Activity::SignIn(s) if s.stage == SignInStage::Primary);
         let keep = password_stage && track.failures.as_ref().is_some_and(|f| f.mfa > 0);
-        let Some(failures) = (if keep {
+        let failures = if keep {
             track.failures.clone()
         } else {
             track.failures.take()
-        }) else {
+        };
+        let Some(p) = ctx.profile else {
+            self.settle(key);
             return;
         };
-        let tries = failures.mfa + failures.password;
-        let recent = event.time.since(failures.last) <= window && event.time >= failures.first;
-        let finding = match ctx.profile {
-            Some(p) if recent && tries >= self.config.min_failures => {
-                let w = &self.config.weights;
-                let a = assess(event, p, w);
-                let mut score = origin_score(event, p, w);
-                // The attempts came from here too: judge the origin as it was when they began.
-                if let Some(o) = &failures.origin_at_failure {
-                    if o.country == event.origin.country && o.asn == event.origin.asn {
-                        score = score.max(o.score);
-                    }
-                }
-                (score >= self.config.min_origin_score).then(|| {
-                    let mut sev = Severity::Low;
-                    if failures.mfa > 0 {
-                        sev = sev.bump();
-                    }
-                    if a.anchor < 0.5 {
-                        sev = sev.bump();
-                        if a.is_unfamiliar(Dimension::Country) {
-                            sev = sev.bump();
-                        }
-                    }
-                    if !p.trusted() {
-                        sev = sev.lower();
-                    }
-                    let sev = sev.clamp(Severity::Low, Severity::High);
-                    let what = match (failures.mfa, failures.password) {
-                        (0, n) => format!("{n} failed password attempt{}", plural(n)),
-                        (n, 0) => format!("{n} failed MFA attempt{}", plural(n)),
-                        (m, n) => format!("{n} failed password and {m} failed MFA attempts"),
-                    };
-                    let span = event.time.since(failures.first).as_millis() / 60_000;
-                    let summary = format!(
-                        "{what} in {span} minute{}, then success: {}; {}",
-                        plural(span as u32),
-                        describe_novelty(&a, event),
-                        describe_history(p)
-                    );
-                    let first_id = failures.evidence.first().unwrap_or(&event.id).to_owned();
-                    let mut f = Finding::new(NAME, Some(key.clone()), &first_id, failures.first)
-                        .with_severity(sev)
-                        .with_technique(Technique::ValidCloudAccounts)
-                        .with_confidence(if failures.mfa > 0 { 0.8 } else { 0.6 })
-                        .with_summary(summary);
-                    f.evidence = failures.evidence.clone();
-                    f.evidence.push(event.id.clone());
-                    f.last_seen = event.time;
-                    f.entities.add_origin_of(event);
-                    for ip in &failures.ips {
-                        f.entities.add_ip(*ip);
-                    }
-                    f.baseline = Some(p.maturity());
-                    f
-                })
-            }
-            _ => None,
-        };
+        let after_failures = failures.and_then(|f| {
+            let recent = event.time.since(f.last) <= window && event.time >= f.first;
+            (recent && f.mfa + f.password >= config.min_failures)
+                .then(|| after_failures(config, &f, event, key, p))
+                .flatten()
+        });
+        // The same network back after its prompt was refused, and this time through: a
+        // password-stage success the vendor logs before its MFA step (Okta's
+        // `user.session.start`) is the attacker retrying, not yet in.
+        let through = !matches!(&event.activity,
+            Activity::SignIn(s) if s.stage == SignInStage::Primary && s.mfa_satisfied.is_none());
+        let finding = after_failures.or_else(|| {
+            let r = track.refused.as_ref().filter(|_| through)?;
+            let back = event.time >= r.at && event.time.since(r.at) <= memory;
+            (back && r.same_network(event))
+                .then(|| after_refusal(config, r, event, key, p))
+                .flatten()
+        });
         if let Some(f) = finding {
             track.failures = None;
+            track.refused = None;
             if let Some(mut old) = track.open.take() {
                 out.push(state::revise(&mut old.finding, FindingStatus::Closed));
             }
@@ -466,6 +507,136 @@ impl FailedThenSuccess {
         }
         self.settle(key);
     }
+}
+
+/// The finding for a success after `failures`, if its origin is unfamiliar enough.
+fn after_failures(
+    config: &FailedThenSuccessConfig,
+    failures: &Failures,
+    event: &Event,
+    key: &IdentityKey,
+    p: &dyn ProfileView,
+) -> Option<Finding> {
+    let w = &config.weights;
+    let a = assess(event, p, w);
+    let mut score = origin_score(event, p, w);
+    // The attempts came from here too: judge the origin as it was when they began.
+    if let Some(o) = &failures.origin_at_failure {
+        if o.country == event.origin.country && o.asn == event.origin.asn {
+            score = score.max(o.score);
+        }
+    }
+    if score < config.min_origin_score {
+        return None;
+    }
+    let mut sev = Severity::Low;
+    // The identity's own client in a country it knows is the user fumbling their prompts on a
+    // new network, however many prompts failed.
+    let own = a.anchor >= 0.5 && !a.is_unfamiliar(Dimension::Country);
+    if failures.mfa > 0 && !own {
+        sev = sev.bump();
+    }
+    let what = match (failures.mfa, failures.password) {
+        (0, n) => format!("{n} failed password attempt{}", plural(n)),
+        (n, 0) => format!("{n} failed MFA attempt{}", plural(n)),
+        (m, n) => format!("{n} failed password and {m} failed MFA attempts"),
+    };
+    let span = event.time.since(failures.first).as_millis() / 60_000;
+    let cause = Cause {
+        what: format!("{what} in {span} minute{}", plural(span as u32)),
+        evidence: &failures.evidence,
+        since: failures.first,
+        confidence: if failures.mfa > 0 { 0.8 } else { 0.6 },
+    };
+    let mut f = finding(sev, &a, p, event, key, cause);
+    for ip in &failures.ips {
+        f.entities.add_ip(*ip);
+    }
+    Some(f)
+}
+
+/// The finding for a success from the network of refusal `r`, if that origin is unfamiliar
+/// enough (as it was when refused: the refused sign-in taught the profile nothing).
+fn after_refusal(
+    config: &FailedThenSuccessConfig,
+    r: &Refusal,
+    event: &Event,
+    key: &IdentityKey,
+    p: &dyn ProfileView,
+) -> Option<Finding> {
+    let w = &config.weights;
+    let score = origin_score(event, p, w).max(r.score);
+    if score < config.min_origin_score {
+        return None;
+    }
+    let a = assess(event, p, w);
+    let hours = event.time.since(r.at).as_millis() / 3_600_000;
+    let ago = if hours == 0 {
+        "within the hour".to_owned()
+    } else {
+        format!("{hours} hour{} later", plural(hours as u32))
+    };
+    let cause = Cause {
+        what: format!("a refused MFA prompt from this network, back {ago}"),
+        evidence: &r.evidence,
+        since: r.at,
+        confidence: 0.8,
+    };
+    let mut f = finding(Severity::Low, &a, p, event, key, cause);
+    if let Some(ip) = r.ip {
+        f.entities.add_ip(ip);
+    }
+    Some(f)
+}
+
+/// What went before the success: the failures' words, records and start.
+struct Cause<'a> {
+    what: String,
+    evidence: &'a Evidence,
+    since: Timestamp,
+    confidence: f32,
+}
+
+/// A finding of `base` severity about the success `event` after `cause`, raised by a client
+/// that is not the identity's own (more so in an unfamiliar country) and lowered for a
+/// still-learning profile.
+fn finding(
+    base: Severity,
+    a: &Assessment,
+    p: &dyn ProfileView,
+    event: &Event,
+    key: &IdentityKey,
+    cause: Cause<'_>,
+) -> Finding {
+    let mut sev = base;
+    if a.anchor < 0.5 {
+        sev = sev.bump();
+        if a.is_unfamiliar(Dimension::Country) {
+            sev = sev.bump();
+        }
+    }
+    if !p.trusted() {
+        sev = sev.lower();
+    }
+    let sev = sev.clamp(Severity::Low, Severity::High);
+    let summary = format!(
+        "{}, then success: {}; {}",
+        cause.what,
+        describe_novelty(a, event),
+        describe_history(p)
+    );
+    let first_id = cause.evidence.first().unwrap_or(&event.id).to_owned();
+    let mut f = Finding::new(NAME, Some(key.clone()), &first_id, cause.since)
+        .with_severity(sev)
+        .with_technique(Technique::ValidCloudAccounts)
+        .with_confidence(cause.confidence)
+        .with_summary(summary);
+    f.evidence = cause.evidence.clone();
+    f.evidence.push(event.id.clone());
+    f.last_seen = event.time;
+    f.entities.add_origin_of(event);
+    f.baseline = Some(p.maturity());
+    f
 }
 
 fn plural(n: u32) -> &'static str {
@@ -491,7 +662,7 @@ impl Detector for FailedThenSuccess {
     }
 
     fn advance(&mut self, now: Timestamp, out: &mut Vec<Finding>) {
-        let window = self.window();
+        let (window, memory) = (self.window(), self.memory());
         while let Some(key) = self.expiry.pop_due(now) {
             let Some(track) = self.tracks.get_mut(&key) else {
                 continue;
@@ -508,7 +679,10 @@ impl Detector for FailedThenSuccess {
                     out.push(state::revise(&mut o.finding, FindingStatus::Closed));
                 }
             }
-            match track.next_deadline(window) {
+            if track.refused.as_ref().is_some_and(|r| r.at + memory <= now) {
+                track.refused = None;
+            }
+            match track.next_deadline(window, memory) {
                 Some(d) => {
                     track.deadline = d;
                     self.expiry.set(&key, None, d);

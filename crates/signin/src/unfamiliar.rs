@@ -32,7 +32,8 @@ pub struct UnfamiliarConfig {
     /// Score for a low finding (default 2.0); below it nothing is reported.
     pub low_score: f64,
     /// Score for a medium finding (default 5.0): a traveller on their own laptop scores about
-    /// 2.6, an unknown client in a new country about 7.
+    /// 2.6, a new laptop on the home network about 2, an unknown client in a new country
+    /// about 7.
     pub medium_score: f64,
     /// Score for a high finding (default 7.0).
     pub high_score: f64,

@@ -169,6 +169,49 @@ fn traveller_on_own_laptop_stays_low_attacker_is_high() {
     );
 }
 
+/// The device outranks the browser family, and the place discounts the client: a new laptop
+/// on the home network is low; the same new laptop on a network nobody here uses is not; a
+/// stranger's machine abroad running the identity's usual browser is a stranger all the same.
+#[test]
+fn new_laptop_at_home_is_low_a_stranger_with_a_familiar_browser_is_high() {
+    let mut h = Harness::new(UnfamiliarSignIn::default());
+    for who in ["ana@x.com", "bo@x.com", "cy@x.com"] {
+        h.learn_home(who);
+    }
+    let new_laptop = Origin {
+        device: Some("laptop-2"),
+        ua: "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:124.0) Gecko/20100101 Firefox/124.0",
+        ..home()
+    };
+    let t = at_min(41 * DAY);
+    let at_home = h.run(&event("ana@x.com", t, "a", &new_laptop, ok()));
+    assert_eq!(at_home.len(), 1);
+    assert_eq!(at_home[0].severity, Severity::Low, "{}", at_home[0].summary);
+
+    let cafe = Origin {
+        asn: 1221,
+        ip: "1.129.40.7",
+        ..new_laptop
+    };
+    let f = h.run(&event("bo@x.com", t, "b", &cafe, ok()));
+    assert_eq!(f[0].severity, Severity::Medium, "{}", f[0].summary);
+
+    let stranger = Origin {
+        device: Some("not-hers"),
+        ua: CHROME_WIN,
+        ..attacker()
+    };
+    let f = h.run(&event("cy@x.com", t, "c", &stranger, ok()));
+    assert_eq!(f[0].severity, Severity::High, "{}", f[0].summary);
+    assert!(
+        f[0].summary.starts_with("first sign-in from US (AS7922)")
+            && f[0].summary.contains("new device not-hers")
+            && !f[0].summary.contains("browser"),
+        "{}",
+        f[0].summary
+    );
+}
+
 #[test]
 fn summary_names_history_all_from_one_country() {
     let mut h = Harness::new(UnfamiliarSignIn::default());
@@ -609,6 +652,104 @@ fn typo_then_success_from_a_trip_is_low_and_from_home_is_nothing() {
         .is_empty());
 }
 
+/// The attacker refused at MFA comes back through the same network a day later: one refused
+/// push is enough once it is a return, judged against the origin as it was when refused.
+/// Another network, a return past the memory, a password-stage success that still waits for
+/// its push, or a refusal from the identity's own home are not.
+#[test]
+fn the_same_network_back_after_a_refused_push() {
+    let mfa_ok = || Activity::SignIn(SignIn::success(SignInStage::Mfa));
+    // Entra's 500121: the refused sign-in is one failed record.
+    let refuse = |h: &mut Harness<FailedThenSuccess>, who: &str, t: Timestamp, o: &Origin| {
+        let d = h.run(&event(
+            who,
+            t,
+            &format!("{who}-no"),
+            o,
+            failed(FailureReason::MfaDenied),
+        ));
+        assert!(d.is_empty(), "one refusal alone is no finding");
+    };
+    let mut h = Harness::new(FailedThenSuccess::default());
+    let t = at_min(41 * DAY);
+    for who in ["ana@x.com", "bo@x.com", "cy@x.com", "fy@x.com"] {
+        h.learn_home(who);
+        refuse(&mut h, who, t, &attacker());
+    }
+    h.learn_home("ed@x.com");
+    refuse(&mut h, "ed@x.com", t, &home());
+
+    let back = t + Duration::from_hours(26);
+    // The password stage alone (Okta's `user.session.start`): retrying, not yet in.
+    assert!(h
+        .run(&event("fy@x.com", back, "fy-pw", &attacker(), ok()))
+        .is_empty());
+    let f = h.run(&event("ana@x.com", back, "ana-in", &attacker(), mfa_ok()));
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].severity, Severity::High, "{}", f[0].summary);
+    assert!(
+        f[0].summary.starts_with(
+            "a refused MFA prompt from this network, back 26 hours later, then success: \
+             first sign-in from US (AS7922)"
+        ),
+        "{}",
+        f[0].summary
+    );
+    assert_eq!(f[0].first_seen, t);
+    assert_eq!(f[0].evidence.event_ids, ["ana@x.com-no", "ana-in"]);
+
+    // Another network entirely: nothing to do with the refusal.
+    let elsewhere = Origin {
+        asn: 16509,
+        ip: "3.91.2.2",
+        ..attacker()
+    };
+    let other_country = Origin {
+        country: "DE",
+        city: "Frankfurt",
+        ..elsewhere
+    };
+    assert!(h
+        .run(&event("bo@x.com", back, "bo-in", &other_country, mfa_ok()))
+        .is_empty());
+    // Past the week the refusal is remembered.
+    h.advance(t + Duration::from_days(8));
+    assert!(h
+        .run(&event(
+            "cy@x.com",
+            t + Duration::from_days(8),
+            "cy-in",
+            &attacker(),
+            mfa_ok()
+        ))
+        .is_empty());
+    // A push the user refused at home (a fat finger), then home again: a familiar origin.
+    assert!(h
+        .run(&event(
+            "ed@x.com",
+            t + Duration::from_days(8),
+            "ed-in",
+            &home(),
+            mfa_ok()
+        ))
+        .is_empty());
+
+    // With no memory the same return is nothing.
+    let mut forgetful = Harness::new(
+        FailedThenSuccess::new(FailedThenSuccessConfig {
+            refusal_memory_hours: 0,
+            ..Default::default()
+        })
+        .unwrap(),
+    );
+    forgetful.learn_home("di@x.com");
+    refuse(&mut forgetful, "di@x.com", t, &attacker());
+    forgetful.advance(back);
+    assert!(forgetful
+        .run(&event("di@x.com", back, "di-in", &attacker(), mfa_ok()))
+        .is_empty());
+}
+
 fn spray_failure(i: i64, who: &str, ip: &'static str) -> Event {
     let mut o = attacker();
     o.ip = ip;
@@ -758,6 +899,11 @@ fn configs_are_validated() {
     .is_err());
     assert!(FailedThenSuccess::new(FailedThenSuccessConfig {
         min_failures: 0,
+        ..Default::default()
+    })
+    .is_err());
+    assert!(FailedThenSuccess::new(FailedThenSuccessConfig {
+        refusal_memory_hours: -1,
         ..Default::default()
     })
     .is_err());

@@ -1,4 +1,4 @@
-//! Benign and attack users in one generated population, with one configuration, over 20 seeds:
+//! Benign and attack users in one generated population, with one configuration, over 20 seeds (`PALISADE_SEEDS` sweeps more):
 //! business trips by plane, VPN users and mobile users stay below medium; the reference case
 //! (AU → US → DE) and a Sydney → Frankfurt sign-in two hours apart are flagged.
 #![allow(clippy::unwrap_used)]
@@ -43,10 +43,11 @@ fn run(s: &Scenario) -> Vec<Finding> {
 }
 
 #[test]
-fn twenty_seeds_one_configuration() {
+fn one_configuration_over_the_seeds() {
     let mut flagged = 0;
     let mut lowered = 0;
-    for seed in 1..=20 {
+    let seeds = palisade_testkit::seeds(1..21);
+    for seed in seeds.clone() {
         let cfg = PopulationConfig {
             users: 60,
             ..PopulationConfig::new(seed)
@@ -81,7 +82,8 @@ fn twenty_seeds_one_configuration() {
         assert!(s.benign(Archetype::VpnUser).count() >= 1);
         assert!(s.benign(Archetype::MobileUser).count() >= 1);
     }
-    assert_eq!(flagged, 40);
+    // Two stories a seed, each flagged.
+    assert_eq!(flagged, 2 * seeds.count());
     // VPN users' jumps to their far egress are reported, at low, naming the list.
     assert!(lowered > 0);
 }
