@@ -44,7 +44,8 @@ pub struct UnfamiliarConfig {
     /// one join the open finding (default 60); after it the finding closes.
     pub merge_minutes: i64,
     /// A new-country sign-in within this many hours of a medium-or-higher finding about the same
-    /// identity (from any detector) is raised one level (default 168, a week).
+    /// identity (from any detector; being one of a password spray's targets does not count) is
+    /// raised one level (default 168, a week).
     pub follow_up_hours: i64,
     /// Open findings kept at most (default 100 000); past it the oldest is closed early.
     pub max_open: usize,
@@ -239,7 +240,10 @@ impl UnfamiliarSignIn {
     fn recent_alarm(&self, event: &Event, ctx: &Context<'_>) -> bool {
         let window = Duration::from_hours(self.config.follow_up_hours);
         ctx.recent.iter().any(|r| {
-            r.severity >= Severity::Medium
+            // One target among a spray's many was attacked, not taken: a spray that got in is
+            // escalated by its own detector, and sprays hit most of a tenant.
+            r.technique != Technique::PasswordSpraying
+                && r.severity >= Severity::Medium
                 && r.last_seen <= event.time
                 && event.time.since(r.last_seen) <= window
         })

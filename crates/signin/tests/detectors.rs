@@ -98,10 +98,15 @@ impl<D: Detector> Harness<D> {
         }
     }
     fn run(&mut self, e: &Event) -> Vec<Finding> {
+        self.run_after(e, &[])
+    }
+    /// Runs `e` with `recent` as the identity's recent findings.
+    fn run_after(&mut self, e: &Event, recent: &[FindingRef]) -> Vec<Finding> {
         let start = self.out.len();
         let profile = e.identity().and_then(|k| self.store.view(k));
         let ctx = Context {
             profile,
+            recent,
             ..Context::empty()
         };
         self.det.observe(e, &ctx, &mut self.out);
@@ -210,6 +215,31 @@ fn new_laptop_at_home_is_low_a_stranger_with_a_familiar_browser_is_high() {
         "{}",
         f[0].summary
     );
+}
+
+/// A trip on the identity's own laptop is low; a recent alert about the identity raises it one
+/// level, but being one of a password spray's many targets is no such alert.
+#[test]
+fn a_trip_after_an_alert_is_raised_but_not_after_being_sprayed() {
+    let mut h = Harness::new(UnfamiliarSignIn::default());
+    h.learn_home("ana@x.com");
+    h.learn_home("bo@x.com");
+    let t = at_min(41 * DAY);
+    let earlier = |detector: &'static str, technique| {
+        Finding::new(detector, None, "x", t - Duration::from_hours(20))
+            .with_severity(Severity::High)
+            .with_technique(technique)
+            .as_ref()
+    };
+    let sprayed = [earlier("password_spray", Technique::PasswordSpraying)];
+    let f = h.run_after(&event("ana@x.com", t, "a", &paris_hotel(), ok()), &sprayed);
+    assert_eq!(f[0].severity, Severity::Low, "{}", f[0].summary);
+    let alert = [earlier("mfa_fatigue", Technique::MfaRequestGeneration)];
+    let f = h.run_after(&event("bo@x.com", t, "b", &paris_hotel(), ok()), &alert);
+    assert_eq!(f[0].severity, Severity::Medium, "{}", f[0].summary);
+    assert!(f[0]
+        .summary
+        .ends_with("follows a recent alert on this identity"));
 }
 
 #[test]
@@ -925,7 +955,7 @@ fn configs_are_validated() {
 
 /// A random mix of home sign-ins, trips, attacks, failures and sprays for a few identities.
 fn arb_events() -> impl Strategy<Value = Vec<Event>> {
-    prop::collection::vec((0u8..5, 0u8..8, 1i64..400), 1..160).prop_map(|steps| {
+    prop::collection::vec((0u8..5, 0u8..9, 1i64..400), 1..160).prop_map(|steps| {
         let mut t = 0i64;
         steps
             .into_iter()
@@ -947,7 +977,15 @@ fn arb_events() -> impl Strategy<Value = Vec<Event>> {
                         &attacker(),
                         failed(FailureReason::BadPassword),
                     ),
-                    _ => event(&who, at, &id, &home(), failed(FailureReason::BadPassword)),
+                    7 => event(&who, at, &id, &home(), failed(FailureReason::BadPassword)),
+                    // Through the MFA step: a return after a refusal when one came before.
+                    _ => event(
+                        &who,
+                        at,
+                        &id,
+                        &attacker(),
+                        Activity::SignIn(SignIn::success(SignInStage::Mfa)),
+                    ),
                 }
             })
             .collect()
