@@ -939,10 +939,10 @@ fn model(events: &[(u8, i64, u8, Step)], wait: i64) -> Vec<(u64, Vec<String>)> {
         .collect()
 }
 
-/// A version-2 snapshot (written before sign-ins waited for their MFA step) is still read:
-/// its profiles come back with no MFA step on record and nothing waiting.
-#[test]
-fn a_version_2_snapshot_is_still_read() {
+/// A snapshot of one profile (three sign-ins, one value) as an older version wrote it: version
+/// 2 has no MFA step; version 3 has its time (a day after the first sign-in), no session, and
+/// nothing waiting.
+fn old_snapshot(version: u32) -> Vec<u8> {
     let mut body = Vec::new();
     body.extend_from_slice(&0u64.to_le_bytes()); // sweep counter
     body.extend_from_slice(&0u32.to_le_bytes()); // labels
@@ -957,26 +957,57 @@ fn a_version_2_snapshot_is_still_read() {
     for v in [3u32, t, t + 86_400, t + 86_400] {
         body.extend_from_slice(&v.to_le_bytes());
     }
+    if version == 3 {
+        body.extend_from_slice(&(t + 86_400).to_le_bytes()); // last MFA step
+    }
     body.push(1); // one value: hour of week 0 (dimension 6)
     body.push(6);
     body.extend_from_slice(&0u64.to_le_bytes());
     body.extend_from_slice(&3.0f32.to_le_bytes());
     body.extend_from_slice(&t.to_le_bytes());
     body.extend_from_slice(&(t + 86_400).to_le_bytes());
+    if version == 3 {
+        body.extend_from_slice(&0u32.to_le_bytes()); // nothing waiting
+    }
     let mut bytes = b"PALBASE\0".to_vec();
-    bytes.extend_from_slice(&2u32.to_le_bytes());
+    bytes.extend_from_slice(&version.to_le_bytes());
     bytes.extend_from_slice(&(body.len() as u64).to_le_bytes());
     bytes.extend_from_slice(&crc32fast::hash(&body).to_le_bytes());
     bytes.extend_from_slice(&body);
+    bytes
+}
 
+/// A version-2 snapshot (written before sign-ins waited for their MFA step) is still read:
+/// its profiles come back with no MFA step on record and nothing waiting.
+#[test]
+fn a_version_2_snapshot_is_still_read() {
     let mut store = BaselineStore::default();
-    store.restore(&bytes).unwrap();
+    store.restore(&old_snapshot(2)).unwrap();
     let ana = store.profile("ana@x.com").unwrap();
     assert_eq!((ana.sign_ins(), ana.len()), (3, 1));
     // No MFA step on record: a password-stage success is learned at once.
     store.learn(&step("ana@x.com", 2 * 86_400, 1, 0, Step::Password));
     assert_eq!(store.profile("ana@x.com").unwrap().sign_ins(), 4);
     // Written back as the current version, and read again.
+    let again = store.snapshot().unwrap();
+    assert_eq!(again[8..12], SNAPSHOT_VERSION.to_le_bytes());
+    BaselineStore::default().restore(&again).unwrap();
+}
+
+/// A version-3 snapshot (before the MFA step's session was kept) is still read: the step's
+/// time comes back, so a later password-stage success waits for its own step, and a step of
+/// any session answers it.
+#[test]
+fn a_version_3_snapshot_is_still_read() {
+    let mut store = BaselineStore::default();
+    store.restore(&old_snapshot(3)).unwrap();
+    assert_eq!(store.profile("ana@x.com").unwrap().sign_ins(), 3);
+    let mut password = step("ana@x.com", 2 * 86_400, 1, 4, Step::Password);
+    password.origin.session_id = Some("s-1".into());
+    store.learn(&password);
+    assert_eq!(store.profile("ana@x.com").unwrap().sign_ins(), 3, "waits");
+    store.learn(&step("ana@x.com", 2 * 86_400 + 20, 2, 4, Step::MfaOk));
+    assert_eq!(store.profile("ana@x.com").unwrap().sign_ins(), 4);
     let again = store.snapshot().unwrap();
     assert_eq!(again[8..12], SNAPSHOT_VERSION.to_le_bytes());
     BaselineStore::default().restore(&again).unwrap();

@@ -1,6 +1,7 @@
-//! Benign and attack users in one generated population, with one configuration, over 20 seeds (`PALISADE_SEEDS` sweeps more):
-//! business trips by plane, VPN users and mobile users stay below medium; the reference case
-//! (AU → US → DE) and a Sydney → Frankfurt sign-in two hours apart are flagged.
+//! Benign and attack users in one generated population, with one configuration, over 20 seeds
+//! (`PALISADE_SEEDS` sweeps more): business trips by plane, VPN users and mobile users stay
+//! below medium; the reference case (AU → US → DE) and a Sydney → Frankfurt sign-in two hours
+//! apart are flagged.
 #![allow(clippy::unwrap_used)]
 
 use std::sync::Arc;
