@@ -37,6 +37,7 @@ mod failed_then_success;
 mod spray;
 mod state;
 mod unfamiliar;
+mod vouch;
 
 pub use assess::NoveltyWeights;
 pub use failed_then_success::{FailedThenSuccess, FailedThenSuccessConfig};

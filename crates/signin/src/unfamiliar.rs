@@ -12,9 +12,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::assess::{assess, describe_history, describe_novelty, Assessment, NoveltyWeights};
 use crate::state::{self, Expiry};
+use crate::vouch::{Suspect, Suspects};
 
 const NAME: &str = "unfamiliar_signin";
-const VERSION: u32 = 1;
+/// Version 2 adds the findings waiting to be vouched for; version 1 is still read.
+const VERSION: u32 = 2;
 
 /// Settings of [`UnfamiliarSignIn`].
 ///
@@ -47,6 +49,11 @@ pub struct UnfamiliarConfig {
     /// identity (from any detector; being one of a password spray's targets does not count) is
     /// raised one level (default 168, a week).
     pub follow_up_hours: i64,
+    /// A medium-or-higher finding about a device the identity had never used is revised down
+    /// to low when, within this many hours of closing (default 168, a week; 0 never), that
+    /// device signs in from the identity's own country, city and network: it is the
+    /// identity's new machine. Held at most `max_open` at once.
+    pub vouch_hours: i64,
     /// Open findings kept at most (default 100 000); past it the oldest is closed early.
     pub max_open: usize,
 }
@@ -61,6 +68,7 @@ impl Default for UnfamiliarConfig {
             anonymous_score: 4.0,
             merge_minutes: 60,
             follow_up_hours: 168,
+            vouch_hours: 168,
             max_open: 100_000,
         }
     }
@@ -82,9 +90,14 @@ impl UnfamiliarConfig {
                 "unfamiliar_signin needs 0 < low_score <= medium_score <= high_score".into(),
             ));
         }
-        if self.merge_minutes <= 0 || self.follow_up_hours < 0 || self.max_open == 0 {
+        if self.merge_minutes <= 0
+            || self.follow_up_hours < 0
+            || self.vouch_hours < 0
+            || self.max_open == 0
+        {
             return Err(Error::Config(
-                "unfamiliar_signin needs merge_minutes > 0, follow_up_hours >= 0, max_open > 0"
+                "unfamiliar_signin needs merge_minutes > 0, follow_up_hours >= 0, \
+                 vouch_hours >= 0, max_open > 0"
                     .into(),
             ));
         }
@@ -99,11 +112,31 @@ struct Open {
     asn: Option<u32>,
     #[serde(with = "state::millis")]
     deadline: Timestamp,
+    /// The device the sign-in came from when the identity had never used it.
+    #[serde(default)]
+    new_device: Option<String>,
+}
+
+/// What a snapshot holds (version 2).
+#[derive(Serialize)]
+struct Saved<'a> {
+    open: BTreeMap<&'a IdentityKey, &'a Open>,
+    suspects: BTreeMap<&'a IdentityKey, &'a Suspect>,
+}
+
+#[derive(Deserialize)]
+struct Restored {
+    open: BTreeMap<IdentityKey, Open>,
+    suspects: BTreeMap<IdentityKey, Suspect>,
 }
 
 /// Flags a successful sign-in whose properties are new for its identity, scored by how many and
 /// how rare: a new country, network and device together are worth far more than a new browser
 /// version (which is no novelty at all: profiles keep browser families).
+///
+/// A finding about a device the identity had never used is revised down to low when that device
+/// later signs in from the identity's own place and network (a new laptop first used at a café
+/// is the user's, once it is seen at home); see [`UnfamiliarConfig::vouch_hours`].
 ///
 /// Every finding carries the baseline's maturity. While a profile is still learning, findings
 /// stay below medium unless the vendor flags an anonymizing proxy or Tor, which counts from the
@@ -153,6 +186,7 @@ pub struct UnfamiliarSignIn {
     open: FxHashMap<IdentityKey, Open>,
     expiry: Expiry<IdentityKey>,
     bytes: usize,
+    suspects: Suspects,
 }
 
 impl UnfamiliarSignIn {
@@ -199,7 +233,58 @@ impl UnfamiliarSignIn {
         if let Some(mut open) = self.open.remove(key) {
             self.bytes = self.bytes.saturating_sub(open_bytes(&open));
             out.push(state::revise(&mut open.finding, FindingStatus::Closed));
+            let hours = self.config.vouch_hours;
+            if let Some(device) = open.new_device.filter(|_| hours > 0) {
+                if open.finding.severity >= Severity::Medium {
+                    let until = open.finding.last_seen + Duration::from_hours(hours);
+                    let s = Suspect {
+                        finding: open.finding,
+                        device,
+                        until,
+                    };
+                    self.suspects.hold(key, s, self.config.max_open);
+                }
+            }
         }
+    }
+
+    /// Revises a closed finding about this sign-in's device down to low when the sign-in
+    /// comes from the identity's own place and network (see [`UnfamiliarConfig::vouch_hours`]).
+    fn vouch(
+        &mut self,
+        event: &Event,
+        key: &IdentityKey,
+        a: &Assessment,
+        trusted: bool,
+        out: &mut Vec<Finding>,
+    ) {
+        let Some(device) = event.origin.device_id.as_deref() else {
+            return;
+        };
+        let home = trusted
+            && event.origin.country.is_some()
+            && ![Dimension::Country, Dimension::City, Dimension::Asn]
+                .into_iter()
+                .any(|d| a.is_unfamiliar(d));
+        if !home {
+            return;
+        }
+        let Some(Suspect { mut finding, .. }) = self.suspects.take(key, device) else {
+            return;
+        };
+        let network = match (event.origin.asn, &event.origin.country) {
+            (Some(asn), Some(c)) => format!(" (AS{asn}, {c})"),
+            (None, Some(c)) => format!(" ({c})"),
+            _ => String::new(),
+        };
+        finding.summary.push_str(&format!(
+            "; lowered: the same device later signed in from this identity's usual place and \
+             network{network}, so it is the identity's own new machine"
+        ));
+        finding.severity = Severity::Low;
+        finding.evidence.push(event.id.clone());
+        finding.last_seen = finding.last_seen.max(event.time);
+        out.push(state::revise(&mut finding, FindingStatus::Closed));
     }
 
     /// Joins a sign-in from the open finding's origin to it; true when it did.
@@ -272,6 +357,9 @@ impl Detector for UnfamiliarSignIn {
             None if anonymous => (Assessment::default(), false),
             None => return,
         };
+        if !self.suspects.is_empty() {
+            self.vouch(event, identity, &assessment, trusted, out);
+        }
         let mut sev = self.severity(&assessment, anonymous, trusted);
         if self.extend(event, identity, sev, out) {
             return;
@@ -322,6 +410,10 @@ impl Detector for UnfamiliarSignIn {
             country: event.origin.country.clone(),
             asn: event.origin.asn,
             deadline,
+            new_device: assessment
+                .is_new(Dimension::Device)
+                .then(|| event.origin.device_id.clone())
+                .flatten(),
         };
         self.bytes += open_bytes(&open) + identity.as_str().len();
         self.expiry.set(identity, None, deadline);
@@ -332,6 +424,7 @@ impl Detector for UnfamiliarSignIn {
         while let Some(key) = self.expiry.pop_due(now) {
             self.close(&key, out);
         }
+        self.suspects.expire(now);
     }
 
     fn forget(&mut self, identity: &IdentityKey) {
@@ -339,19 +432,30 @@ impl Detector for UnfamiliarSignIn {
             self.expiry.remove(identity, open.deadline);
             self.bytes = self.bytes.saturating_sub(open_bytes(&open));
         }
+        self.suspects.forget(identity);
     }
 
     fn state_bytes(&self) -> usize {
-        self.bytes + self.expiry.len() * 48
+        self.bytes + self.expiry.len() * 48 + self.suspects.state_bytes()
     }
 
     fn snapshot(&self) -> Result<Vec<u8>, Error> {
-        let sorted: BTreeMap<&IdentityKey, &Open> = self.open.iter().collect();
-        state::encode(NAME, VERSION, &sorted)
+        let saved = Saved {
+            open: self.open.iter().collect(),
+            suspects: self.suspects.sorted(),
+        };
+        state::encode(NAME, VERSION, &saved)
     }
 
     fn restore(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        let open: BTreeMap<IdentityKey, Open> = state::decode(NAME, VERSION, bytes)?;
+        let Restored { open, suspects } = match state::version(NAME, bytes)? {
+            1 => Restored {
+                open: state::decode(NAME, 1, bytes)?,
+                suspects: BTreeMap::new(),
+            },
+            _ => state::decode(NAME, VERSION, bytes)?,
+        };
+        self.suspects = Suspects::restored(suspects);
         self.expiry.clear();
         self.bytes = 0;
         for (k, o) in &open {

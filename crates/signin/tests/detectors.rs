@@ -25,6 +25,20 @@ struct Origin {
 
 const CHROME_WIN: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36";
 
+impl Origin {
+    /// The same client on the home network.
+    fn with_home_network(self) -> Origin {
+        let h = home();
+        Origin {
+            country: h.country,
+            city: h.city,
+            asn: h.asn,
+            ip: h.ip,
+            ..self
+        }
+    }
+}
+
 fn home() -> Origin {
     Origin {
         country: "AU",
@@ -215,6 +229,94 @@ fn new_laptop_at_home_is_low_a_stranger_with_a_familiar_browser_is_high() {
         "{}",
         f[0].summary
     );
+}
+
+/// A new laptop first used on a new network is medium; when that laptop then signs in from the
+/// identity's home network, the closed finding is revised down to low with the reason. The
+/// same device from anywhere else, a device that comes back after the wait, or the wait off,
+/// leave the finding as it was.
+#[test]
+fn a_new_laptop_seen_later_at_home_is_vouched_for() {
+    let new_laptop = |device| Origin {
+        device: Some(device),
+        ua: "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:124.0) Gecko/20100101 Firefox/124.0",
+        asn: 1221,
+        ip: "1.129.40.7",
+        ..home()
+    };
+    let at_home = |device| {
+        Origin {
+            device: Some(device),
+            ..new_laptop(device)
+        }
+        .with_home_network()
+    };
+    let run = |config: UnfamiliarConfig, later: Origin, after_days: i64| {
+        let mut h = Harness::new(UnfamiliarSignIn::new(config.clone()).unwrap());
+        h.learn_home("ana@x.com");
+        let t = at_min(41 * DAY);
+        let first = h.run(&event("ana@x.com", t, "new", &new_laptop("laptop-2"), ok()));
+        assert_eq!(first[0].severity, Severity::Medium, "{}", first[0].summary);
+        h.advance(t + Duration::from_hours(2));
+        // The wait survives a snapshot: the rest runs in a detector restored from it.
+        let bytes = h.det.snapshot().unwrap();
+        h.det = UnfamiliarSignIn::new(config).unwrap();
+        h.det.restore(&bytes).unwrap();
+        let t2 = t + Duration::from_days(after_days);
+        h.advance(t2);
+        h.run(&event("ana@x.com", t2, "later", &later, ok()));
+        h.advance(t2 + Duration::from_hours(2));
+        h.out
+            .iter()
+            .rev()
+            .find(|f| f.id == first[0].id)
+            .unwrap()
+            .clone()
+    };
+    let f = run(UnfamiliarConfig::default(), at_home("laptop-2"), 3);
+    assert_eq!(
+        (f.severity, f.status),
+        (Severity::Low, FindingStatus::Closed)
+    );
+    assert!(
+        f.summary.ends_with(
+            "lowered: the same device later signed in from this identity's usual place and \
+             network (AS7545, AU), so it is the identity's own new machine"
+        ),
+        "{}",
+        f.summary
+    );
+    assert_eq!(f.evidence.event_ids, ["new", "later"]);
+
+    let unchanged = |f: &Finding| f.severity == Severity::Medium && f.revision == 2;
+    // Another device at home vouches for nothing; nor does the laptop from abroad.
+    assert!(unchanged(&run(
+        UnfamiliarConfig::default(),
+        at_home("laptop-3"),
+        3
+    )));
+    let abroad = Origin {
+        device: Some("laptop-2"),
+        ..paris_hotel()
+    };
+    assert!(unchanged(&run(UnfamiliarConfig::default(), abroad, 3)));
+    // Past the week, or with the wait off, the finding stands.
+    assert!(unchanged(&run(
+        UnfamiliarConfig::default(),
+        at_home("laptop-2"),
+        9
+    )));
+    let off = UnfamiliarConfig {
+        vouch_hours: 0,
+        ..Default::default()
+    };
+    assert!(unchanged(&run(off, at_home("laptop-2"), 3)));
+
+    // A version-1 snapshot (open findings only) is still read.
+    let mut d = UnfamiliarSignIn::default();
+    d.restore(br#"{"detector":"unfamiliar_signin","version":1,"state":{}}"#)
+        .unwrap();
+    assert_eq!(d.state_bytes(), 0);
 }
 
 /// A trip on the identity's own laptop is low; a recent alert about the identity raises it one
