@@ -9,7 +9,8 @@ use palisade_core::{
     Technique,
 };
 use palisade_schema::{
-    Activity, Duration, Event, FailureReason, IdentityKey, PromptResult, SignInStage, Timestamp,
+    Activity, Duration, Event, FailureReason, IdentityKey, PromptResult, SignInStage, Source,
+    Timestamp,
 };
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -203,6 +204,13 @@ fn failure_kind(event: &Event) -> Option<bool> {
         Activity::MfaPrompt(p) if p.result.is_unanswered_or_refused() => Some(true),
         _ => None,
     }
+}
+
+/// Whether `source` may log a sign-in once the password is verified, before its MFA step: Okta
+/// does (`user.session.start`), and OCSF or an embedder's own events may carry such records.
+/// Entra, Google Workspace, Microsoft 365, Duo and CloudTrail log whole sign-ins.
+fn logs_password_stage_first(source: Source) -> bool {
+    matches!(source, Source::Okta | Source::Ocsf | Source::Custom)
 }
 
 /// Whether a failure is the user refusing the prompt (not merely missing it).
@@ -483,7 +491,9 @@ impl FailedThenSuccess {
         // password-stage success the vendor logs before its MFA step (Okta's
         // `user.session.start`) is the attacker retrying, not yet in.
         let through = !matches!(&event.activity,
-            Activity::SignIn(s) if s.stage == SignInStage::Primary && s.mfa_satisfied.is_none());
+            Activity::SignIn(s) if s.stage == SignInStage::Primary
+                && s.mfa_satisfied.is_none()
+                && logs_password_stage_first(event.source));
         let finding = after_failures.or_else(|| {
             let r = track.refused.as_ref().filter(|_| through)?;
             let back = event.time >= r.at && event.time.since(r.at) <= memory;
