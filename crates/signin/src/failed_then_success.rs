@@ -182,12 +182,29 @@ impl Track {
 
 /// How surprising an event's country and network are for this profile.
 fn origin_score(event: &Event, profile: &dyn ProfileView, weights: &NoveltyWeights) -> f64 {
-    assess(event, profile, weights)
-        .novel
+    origin_part(&assess(event, profile, weights))
+}
+
+/// The country and network part of an assessment's score.
+fn origin_part(a: &Assessment) -> f64 {
+    a.novel
         .iter()
         .filter(|n| matches!(n.dim, Dimension::Country | Dimension::Asn))
         .map(|n| n.surprise)
         .sum()
+}
+
+/// The success measured against its profile, when its origin is unfamiliar enough: as it is
+/// now, or as it was when the failures before it came from there (`then`, since a refused
+/// attempt may have taught the profile nothing, or its password stage may have taught it all).
+fn unfamiliar_origin(
+    config: &FailedThenSuccessConfig,
+    event: &Event,
+    p: &dyn ProfileView,
+    then: f64,
+) -> Option<Assessment> {
+    let a = assess(event, p, &config.weights);
+    (origin_part(&a).max(then) >= config.min_origin_score).then_some(a)
 }
 
 /// What kind of failure an event is, if it counts.
@@ -368,8 +385,9 @@ impl FailedThenSuccess {
         let at_failure = ctx
             .profile
             .map(|p| origin_score(event, p, &self.config.weights));
+        let remember = self.config.refusal_memory_hours > 0 && is_refusal(event);
         let track = self.track(key, event.time, out);
-        if is_refusal(event) {
+        if remember {
             let r = match &mut track.refused {
                 Some(r) if r.same_network(event) => r,
                 slot => slot.insert(Refusal {
@@ -490,12 +508,15 @@ impl FailedThenSuccess {
         // The same network back after its prompt was refused, and this time through: a
         // password-stage success the vendor logs before its MFA step (Okta's
         // `user.session.start`) is the attacker retrying, not yet in.
-        let through = !matches!(&event.activity,
-            Activity::SignIn(s) if s.stage == SignInStage::Primary
-                && s.mfa_satisfied.is_none()
-                && logs_password_stage_first(event.source));
         let finding = after_failures.or_else(|| {
-            let r = track.refused.as_ref().filter(|_| through)?;
+            let r = track.refused.as_ref()?;
+            let waiting = matches!(&event.activity,
+                Activity::SignIn(s) if s.stage == SignInStage::Primary
+                    && s.mfa_satisfied.is_none()
+                    && logs_password_stage_first(event.source));
+            if waiting {
+                return None;
+            }
             let back = event.time >= r.at && event.time.since(r.at) <= memory;
             (back && r.same_network(event))
                 .then(|| after_refusal(config, r, event, key, p))
@@ -527,18 +548,13 @@ fn after_failures(
     key: &IdentityKey,
     p: &dyn ProfileView,
 ) -> Option<Finding> {
-    let w = &config.weights;
-    let a = assess(event, p, w);
-    let mut score = origin_score(event, p, w);
     // The attempts came from here too: judge the origin as it was when they began.
-    if let Some(o) = &failures.origin_at_failure {
-        if o.country == event.origin.country && o.asn == event.origin.asn {
-            score = score.max(o.score);
-        }
-    }
-    if score < config.min_origin_score {
-        return None;
-    }
+    let then = failures
+        .origin_at_failure
+        .as_ref()
+        .filter(|o| o.country == event.origin.country && o.asn == event.origin.asn)
+        .map_or(0.0, |o| o.score);
+    let a = unfamiliar_origin(config, event, p, then)?;
     let mut sev = Severity::Low;
     // The identity's own client in a country it knows is the user fumbling their prompts on a
     // new network, however many prompts failed.
@@ -574,12 +590,7 @@ fn after_refusal(
     key: &IdentityKey,
     p: &dyn ProfileView,
 ) -> Option<Finding> {
-    let w = &config.weights;
-    let score = origin_score(event, p, w).max(r.score);
-    if score < config.min_origin_score {
-        return None;
-    }
-    let a = assess(event, p, w);
+    let a = unfamiliar_origin(config, event, p, r.score)?;
     let hours = event.time.since(r.at).as_millis() / 3_600_000;
     let ago = if hours == 0 {
         "within the hour".to_owned()

@@ -99,20 +99,6 @@ pub(crate) fn encode<T: Serialize>(
     })
 }
 
-/// The version of state written by [`encode`] for `detector` (so a detector can read its older
-/// versions); another detector's bytes, or damaged ones, are errors.
-pub(crate) fn version(detector: &str, bytes: &[u8]) -> Result<u32, Error> {
-    let peek: Peek = serde_json::from_slice(bytes)
-        .map_err(|e| Error::CorruptSnapshot(format!("{detector}: {e}")))?;
-    if peek.detector != detector {
-        return Err(Error::CorruptSnapshot(format!(
-            "snapshot of detector {:?}, restoring into {detector:?}",
-            peek.detector
-        )));
-    }
-    Ok(peek.version)
-}
-
 /// Reads state written by [`encode`]: other detectors' or other versions' bytes, and damaged
 /// ones, are errors (never a silently empty state).
 pub(crate) fn decode<T: DeserializeOwned>(
@@ -125,10 +111,17 @@ pub(crate) fn decode<T: DeserializeOwned>(
             "{detector}: empty snapshot"
         )));
     }
-    let found = self::version(detector, bytes)?;
-    if found != version {
+    let peek: Peek = serde_json::from_slice(bytes)
+        .map_err(|e| Error::CorruptSnapshot(format!("{detector}: {e}")))?;
+    if peek.detector != detector {
+        return Err(Error::CorruptSnapshot(format!(
+            "snapshot of detector {:?}, restoring into {detector:?}",
+            peek.detector
+        )));
+    }
+    if peek.version != version {
         return Err(Error::SnapshotVersion {
-            found,
+            found: peek.version,
             expected: version,
         });
     }

@@ -432,7 +432,7 @@ impl Detector for UnfamiliarSignIn {
             self.expiry.remove(identity, open.deadline);
             self.bytes = self.bytes.saturating_sub(open_bytes(&open));
         }
-        self.suspects.forget(identity);
+        self.suspects.remove(identity);
     }
 
     fn state_bytes(&self) -> usize {
@@ -448,12 +448,12 @@ impl Detector for UnfamiliarSignIn {
     }
 
     fn restore(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        let Restored { open, suspects } = match state::version(NAME, bytes)? {
-            1 => Restored {
+        let Restored { open, suspects } = match state::decode(NAME, VERSION, bytes) {
+            Err(Error::SnapshotVersion { found: 1, .. }) => Restored {
                 open: state::decode(NAME, 1, bytes)?,
                 suspects: BTreeMap::new(),
             },
-            _ => state::decode(NAME, VERSION, bytes)?,
+            restored => restored?,
         };
         self.suspects = Suspects::restored(suspects);
         self.expiry.clear();

@@ -47,12 +47,12 @@ impl Suspects {
 
     /// Holds `s` for `key` (replacing an older one); past `cap` the one due first is dropped.
     pub(crate) fn hold(&mut self, key: &IdentityKey, s: Suspect, cap: usize) {
-        self.forget(key);
+        self.remove(key);
         while self.held.len() >= cap.max(1) {
             let Some(oldest) = self.expiry.pop_earliest() else {
                 break;
             };
-            self.drop_held(&oldest);
+            self.remove(&oldest);
         }
         self.bytes += s.bytes() + key.as_str().len();
         self.expiry.set(key, None, s.until);
@@ -64,31 +64,22 @@ impl Suspects {
         if self.held.get(key)?.device != device {
             return None;
         }
-        let s = self.held.remove(key)?;
-        self.expiry.remove(key, s.until);
-        self.bytes = self.bytes.saturating_sub(s.bytes() + key.as_str().len());
-        Some(s)
+        self.remove(key)
     }
 
     /// Drops every suspect whose wait ended by `now`.
     pub(crate) fn expire(&mut self, now: Timestamp) {
         while let Some(key) = self.expiry.pop_due(now) {
-            self.drop_held(&key);
+            self.remove(&key);
         }
     }
 
-    pub(crate) fn forget(&mut self, key: &IdentityKey) {
-        if let Some(s) = self.held.get(key) {
-            let until = s.until;
-            self.expiry.remove(key, until);
-            self.drop_held(key);
-        }
-    }
-
-    fn drop_held(&mut self, key: &IdentityKey) {
-        if let Some(s) = self.held.remove(key) {
-            self.bytes = self.bytes.saturating_sub(s.bytes() + key.as_str().len());
-        }
+    /// Removes `key`'s suspect, its deadline (if still queued) and its bytes.
+    pub(crate) fn remove(&mut self, key: &IdentityKey) -> Option<Suspect> {
+        let s = self.held.remove(key)?;
+        self.expiry.remove(key, s.until);
+        self.bytes = self.bytes.saturating_sub(s.bytes() + key.as_str().len());
+        Some(s)
     }
 
     pub(crate) fn state_bytes(&self) -> usize {

@@ -244,13 +244,7 @@ fn a_new_laptop_seen_later_at_home_is_vouched_for() {
         ip: "1.129.40.7",
         ..home()
     };
-    let at_home = |device| {
-        Origin {
-            device: Some(device),
-            ..new_laptop(device)
-        }
-        .with_home_network()
-    };
+    let at_home = |device| new_laptop(device).with_home_network();
     let run = |config: UnfamiliarConfig, later: Origin, after_days: i64| {
         let mut h = Harness::new(UnfamiliarSignIn::new(config.clone()).unwrap());
         h.learn_home("ana@x.com");
