@@ -20,6 +20,9 @@
 //! reports whether the sign-in worked, and a failed one must count as a failed sign-in. In the
 //! Classic engine a successful one fires once the password is verified, before any MFA step, so
 //! it carries no `mfa_satisfied`: the baseline holds it until the MFA step answers.
+//! A login Okta cannot match to a user is logged under the actor `unknown` (its `alternateId` the
+//! login as typed); its `VERIFICATION_ERROR` is then `FailureReason::UnknownUser`, which a
+//! password spray's guessed names count as.
 //! The origin's user agent is `client.userAgent.rawUserAgent`; when Okta could not record it
 //! (`UNKNOWN`), its own `browser` and `os` names stand in as `Origin::client`.
 //! Push denials come from `deny_push` only (not also from a failed `auth_via_mfa`), so a denial
@@ -92,7 +95,13 @@ impl Adapter for Okta {
                     (SignInStage::Mfa, Some(FactorUse::Password)) => SignInStage::Primary,
                     (s, _) => s,
                 };
-                match sign_in_outcome(result, reason, stage) {
+                // A login Okta could not match to a user: `actor.id` is `unknown` and
+                // `alternateId` the login as typed (a spray's guessed names).
+                let no_such_user = rec
+                    .actor
+                    .get()
+                    .is_some_and(|a| a.id.text() == Some("unknown"));
+                match sign_in_outcome(result, reason, stage, no_such_user) {
                     Some(outcome) => {
                         let factor = factor.and_then(FactorUse::factor);
                         if stage == SignInStage::Mfa && factor == Some(Factor::Push) {
@@ -237,10 +246,12 @@ fn is_failure(result: Option<&str>) -> bool {
 }
 
 /// `None` when the outcome says neither success nor failure (`CHALLENGE`, `SKIPPED`, `UNKNOWN`).
+/// `no_such_user`: the actor is Okta's `unknown` (no user has the login tried).
 fn sign_in_outcome(
     result: Option<&str>,
     reason: Option<&str>,
     stage: SignInStage,
+    no_such_user: bool,
 ) -> Option<Outcome> {
     let result = result?;
     let is = |r: &str| result.eq_ignore_ascii_case(r);
@@ -248,7 +259,7 @@ fn sign_in_outcome(
         Some(Outcome::Success)
     } else if is("FAILURE") || is("DENY") {
         Some(Outcome::Failure {
-            reason: failure_reason(is("DENY"), result, reason, stage),
+            reason: failure_reason(is("DENY"), result, reason, stage, no_such_user),
         })
     } else {
         None
@@ -260,6 +271,7 @@ fn failure_reason(
     result: &str,
     reason: Option<&str>,
     stage: SignInStage,
+    no_such_user: bool,
 ) -> FailureReason {
     let text = reason.unwrap_or("");
     let has = |s: &str| contains_ignore_case(text, s);
@@ -278,7 +290,10 @@ fn failure_reason(
         FailureReason::BadPassword
     } else if has("locked") {
         FailureReason::Locked
-    } else if has("unknown_user") || has("user not found") {
+    } else if has("unknown_user")
+        || has("user not found")
+        || (no_such_user && has("verification_error"))
+    {
         FailureReason::UnknownUser
     } else if deny || has("policy") || has("network zone") {
         FailureReason::PolicyBlocked
@@ -532,8 +547,10 @@ impl<'a> Party<'a> {
     fn identity(&self) -> Option<Identity> {
         let login = self.alternate_id.text().filter(|l| *l != "unknown")?;
         let mut who = Identity::new(login);
-        who.vendor_id = self.id.text().map(str::to_owned);
-        who.display_name = self.display_name.text().map(str::to_owned);
+        // `unknown` stands for no user (a login no account has): not an id or a name.
+        let known = |t: &&str| *t != "unknown";
+        who.vendor_id = self.id.text().filter(known).map(str::to_owned);
+        who.display_name = self.display_name.text().filter(known).map(str::to_owned);
         Some(who)
     }
 }

@@ -156,6 +156,30 @@ fn failed_and_denied_session_starts() {
 }
 
 #[test]
+fn a_login_no_user_has_is_an_unknown_user() {
+    // Okta names no user for a login it cannot match: `actor.id` is `unknown`, `alternateId`
+    // the login as typed, and the password stage fails with `VERIFICATION_ERROR`.
+    let e = &events("o-28")[0];
+    assert!(matches!(&e.activity, Activity::SignIn(s)
+        if s.stage == SignInStage::Primary
+            && s.outcome == Outcome::Failure { reason: FailureReason::UnknownUser }));
+    let who = e.actor.as_ref().unwrap();
+    assert_eq!(who.key.as_str(), "admin@example.com");
+    assert_eq!(
+        (who.vendor_id.as_deref(), who.display_name.as_deref()),
+        (None, None)
+    );
+    // The same reason for a user Okta knows says nothing of a missing account.
+    let e = &events("o-29")[0];
+    assert!(matches!(&e.activity, Activity::SignIn(s)
+        if matches!(&s.outcome, Outcome::Failure { reason: FailureReason::Other(r) } if r == "VERIFICATION_ERROR")));
+    assert_eq!(
+        e.actor.as_ref().unwrap().vendor_id.as_deref(),
+        Some("00u1alice")
+    );
+}
+
+#[test]
 fn out_of_range_coordinates_are_dropped_and_counted() {
     let line = fixture("system_log.jsonl")
         .into_iter()

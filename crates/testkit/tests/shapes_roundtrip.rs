@@ -4,8 +4,8 @@
 //! What a round trip legitimately changes, per vendor (the `expected` functions below encode it):
 //! - Okta: `auth_via_mfa` carries the push approval or timeout, which the adapter derives as
 //!   `<uuid>#mfa_prompt` at the step's time; `user.session.start` is the sign-in, so the flow's
-//!   `SessionStart` has no record; the report-suspicious event names no factor (`Other`); an
-//!   unknown user is Okta's `VERIFICATION_ERROR`; countries are names; only SSO names the app.
+//!   `SessionStart` has no record; the report-suspicious event names no factor (`Other`);
+//!   countries are names; only SSO names the app.
 //! - Entra: a primary success whose session goes on to MFA is the interrupt 50074
 //!   (`MfaRequired`); the MFA step's success is a sign-in success (stage primary) plus an
 //!   `Approved` prompt `<id>:mfa`; a 500121 step is a failed MFA sign-in plus the prompt's
@@ -154,12 +154,7 @@ fn expected(shape: &str, e: &Event, flows: &Flows<'_>) -> Vec<Event> {
 fn expected_okta(e: &Event) -> Vec<Event> {
     match &e.activity {
         Activity::SignIn(s) => {
-            let outcome = match &s.outcome {
-                Outcome::Failure {
-                    reason: FailureReason::UnknownUser,
-                } => failure(FailureReason::Other("VERIFICATION_ERROR".into())),
-                o => o.clone(),
-            };
+            let outcome = s.outcome.clone();
             let app = (s.stage == SignInStage::Sso)
                 .then(|| s.app.clone())
                 .flatten();

@@ -13,7 +13,9 @@
 //! The one-pass line also prints a digest of every finding (its JSON form, in emission order,
 //! from a separate untimed pass), so a faster detector can be checked to say exactly the same
 //! things. With `PALISADE_BENCH_ONLY=detector` (or `reference`) only that pass runs, five times
-//! (or `PALISADE_BENCH_PASSES`), for profilers; with `PALISADE_BENCH_CPU` set, both passes
+//! (or `PALISADE_BENCH_PASSES`), each printing its thread CPU time: for profilers, and for
+//! comparing two builds pass against pass (on a shared machine, alternate the builds: one pass
+//! swings by a tenth from minute to minute); with `PALISADE_BENCH_CPU` set, both passes
 //! alternate five times timed in this thread's CPU time, best of five (a quick check on a
 //! shared machine).
 // A bench reports what it measured.
@@ -254,11 +256,12 @@ fn bench(c: &mut Criterion) {
             .and_then(|n| n.parse().ok())
             .unwrap_or(5);
         for _ in 0..passes {
-            match pass.to_str() {
-                Some("reference") => criterion::black_box(baseline_pass().as_nanos()),
-                Some("detector") => criterion::black_box(detector_pass().1.findings as u128),
+            let took = match pass.to_str() {
+                Some("reference") => baseline_pass_on(thread_cpu),
+                Some("detector") => detector_pass_on(thread_cpu, false).0,
                 _ => panic!("PALISADE_BENCH_ONLY is `detector` or `reference`"),
             };
+            eprintln!("{pass:?} pass: {:.1} ms of CPU", took.as_secs_f64() * 1e3);
         }
         return;
     }

@@ -3,7 +3,7 @@
 //!
 //! | Palisade event                        | `eventType`                                         |
 //! |---------------------------------------|-----------------------------------------------------|
-//! | `SignIn` primary                      | `user.session.start` (`SUCCESS`, or `FAILURE` with `INVALID_CREDENTIALS`, `VERIFICATION_ERROR` for an unknown user, `LOCKED_OUT`, or the sign-on policy's `DENY`) |
+//! | `SignIn` primary                      | `user.session.start` (`SUCCESS`, or `FAILURE` with `INVALID_CREDENTIALS`, `VERIFICATION_ERROR` for an unknown user, whose actor has the `id` `unknown`, `LOCKED_OUT`, or the sign-on policy's `DENY`) |
 //! | `SignIn` mfa                          | `user.authentication.auth_via_mfa` (`debugData.factor`, the `AuthenticatorEnrollment` target; `REJECTED`, `TIMEOUT`, `FRAUD_REPORTED`, `INVALID_CREDENTIALS`) |
 //! | `SignIn` sso                          | `user.authentication.sso` with an `AppInstance` target |
 //! | `MfaPrompt` sent (push)               | `system.push.send_factor_verify_push`               |
@@ -321,7 +321,21 @@ fn record(e: &Event) -> Option<Value> {
     r.insert("severity".into(), json!("INFO"));
     r.insert("legacyEventType".into(), Value::Null);
     r.insert("displayMessage".into(), json!(k.message));
-    r.insert("actor".into(), party(actor));
+    let unknown_user = matches!(&e.activity, Activity::SignIn(s)
+        if s.outcome == Outcome::Failure { reason: FailureReason::UnknownUser });
+    let actor_party = if unknown_user {
+        // Okta names no user it could not find: only the login as typed.
+        json!({
+            "id": "unknown",
+            "type": "User",
+            "alternateId": actor.key.as_str(),
+            "displayName": "unknown",
+            "detailEntry": null
+        })
+    } else {
+        party(actor)
+    };
+    r.insert("actor".into(), actor_party);
     r.insert(
         "client".into(),
         json!({
