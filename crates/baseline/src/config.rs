@@ -123,12 +123,13 @@ pub struct BaselineConfig {
     /// Past it, new names are still learned (as hashes) but not listed by `top_values`.
     pub label_cap: usize,
     /// Seconds a password-stage success waits for its MFA step before it is decided (default
-    /// 600), for identities seen passing an MFA step. Some vendors log the sign-in once the
-    /// password is verified (Okta's `user.session.start`): an MFA success of the same session
-    /// in this time confirms it, an MFA failure discards it, and one left unanswered is learned
-    /// when the wait ends (a remembered device asks for no MFA step). So an attacker who has
-    /// the password but fails MFA never teaches the profile their origin; one who stops before
-    /// the prompt still does. 0 learns every success at once.
+    /// 600): always from sources that log the sign-in once the password is verified (Okta's
+    /// `user.session.start`; `Source::logs_password_stage_first`), from others for identities
+    /// seen passing an MFA step. An MFA success of the same session in this time confirms it,
+    /// an MFA failure discards it, and one left unanswered is learned when the wait ends (a
+    /// remembered device asks for no MFA step). So an attacker who has the password but fails
+    /// MFA never teaches the profile their origin, even the profile of a user whose own device
+    /// never asks; one who stops before the prompt still does. 0 learns every success at once.
     pub mfa_step_wait_secs: u32,
     /// Most sign-ins waiting for their MFA step at once (default 65 536); past it the oldest
     /// is learned early, so the wait is bounded in memory too.

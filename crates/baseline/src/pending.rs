@@ -4,10 +4,11 @@
 //! (Okta's `user.session.start` fires after the first factor, then `user.authentication.*`
 //! records the second). An attacker who holds the password but keeps failing MFA would
 //! otherwise teach the victim's profile their own origin, and the next attempt from there
-//! would look familiar. So for an identity seen passing an MFA step, a password-stage success
-//! the vendor does not mark as MFA-satisfied waits: an MFA success of the same session
-//! confirms it, an MFA failure of the same session discards it, and one nobody answers is
-//! learned when its wait ends (a device that remembers its MFA asks for no second step).
+//! would look familiar. So a password-stage success the vendor does not mark as MFA-satisfied
+//! waits, from such a source (`Source::logs_password_stage_first`) or for an identity seen
+//! passing an MFA step: an MFA success of the same session confirms it, an MFA failure of the
+//! same session discards it, and one nobody answers is learned when its wait ends (a device
+//! that remembers its MFA asks for no second step).
 
 use std::collections::BTreeSet;
 
@@ -121,12 +122,17 @@ impl Pending {
 
     /// Holds `w` for `print`; gives back the sign-in it replaces, if any.
     pub(crate) fn hold(&mut self, print: [u64; 2], w: Waiting) -> Option<Waiting> {
-        self.due.insert(w.due_key(print));
+        // The replaced sign-in's place in the queue goes first: one of the same second has the
+        // same place, which the new one then takes.
+        let due = w.due_key(print);
         self.bytes += w.bytes();
-        let old = self.waiting.insert(print, w)?;
-        self.due.remove(&old.due_key(print));
-        self.bytes -= old.bytes();
-        Some(old)
+        let old = self.waiting.insert(print, w);
+        if let Some(old) = &old {
+            self.due.remove(&old.due_key(print));
+            self.bytes -= old.bytes();
+        }
+        self.due.insert(due);
+        old
     }
 
     /// Takes the sign-in waiting for `print`, if any.
@@ -200,6 +206,16 @@ mod tests {
             p.pop_due(710, usize::MAX).map(|(k, w)| (k, w.t)),
             Some(([1, 1], 110))
         );
+        assert_eq!((p.len(), p.due.len(), p.bytes), (0, 0, 0));
+    }
+
+    #[test]
+    fn a_sign_in_replaced_in_the_same_second_still_comes_due() {
+        let mut p = Pending::default();
+        assert!(p.hold([1, 1], w(100, 1)).is_none());
+        assert_eq!(p.hold([1, 1], w(100, 1)).map(|w| w.t), Some(100));
+        assert_eq!(p.due.len(), 1);
+        assert_eq!(p.pop_due(700, usize::MAX).map(|(k, _)| k), Some([1, 1]));
         assert_eq!((p.len(), p.due.len(), p.bytes), (0, 0, 0));
     }
 

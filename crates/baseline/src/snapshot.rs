@@ -14,7 +14,8 @@
 //! ```
 //!
 //! Version 2 had no last MFA step or waiting sign-ins, version 3 no session of that step; both
-//! are still read (a step of no named session confirms a sign-in of any).
+//! are still read (a step of no named session confirms a sign-in of any). Version 4 has the
+//! layout of version 5, with every waiting sign-in's identity having taken a step.
 //!
 //! A binary format rather than JSON because a million profiles must snapshot in about the time
 //! the disk takes to write the bytes.
@@ -35,8 +36,10 @@ const MAGIC: &[u8; 8] = b"PALBASE\0";
 /// Version 2 keys text values with Palisade's own fixed word-at-a-time hash (version 1 used
 /// FNV-1a); a version-1 snapshot is refused with [`Error::SnapshotVersion`]. Version 3 adds
 /// the sign-ins waiting for their MFA step; version 4 the session of each identity's last MFA
-/// step. Versions 2 and 3 are still read.
-pub const SNAPSHOT_VERSION: u32 = 4;
+/// step; version 5 lets a sign-in wait for an identity never seen taking a step (from a source
+/// that logs the password stage first), which a version-4 reader refused as damage. Versions
+/// 2 to 4 are still read.
+pub const SNAPSHOT_VERSION: u32 = 5;
 const OLDEST_READ: u32 = 2;
 const HEADER: usize = 8 + 4 + 8 + 4;
 const ENTRY_BYTES: usize = 1 + 8 + 4 + 4 + 4;
@@ -217,7 +220,7 @@ impl<'a> Reader<'a> {
 }
 
 /// The sign-ins waiting for their MFA step, onto the profiles just read.
-fn read_waiting(r: &mut Reader<'_>, store: &mut BaselineStore) -> Result<(), Error> {
+fn read_waiting(r: &mut Reader<'_>, store: &mut BaselineStore, version: u32) -> Result<(), Error> {
     let n = r.count(17, "waiting sign-ins")?;
     // Each profile's fingerprint, creation order and whether it has passed an MFA step.
     let profiles: Vec<([u64; 2], u64, bool)> = if n == 0 {
@@ -240,7 +243,8 @@ fn read_waiting(r: &mut Reader<'_>, store: &mut BaselineStore) -> Result<(), Err
         let &(print, seq, takes_mfa) = profiles
             .get(i)
             .ok_or_else(|| corrupt(format!("waiting sign-in of unknown profile {i}")))?;
-        if !takes_mfa {
+        // Before version 5 only an identity seen taking a step had sign-ins waiting.
+        if version < 5 && !takes_mfa {
             return Err(corrupt(
                 "a sign-in waits for an identity that never passed MFA",
             ));
@@ -397,7 +401,7 @@ pub(crate) fn decode(bytes: &[u8], config: BaselineConfig) -> Result<BaselineSto
             .map_err(|()| corrupt(format!("duplicate identity {id:?}")))?;
     }
     if version >= 3 {
-        read_waiting(&mut r, &mut store)?;
+        read_waiting(&mut r, &mut store, version)?;
     }
     if !r.buf.is_empty() {
         return Err(corrupt(format!("{} trailing bytes", r.buf.len())));

@@ -36,7 +36,7 @@ fn fingerprint(seed: [u64; 2], s: &str) -> [u64; 2] {
 /// let t0 = Timestamp::parse_rfc3339("2024-03-01T09:00:00Z").unwrap();
 /// for day in 0..12 {
 ///     let t = t0 + Duration::from_days(day);
-///     let mut e = Event::new(t, format!("e{day}"), Source::Okta,
+///     let mut e = Event::new(t, format!("e{day}"), Source::Entra,
 ///         Activity::SignIn(SignIn::success(SignInStage::Primary)))
 ///         .with_actor(Identity::new("ana@contoso.com"));
 ///     e.origin.country = Some("AU".into());
@@ -282,8 +282,8 @@ impl BaselineStore {
         }
     }
 
-    /// A password-stage success: learned now, or held for its MFA step when the identity is
-    /// known to take one.
+    /// A password-stage success: learned now, or held for its MFA step when its source logs
+    /// that stage as a record of its own, or the identity is known to take a step.
     fn learn_or_hold(
         &mut self,
         pos: usize,
@@ -301,7 +301,11 @@ impl BaselineStore {
         let confirmed = p.last_mfa <= t
             && t - p.last_mfa <= wait
             && same_session(p.last_mfa_session, session_of(event));
-        if p.last_mfa == 0 || wait == 0 || confirmed {
+        // From a source that logs the password stage first, a step may follow even for an
+        // identity never seen taking one (its own device remembers MFA; an attacker's is
+        // asked). Elsewhere a step is logged with its sign-in, not after it.
+        let may_step = p.last_mfa != 0 || event.source.logs_password_stage_first();
+        if !may_step || wait == 0 || confirmed {
             self.learn_at(pos, t, obs);
             return;
         }

@@ -693,7 +693,14 @@ enum Step {
     MfaDenied,
 }
 
+/// Identities named `…@entra.x.com` sign in through Entra (whole sign-ins); the rest through
+/// Okta, which logs the password stage first.
 fn step(who: &str, secs: i64, i: usize, c: u8, s: Step) -> Event {
+    let source = if who.ends_with("@entra.x.com") {
+        Source::Entra
+    } else {
+        Source::Okta
+    };
     let act = match s {
         Step::Password => SignIn::success(SignInStage::Primary),
         Step::MfaOk => SignIn::success(SignInStage::Mfa),
@@ -702,7 +709,7 @@ fn step(who: &str, secs: i64, i: usize, c: u8, s: Step) -> Event {
     let mut e = Event::new(
         at(secs * 1000),
         format!("s{i}"),
-        Source::Okta,
+        source,
         Activity::SignIn(act),
     )
     .with_actor(Identity::new(who));
@@ -726,9 +733,10 @@ fn countries(store: &BaselineStore, who: &str) -> Vec<String> {
 }
 
 /// Okta logs `user.session.start` once the password is verified, before MFA. An attacker who
-/// has the password but is refused at MFA must not teach the victim's profile their origin;
-/// the victim's own flows count once each, and a sign-in on a device that remembers its MFA
-/// (no second step) is learned once the wait is over.
+/// has the password but is refused at MFA must not teach the victim's profile their origin,
+/// even before the victim was ever seen taking a step; the victim's own flows count once each,
+/// and a sign-in on a device that remembers its MFA (no second step) is learned once the wait
+/// is over.
 #[test]
 fn a_password_stage_success_waits_for_its_mfa_step() {
     let mut store = BaselineStore::default();
@@ -752,8 +760,8 @@ fn a_password_stage_success_waits_for_its_mfa_step() {
             &next("ana@x.com", d * 86_400 + 20, 0, Step::MfaOk),
         );
     }
-    // The very first password success came before anyone knew ana uses MFA.
-    assert_eq!(store.profile("ana@x.com").unwrap().sign_ins(), 8);
+    // One sign-in a flow, the first too.
+    assert_eq!(store.profile("ana@x.com").unwrap().sign_ins(), 7);
 
     // The attacker from C9: password accepted, push denied, twice.
     let t = 8 * 86_400;
@@ -771,14 +779,14 @@ fn a_password_stage_success_waits_for_its_mfa_step() {
         .view(&key("ana@x.com"))
         .unwrap()
         .is_new(Dimension::Country, "C9"));
-    assert_eq!(store.profile("ana@x.com").unwrap().sign_ins(), 8);
+    assert_eq!(store.profile("ana@x.com").unwrap().sign_ins(), 7);
 
     // That last password success has no MFA step (a remembered device): learned when the wait
     // ends.
     store.advance(at((t + 86_400 + 599) * 1000));
-    assert_eq!(store.profile("ana@x.com").unwrap().sign_ins(), 8);
+    assert_eq!(store.profile("ana@x.com").unwrap().sign_ins(), 7);
     store.advance(at((t + 86_400 + 600) * 1000));
-    assert_eq!(store.profile("ana@x.com").unwrap().sign_ins(), 9);
+    assert_eq!(store.profile("ana@x.com").unwrap().sign_ins(), 8);
 
     let t2 = t + 2 * 86_400;
     // A vendor that logs the sign-in after its MFA step (Google Workspace, Okta Identity
@@ -788,7 +796,7 @@ fn a_password_stage_success_waits_for_its_mfa_step() {
         &mut store,
         &next("ana@x.com", t2 + 7_201, 5, Step::Password),
     );
-    assert_eq!(store.profile("ana@x.com").unwrap().sign_ins(), 11);
+    assert_eq!(store.profile("ana@x.com").unwrap().sign_ins(), 10);
     assert_eq!(countries(&store, "ana@x.com"), ["C0", "C5"]);
 
     // An MFA step of another session answers nothing: the victim approving their own push
@@ -805,7 +813,7 @@ fn a_password_stage_success_waits_for_its_mfa_step() {
     run(&mut store, &refused);
     store.advance(at((t3 + 3_600) * 1000));
     assert!(!countries(&store, "ana@x.com").contains(&"C9".to_owned()));
-    assert_eq!(store.profile("ana@x.com").unwrap().sign_ins(), 12);
+    assert_eq!(store.profile("ana@x.com").unwrap().sign_ins(), 11);
 
     // Nor does a step of another session just before: the victim approved their own push four
     // minutes before the attacker's password success, which still waits and is refused, also
@@ -825,13 +833,35 @@ fn a_password_stage_success_waits_for_its_mfa_step() {
         run(s, &refused);
         s.advance(at((t4 + 3_600) * 1000));
         assert!(!countries(s, "ana@x.com").contains(&"C9".to_owned()));
-        assert_eq!(s.profile("ana@x.com").unwrap().sign_ins(), 13);
+        assert_eq!(s.profile("ana@x.com").unwrap().sign_ins(), 12);
     }
 
-    // Someone who never takes an MFA step is learned at once.
+    // Someone never seen taking an MFA step, whose own device is not asked: from Okta, each
+    // sign-in is learned when its wait ends (a newer one replaces one still waiting); from a
+    // source that logs whole sign-ins, at once.
     run(&mut store, &next("bob@x.com", t, 1, Step::Password));
     run(&mut store, &next("bob@x.com", t + 60, 1, Step::Password));
-    assert_eq!(store.profile("bob@x.com").unwrap().sign_ins(), 2);
+    assert!(store
+        .profile("bob@x.com")
+        .is_some_and(|p| p.sign_ins() == 0));
+    store.advance(at((t + 660) * 1000));
+    assert_eq!(store.profile("bob@x.com").unwrap().sign_ins(), 1);
+    run(&mut store, &next("bob@entra.x.com", t, 1, Step::Password));
+    run(
+        &mut store,
+        &next("bob@entra.x.com", t + 60, 1, Step::Password),
+    );
+    assert_eq!(store.profile("bob@entra.x.com").unwrap().sign_ins(), 2);
+    // The attacker refused at the first step ever asked of carol: nothing of theirs is learned.
+    run(&mut store, &next("carol@x.com", t, 0, Step::Password));
+    store.advance(at((t + 700) * 1000));
+    run(&mut store, &next("carol@x.com", t + 800, 9, Step::Password));
+    run(
+        &mut store,
+        &next("carol@x.com", t + 830, 9, Step::MfaDenied),
+    );
+    store.advance(at((t + 3_600) * 1000));
+    assert_eq!(countries(&store, "carol@x.com"), ["C0"]);
     // A failed MFA step never creates a profile.
     run(&mut store, &next("eve@x.com", t, 1, Step::MfaDenied));
     assert!(store.profile("eve@x.com").is_none());
@@ -890,6 +920,7 @@ fn waiting_sign_ins_are_capped_and_counted() {
 
 /// A reference model of what the store learns from flows, checked against the store, and a
 /// snapshot cut anywhere (a sign-in waiting for its MFA step across the cut) changes nothing.
+/// Identities 0 and 1 sign in through Okta, 2 and 3 through Entra.
 fn model(events: &[(u8, i64, u8, Step)], wait: i64) -> Vec<(u64, Vec<String>)> {
     #[derive(Default, Clone)]
     struct Who {
@@ -913,10 +944,15 @@ fn model(events: &[(u8, i64, u8, Step)], wait: i64) -> Vec<(u64, Vec<String>)> {
             }
         }
         let x = &mut who[usize::from(w)];
+        // Okta logs the password stage first: its success waits for a step unless one just
+        // came. Entra's waits only for an identity seen taking a step.
+        let password_stage_first = w < 2;
         match s {
             Step::Password => match x.last_mfa {
-                Some(m) if t - m > wait => x.waiting = Some((t, c)),
-                _ => x.learned.push(c),
+                Some(m) if t - m <= wait => x.learned.push(c),
+                Some(_) => x.waiting = Some((t, c)),
+                None if password_stage_first => x.waiting = Some((t, c)),
+                None => x.learned.push(c),
             },
             Step::MfaOk => {
                 x.last_mfa = Some(x.last_mfa.map_or(t, |m| m.max(t)));
@@ -985,8 +1021,11 @@ fn a_version_2_snapshot_is_still_read() {
     store.restore(&old_snapshot(2)).unwrap();
     let ana = store.profile("ana@x.com").unwrap();
     assert_eq!((ana.sign_ins(), ana.len()), (3, 1));
-    // No MFA step on record: a password-stage success is learned at once.
-    store.learn(&step("ana@x.com", 2 * 86_400, 1, 0, Step::Password));
+    // No MFA step on record: a password-stage success from a source that logs whole sign-ins
+    // is learned at once.
+    let mut whole = step("ana@x.com", 2 * 86_400, 1, 0, Step::Password);
+    whole.source = Source::Entra;
+    store.learn(&whole);
     assert_eq!(store.profile("ana@x.com").unwrap().sign_ins(), 4);
     // Written back as the current version, and read again.
     let again = store.snapshot().unwrap();
@@ -1013,6 +1052,45 @@ fn a_version_3_snapshot_is_still_read() {
     BaselineStore::default().restore(&again).unwrap();
 }
 
+/// The model's identity `w`: 0 and 1 through Okta, 2 and 3 through Entra.
+fn user(w: u8) -> String {
+    if w < 2 {
+        format!("u{w}@x.com")
+    } else {
+        format!("u{w}@entra.x.com")
+    }
+}
+
+/// Version 4 has version 5's layout and is still read; but a sign-in waiting for an identity
+/// never seen taking an MFA step was damage then (only a source that logs the password stage
+/// first makes one, since version 5), so such a version-4 snapshot is refused.
+#[test]
+fn a_version_4_snapshot_is_still_read() {
+    let as_version = |bytes: &[u8], v: u32| {
+        let mut b = bytes.to_vec();
+        b[8..12].copy_from_slice(&v.to_le_bytes());
+        b
+    };
+    let mut store = BaselineStore::default();
+    store.learn(&step("carol@x.com", 0, 1, 0, Step::Password));
+    let waiting = store.snapshot().unwrap();
+    assert_eq!(waiting[8..12], 5u32.to_le_bytes());
+    let mut restored = BaselineStore::default();
+    restored.restore(&waiting).unwrap();
+    restored.advance(at(601_000));
+    assert_eq!(restored.profile("carol@x.com").unwrap().sign_ins(), 1);
+    assert!(matches!(
+        BaselineStore::default().restore(&as_version(&waiting, 4)),
+        Err(Error::CorruptSnapshot(_))
+    ));
+    // Once the wait is over nothing waits, and the same bytes as version 4 read the same.
+    store.advance(at(601_000));
+    let settled = store.snapshot().unwrap();
+    let mut old = BaselineStore::default();
+    old.restore(&as_version(&settled, 4)).unwrap();
+    assert_eq!(old.snapshot().unwrap(), settled);
+}
+
 /// The flow's events run straight through a store made by `config`, and cut at `cut` by a
 /// snapshot restored into a fresh one: both stores, after the last event.
 fn straight_and_cut(
@@ -1023,7 +1101,7 @@ fn straight_and_cut(
     let evs: Vec<Event> = events
         .iter()
         .enumerate()
-        .map(|(i, &(w, t, c, s))| step(&format!("u{w}@x.com"), t, i, c, s))
+        .map(|(i, &(w, t, c, s))| step(&user(w), t, i, c, s))
         .collect();
     let feed = |store: &mut BaselineStore, evs: &[Event]| {
         for e in evs {
@@ -1069,7 +1147,7 @@ proptest! {
         straight.advance(at(86_400_000));
         let want = model(&events, 600);
         for (w, (n, c)) in want.iter().enumerate() {
-            let id = format!("u{w}@x.com");
+            let id = user(w as u8);
             let got = straight.profile(&id).map_or(0, |p| p.sign_ins());
             prop_assert_eq!(got, *n, "{} sign-ins", id);
             prop_assert_eq!(&countries(&straight, &id), c, "{} countries", id);

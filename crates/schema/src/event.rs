@@ -50,6 +50,21 @@ impl Source {
             Source::Custom => "custom",
         }
     }
+
+    /// Whether this source may log a sign-in once the password is verified, before its MFA
+    /// step, as a record of its own: Okta does (`user.session.start`), and OCSF or an
+    /// embedder's own events may carry such records. Entra, Google Workspace, Microsoft 365, Duo
+    /// and CloudTrail log whole sign-ins. Such a password-stage success is not yet the person
+    /// in.
+    ///
+    /// ```
+    /// use palisade_schema::Source;
+    /// assert!(Source::Okta.logs_password_stage_first());
+    /// assert!(!Source::Entra.logs_password_stage_first());
+    /// ```
+    pub fn logs_password_stage_first(self) -> bool {
+        matches!(self, Source::Okta | Source::Ocsf | Source::Custom)
+    }
 }
 
 impl fmt::Display for Source {

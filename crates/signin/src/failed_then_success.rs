@@ -9,8 +9,7 @@ use palisade_core::{
     Technique,
 };
 use palisade_schema::{
-    Activity, Duration, Event, FailureReason, IdentityKey, PromptResult, SignInStage, Source,
-    Timestamp,
+    Activity, Duration, Event, FailureReason, IdentityKey, PromptResult, SignInStage, Timestamp,
 };
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -203,6 +202,12 @@ fn unfamiliar_origin(
     p: &dyn ProfileView,
     then: f64,
 ) -> Option<Assessment> {
+    // A profile that has learned no sign-in yet (its first is still waiting for its MFA step)
+    // has nothing to be unfamiliar against: a new identity fumbling its first prompt is not
+    // a return from somewhere new.
+    if p.sign_ins() == 0 {
+        return None;
+    }
     let a = assess(event, p, &config.weights);
     (origin_part(&a).max(then) >= config.min_origin_score).then_some(a)
 }
@@ -221,13 +226,6 @@ fn failure_kind(event: &Event) -> Option<bool> {
         Activity::MfaPrompt(p) if p.result.is_unanswered_or_refused() => Some(true),
         _ => None,
     }
-}
-
-/// Whether `source` may log a sign-in once the password is verified, before its MFA step: Okta
-/// does (`user.session.start`), and OCSF or an embedder's own events may carry such records.
-/// Entra, Google Workspace, Microsoft 365, Duo and CloudTrail log whole sign-ins.
-fn logs_password_stage_first(source: Source) -> bool {
-    matches!(source, Source::Okta | Source::Ocsf | Source::Custom)
 }
 
 /// Whether a failure is the user refusing the prompt (not merely missing it).
@@ -513,7 +511,7 @@ impl FailedThenSuccess {
             let waiting = matches!(&event.activity,
                 Activity::SignIn(s) if s.stage == SignInStage::Primary
                     && s.mfa_satisfied.is_none()
-                    && logs_password_stage_first(event.source));
+                    && event.source.logs_password_stage_first());
             if waiting {
                 return None;
             }

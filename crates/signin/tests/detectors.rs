@@ -613,6 +613,54 @@ fn failed_mfa_then_success_from_another_continent() {
     );
 }
 
+/// A new identity's very first Okta flow: the password-stage success waits for its MFA step,
+/// so the profile exists but has learned nothing, and the user fumbles two prompts before
+/// approving. Nothing is unfamiliar to a profile with no sign-in: no finding. Once the profile
+/// has learned that flow, the same fumble from another continent is judged.
+#[test]
+fn a_new_identity_fumbling_its_first_prompts_is_not_a_return_from_somewhere_new() {
+    let okta = |t: Timestamp, id: &str, o: &Origin, act: Activity| {
+        let mut e = event("new@x.com", t, id, o, act);
+        e.source = Source::Okta;
+        e
+    };
+    let mfa_ok = || Activity::SignIn(SignIn::success(SignInStage::Mfa));
+    let mut h = Harness::new(FailedThenSuccess::default());
+    for (at, o, tag) in [(0, home(), "home"), (DAY, attacker(), "away")] {
+        let t = at_min(at);
+        let mut said = h.run(&okta(t, &format!("{tag}-pw"), &o, ok()));
+        for (i, reason) in [FailureReason::MfaDenied, FailureReason::MfaTimeout]
+            .into_iter()
+            .enumerate()
+        {
+            let e = okta(
+                t + Duration::from_mins(1 + i as i64),
+                &format!("{tag}-f{i}"),
+                &o,
+                failed(reason),
+            );
+            said.extend(h.run(&e));
+        }
+        said.extend(h.run(&okta(
+            t + Duration::from_mins(4),
+            &format!("{tag}-ok"),
+            &o,
+            mfa_ok(),
+        )));
+        if tag == "home" {
+            assert!(said.is_empty(), "{said:?}");
+            assert_eq!(h.store.profile("new@x.com").unwrap().sign_ins(), 1);
+        } else {
+            assert_eq!(said.len(), 1, "{said:?}");
+            assert!(
+                said[0].summary.contains("first sign-in from US"),
+                "{}",
+                said[0].summary
+            );
+        }
+    }
+}
+
 /// Okta's shape of the reference case: every try starts with a password-stage success
 /// (`user.session.start`) that the baseline learns from, and each refused push is reported twice
 /// (`deny_push` and the failed `auth_via_mfa`, one transaction id). Two refused pushes are two
