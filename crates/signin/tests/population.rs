@@ -59,7 +59,9 @@ fn through_shape(shape: &dyn Shape, events: &[Event]) -> Vec<Event> {
     })
 }
 
-fn check(scenario: &Scenario, findings: &[Finding], shape: &str) {
+/// Every reference case, spray and return after a refused push caught at medium or above, and
+/// no one raised to medium who should not be.
+fn caught_and_quiet(scenario: &Scenario, findings: &[Finding], shape: &str) {
     let score = Score::of(
         scenario,
         &[
@@ -79,6 +81,10 @@ fn check(scenario: &Scenario, findings: &[Finding], shape: &str) {
         scenario.name,
         score.report(Severity::Medium)
     );
+}
+
+fn check(scenario: &Scenario, findings: &[Finding], shape: &str) {
+    caught_and_quiet(scenario, findings, shape);
     // The archetypes the issue names are each present and quiet.
     for archetype in [
         Archetype::Traveller,
@@ -225,11 +231,6 @@ fn benign_quiet_attacks_caught_over_the_seeds_entra() {
 /// to medium who should not be. A hundred seeds by default.
 #[test]
 fn small_okta_tenants_over_the_seeds() {
-    let stories = [
-        AttackKind::ReferenceCase,
-        AttackKind::PasswordSpray,
-        AttackKind::ReturnAfterRefusedMfa,
-    ];
     for seed in palisade_testkit::seeds(0..100) {
         for (users, days) in [(12, 14), (8, 10)] {
             let config = PopulationConfig {
@@ -240,16 +241,7 @@ fn small_okta_tenants_over_the_seeds() {
             };
             let s = generate(&config, &ATTACKS);
             let findings = run(through_shape(&Okta, &s.events));
-            let score = Score::of(&s, &stories, &findings, Severity::Medium);
-            assert!(
-                score.false_negatives.is_empty()
-                    && score
-                        .false_positives_at_or_above(Severity::Medium)
-                        .is_empty(),
-                "seed {} (small okta tenant):\n{}",
-                s.name,
-                score.report(Severity::Medium)
-            );
+            caught_and_quiet(&s, &findings, "small okta tenant");
         }
     }
 }
