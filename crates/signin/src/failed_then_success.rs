@@ -9,7 +9,8 @@ use palisade_core::{
     Technique,
 };
 use palisade_schema::{
-    Activity, Duration, Event, FailureReason, IdentityKey, PromptResult, SignInStage, Timestamp,
+    Activity, Duration, Event, Factor, FailureReason, IdentityKey, PromptResult, SignInStage,
+    Timestamp,
 };
 use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
@@ -231,12 +232,16 @@ fn failure_kind(event: &Event) -> Option<bool> {
 /// Whether a failure is the user refusing the prompt (not merely missing it).
 fn is_refusal(event: &Event) -> bool {
     match &event.activity {
-        Activity::SignIn(s) => matches!(
-            &s.outcome,
-            palisade_schema::Outcome::Failure {
-                reason: FailureReason::MfaDenied | FailureReason::MfaFraudReported
-            }
-        ),
+        Activity::SignIn(s) => match &s.outcome {
+            palisade_schema::Outcome::Failure { reason } => match reason {
+                FailureReason::MfaDenied | FailureReason::MfaFraudReported => true,
+                // A push challenge that failed, from a vendor that says no more (Google
+                // Workspace's `google_prompt` "Challenge Failed"): there is no code to mistype.
+                FailureReason::MfaFailed => s.factor == Some(Factor::Push),
+                _ => false,
+            },
+            _ => false,
+        },
         Activity::MfaPrompt(p) => {
             matches!(p.result, PromptResult::Denied | PromptResult::FraudReported)
         }
@@ -555,8 +560,13 @@ fn after_failures(
     let a = unfamiliar_origin(config, event, p, then)?;
     let mut sev = Severity::Low;
     // The identity's own client in a country it knows is the user fumbling their prompts on a
-    // new network, however many prompts failed.
-    let own = a.anchor >= 0.5 && !a.is_unfamiliar(Dimension::Country);
+    // new network, however many prompts failed. A source that names no client at all (Google
+    // Workspace) cannot show the client: while the profile still learns the user's networks, a
+    // country it knows is as far as it can tell.
+    let o = &event.origin;
+    let clientless = o.device_id.is_none() && o.user_agent.is_none() && o.client.is_none();
+    let own_client = a.anchor >= 0.5 || (clientless && !p.trusted());
+    let own = own_client && !a.is_unfamiliar(Dimension::Country);
     if failures.mfa > 0 && !own {
         sev = sev.bump();
     }

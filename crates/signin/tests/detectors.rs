@@ -613,6 +613,93 @@ fn failed_mfa_then_success_from_another_continent() {
     );
 }
 
+/// Google Workspace says only that a push challenge (`google_prompt`) failed, not whether it was
+/// denied: with no code to mistype, a failed push is a refusal too. A failed code (a typo) is
+/// not.
+#[test]
+fn a_failed_push_challenge_is_remembered_as_a_refusal() {
+    let gws = |who: &str, t: Timestamp, id: &str, act: Activity| {
+        let mut e = event(who, t, id, &attacker(), act);
+        e.source = Source::GoogleWorkspace;
+        e
+    };
+    let failed_step = |factor: Factor| {
+        let mut s = SignIn::failure(SignInStage::Mfa, FailureReason::MfaFailed);
+        s.factor = Some(factor);
+        Activity::SignIn(s)
+    };
+    let mut h = Harness::new(FailedThenSuccess::default());
+    let t = at_min(41 * DAY);
+    for (who, factor) in [("ana@x.com", Factor::Push), ("bo@x.com", Factor::Totp)] {
+        h.learn_home(who);
+        assert!(h
+            .run(&gws(who, t, &format!("{who}-no"), failed_step(factor)))
+            .is_empty());
+    }
+    let back = t + Duration::from_hours(30);
+    let f = h.run(&gws("ana@x.com", back, "ana-in", ok()));
+    assert_eq!(f.len(), 1);
+    assert!(
+        f[0].summary
+            .starts_with("a refused MFA prompt from this network"),
+        "{}",
+        f[0].summary
+    );
+    assert!(h.run(&gws("bo@x.com", back, "bo-in", ok())).is_empty());
+}
+
+/// Google Workspace names no client (no device, no user agent), so "the identity's own client
+/// fumbling its prompts" cannot be seen. While the profile still learns the user's networks, a
+/// new network in a country it knows is low after failed pushes; another country is not.
+#[test]
+fn without_client_details_a_learning_profile_trusts_its_own_country() {
+    let gws = |who: &str, t: Timestamp, id: &str, o: &Origin, act: Activity| {
+        let mut e = event(who, t, id, o, act);
+        e.source = Source::GoogleWorkspace;
+        e.origin.user_agent = None;
+        e.origin.device_id = None;
+        e
+    };
+    let failed_push = || {
+        let mut s = SignIn::failure(SignInStage::Mfa, FailureReason::MfaFailed);
+        s.factor = Some(Factor::Push);
+        Activity::SignIn(s)
+    };
+    let carrier = Origin {
+        asn: 1221,
+        ip: "1.128.0.9",
+        ..home()
+    };
+    let mut h = Harness::new(FailedThenSuccess::default());
+    let mut severity = Vec::new();
+    for (who, o) in [("ana@x.com", &carrier), ("bo@x.com", &attacker())] {
+        for d in 0..3 {
+            let e = gws(who, at_min(d * DAY), &format!("{who}-h{d}"), &home(), ok());
+            assert!(h.run(&e).is_empty());
+        }
+        let t = at_min(3 * DAY);
+        for i in 0..2 {
+            let e = gws(
+                who,
+                t + Duration::from_mins(i),
+                &format!("{who}-f{i}"),
+                o,
+                failed_push(),
+            );
+            assert!(h.run(&e).is_empty());
+        }
+        let f = h.run(&gws(
+            who,
+            t + Duration::from_mins(4),
+            &format!("{who}-in"),
+            o,
+            ok(),
+        ));
+        severity.push(f.first().map(|f| f.severity));
+    }
+    assert_eq!(severity, [Some(Severity::Low), Some(Severity::High)]);
+}
+
 /// A new identity's very first Okta flow: the password-stage success waits for its MFA step,
 /// so the profile exists but has learned nothing, and the user fumbles two prompts before
 /// approving. Nothing is unfamiliar to a profile with no sign-in: no finding. Once the profile

@@ -1,10 +1,11 @@
 //! Generated tenant populations (palisade-testkit) through the pipeline with real baselines:
 //! benign travellers, VPN users, mobile users and laptop refreshes stay below medium once
 //! profiles are trusted, and the reference case and password sprays are caught, over 40 seeds,
-//! from normalized events, from OCSF JSON, and end to end through two real vendor shapes: the
-//! population generated as an Okta tenant and written as Okta System Log JSON, and generated as
-//! an Entra tenant and written as Microsoft Graph `signIn` JSON, each read back by its ingest
-//! adapter (logs in, findings out), with per-user assertions.
+//! from normalized events, from OCSF JSON, and end to end through three real vendor shapes: the
+//! population generated as an Okta tenant and written as Okta System Log JSON, as an Entra
+//! tenant written as Microsoft Graph `signIn` JSON, and as a Google Workspace tenant written as
+//! Reports API login activities, each read back by its ingest adapter (logs in, findings out),
+//! with per-user assertions.
 #![allow(clippy::unwrap_used)]
 
 use palisade_baseline::BaselineStore;
@@ -12,7 +13,7 @@ use palisade_core::{Finding, Severity};
 use palisade_pipeline::{Output, Pipeline};
 use palisade_schema::{Duration, Event, Source};
 use palisade_signin::{FailedThenSuccess, PasswordSpray, UnfamiliarSignIn};
-use palisade_testkit::shapes::{read_back, render, Entra, Ocsf, Okta, Shape};
+use palisade_testkit::shapes::{read_back, render, Entra, GoogleWorkspace, Ocsf, Okta, Shape};
 use palisade_testkit::{
     assert_quiet, generate, latest_revisions, Archetype, AttackKind, PopulationConfig, Scenario,
     Score,
@@ -217,6 +218,15 @@ fn benign_quiet_attacks_caught_over_the_seeds_okta() {
 fn benign_quiet_attacks_caught_over_the_seeds_entra() {
     for seed in seeds() {
         vendor_seed(seed, Source::Entra, &Entra);
+    }
+}
+
+/// Google Workspace logs a sign-in once complete, names no client, and says only that a push
+/// challenge failed: the same stories, told with less.
+#[test]
+fn benign_quiet_attacks_caught_over_the_seeds_google_workspace() {
+    for seed in seeds() {
+        vendor_seed(seed, Source::GoogleWorkspace, &GoogleWorkspace);
     }
 }
 

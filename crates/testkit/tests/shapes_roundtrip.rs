@@ -23,9 +23,10 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use palisade_ingest::{FileReport, Ingest};
 use palisade_schema::{
-    AccountChange, Activity, Event, Factor, FailureReason, FileAccess, GeoPoint, Identity,
-    MailItemsAccessed, MailboxForwarding, MailboxRule, MfaDevice, MfaPrompt, Origin, Outcome,
-    PromptResult, RuleAction, RuleChange, RuleConditions, SignIn, SignInStage, Source, Timestamp,
+    AccountChange, Activity, Duration, Event, Factor, FailureReason, FileAccess, GeoPoint,
+    Identity, MailItemsAccessed, MailboxForwarding, MailboxRule, MfaDevice, MfaPrompt, Origin,
+    Outcome, PromptResult, RuleAction, RuleChange, RuleConditions, SignIn, SignInStage, Source,
+    Timestamp,
 };
 use palisade_testkit::population::{generate, AttackKind, PopulationConfig};
 use palisade_testkit::shapes::{export, render, Duo, Entra, GoogleWorkspace, Okta, Shape, M365};
@@ -48,6 +49,10 @@ fn parse(name: &str, text: &str) -> (Vec<Event>, FileReport, Vec<String>) {
 struct Flows<'a> {
     mfa_sessions: BTreeSet<&'a str>,
     phones: BTreeMap<&'a str, &'a MfaDevice>,
+    /// Google's completed sign-ins: a password success of a challenged session, by event id,
+    /// and the time of the first challenge after it (before the session's next password
+    /// success) that passed.
+    completed: BTreeMap<&'a str, Timestamp>,
 }
 
 impl<'a> Flows<'a> {
@@ -66,9 +71,33 @@ impl<'a> Flows<'a> {
                 phones.insert(c.as_str(), d);
             }
         }
+        let mut open: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut completed = BTreeMap::new();
+        for e in events {
+            let (Activity::SignIn(s), Some(session)) =
+                (&e.activity, e.origin.session_id.as_deref())
+            else {
+                continue;
+            };
+            if !mfa_sessions.contains(session) {
+                continue;
+            }
+            match s.stage {
+                SignInStage::Primary if s.outcome.is_success() => {
+                    open.insert(session, e.id.as_str());
+                }
+                SignInStage::Mfa if s.outcome.is_success() => {
+                    if let Some(id) = open.remove(session) {
+                        completed.insert(id, e.time);
+                    }
+                }
+                _ => {}
+            }
+        }
         Flows {
             mfa_sessions,
             phones,
+            completed,
         }
     }
 }
@@ -134,7 +163,7 @@ fn expected(shape: &str, e: &Event, flows: &Flows<'_>) -> Vec<Event> {
         "entra" => expected_entra(e, flows),
         "m365" => expected_m365(e),
         "duo" => expected_duo(e, flows),
-        "gws" => expected_gws(e),
+        "gws" => expected_gws(e, flows),
         other => panic!("no expectations for {other}"),
     };
     for x in &mut out {
@@ -322,13 +351,31 @@ fn expected_duo(e: &Event, flows: &Flows<'_>) -> Vec<Event> {
     v
 }
 
-fn expected_gws(e: &Event) -> Vec<Event> {
+fn expected_gws(e: &Event, flows: &Flows<'_>) -> Vec<Event> {
     match &e.activity {
         Activity::SignIn(s) => match (s.stage, &s.outcome) {
             (SignInStage::Primary, Outcome::Failure { reason })
                 if *reason == FailureReason::UnknownUser =>
             {
                 vec![]
+            }
+            // A challenged session's password success: logged a second after its challenge
+            // passes, or never.
+            (SignInStage::Primary, Outcome::Success)
+                if e.origin
+                    .session_id
+                    .as_deref()
+                    .is_some_and(|s| flows.mfa_sessions.contains(s)) =>
+            {
+                let Some(&at) = flows.completed.get(e.id.as_str()) else {
+                    return vec![];
+                };
+                let mut x = with_activity(
+                    e,
+                    sign_in(SignInStage::Primary, Outcome::Success, None, None),
+                );
+                x.time = at + Duration::from_secs(1);
+                vec![x]
             }
             (SignInStage::Primary, o) => {
                 vec![with_activity(

@@ -3,7 +3,7 @@
 //!
 //! | Palisade event                         | application / event `name`                                      |
 //! |----------------------------------------|-----------------------------------------------------------------|
-//! | `SignIn` primary, success              | `login` / `login_success` (`login_challenge_method` `password`)  |
+//! | `SignIn` primary, success              | `login` / `login_success` (`login_challenge_method` `password`); when its session goes on to a 2-step challenge, a second after the first that passes, and not at all if none does |
 //! | `SignIn` primary, failure              | `login` / `login_failure` (`login_failure_invalid_password`, `login_failure_account_disabled`) |
 //! | `SignIn` mfa                           | `login` / `login_challenge` (`google_prompt`, `totp`, `idv_preregistered_phone`, `security_key`; `Challenge Passed` / `Challenge Failed`) |
 //! | `SessionRevoke`                        | `login` / `logout`                                              |
@@ -18,12 +18,14 @@
 //! `networkInfo` carries the ASN and the country (`regionCode`); there are no coordinates.
 
 use palisade_core::stable_hash;
+use std::collections::{BTreeMap, BTreeSet};
+
 use palisade_schema::{
-    AccountChange, Activity, Event, Factor, FailureReason, Outcome, SignInStage,
+    AccountChange, Activity, Duration, Event, Factor, FailureReason, Outcome, SignInStage,
 };
 use serde_json::{json, Value};
 
-use super::{login, org_name, push_line, Shape};
+use super::{login, org_name, push_line, Rendered, Shape};
 
 /// Writes Google Workspace Reports API activities.
 ///
@@ -55,6 +57,57 @@ impl Shape for GoogleWorkspace {
         match record(event) {
             Some(v) => push_line(out, &v),
             None => false,
+        }
+    }
+
+    /// Google logs a sign-in once it is complete: a password success whose session goes on to
+    /// a 2-step challenge is written as `login_success` a second after the first challenge of
+    /// the session that passes (before the session's next password success), and not at all
+    /// when none does (an attacker refused at the prompt leaves only the failed challenges).
+    fn render_into(&self, events: &[Event], out: &mut Rendered) {
+        let challenged: BTreeSet<&str> = events
+            .iter()
+            .filter(|e| matches!(&e.activity, Activity::SignIn(s) if s.stage == SignInStage::Mfa))
+            .filter_map(|e| e.origin.session_id.as_deref())
+            .collect();
+        // Each challenged session's password success waiting for a challenge to pass.
+        let mut waiting: BTreeMap<&str, &Event> = BTreeMap::new();
+        for e in events {
+            let session = e.origin.session_id.as_deref();
+            let Activity::SignIn(s) = &e.activity else {
+                let wrote = self.write(e, &mut out.text);
+                out.count(e, wrote, false);
+                continue;
+            };
+            match (s.stage, s.outcome.is_success(), session) {
+                (SignInStage::Primary, true, Some(id)) if challenged.contains(id) => {
+                    if let Some(abandoned) = waiting.insert(id, e) {
+                        out.count(abandoned, false, false);
+                    }
+                }
+                (SignInStage::Mfa, passed, id) => {
+                    let wrote = self.write(e, &mut out.text);
+                    out.count(e, wrote, false);
+                    let completes = if passed {
+                        id.and_then(|id| waiting.remove(id))
+                    } else {
+                        None
+                    };
+                    if let Some(p) = completes {
+                        let mut done = p.clone();
+                        done.time = e.time + Duration::from_secs(1);
+                        let wrote = self.write(&done, &mut out.text);
+                        out.count(p, wrote, false);
+                    }
+                }
+                _ => {
+                    let wrote = self.write(e, &mut out.text);
+                    out.count(e, wrote, false);
+                }
+            }
+        }
+        for p in waiting.into_values() {
+            out.count(p, false, false);
         }
     }
 }
