@@ -229,6 +229,13 @@ fn failure_kind(event: &Event) -> Option<bool> {
     }
 }
 
+/// Whether the source names no client for the sign-in at all (no device, user agent or client
+/// software): Google Workspace's login audit.
+fn names_no_client(event: &Event) -> bool {
+    let o = &event.origin;
+    o.device_id.is_none() && o.user_agent.is_none() && o.client.is_none()
+}
+
 /// Whether a failure is the user refusing the prompt (not merely missing it).
 fn is_refusal(event: &Event) -> bool {
     match &event.activity {
@@ -560,12 +567,9 @@ fn after_failures(
     let a = unfamiliar_origin(config, event, p, then)?;
     let mut sev = Severity::Low;
     // The identity's own client in a country it knows is the user fumbling their prompts on a
-    // new network, however many prompts failed. A source that names no client at all (Google
-    // Workspace) cannot show the client: while the profile still learns the user's networks, a
-    // country it knows is as far as it can tell.
-    let o = &event.origin;
-    let clientless = o.device_id.is_none() && o.user_agent.is_none() && o.client.is_none();
-    let own_client = a.anchor >= 0.5 || (clientless && !p.trusted());
+    // new network, however many prompts failed. Where the source names no client (Google
+    // Workspace), a country the profile knows is as far as it can tell.
+    let own_client = a.anchor >= 0.5 || names_no_client(event);
     let own = own_client && !a.is_unfamiliar(Dimension::Country);
     if failures.mfa > 0 && !own {
         sev = sev.bump();
@@ -638,11 +642,15 @@ fn finding(
     cause: Cause<'_>,
 ) -> Finding {
     let mut sev = base;
-    if a.anchor < 0.5 {
+    // A client that is not the identity's own raises the severity, and more so abroad; a client
+    // the source does not name is unknown, not unfamiliar: only abroad raises it.
+    let unseen = names_no_client(event);
+    let strange_client = a.anchor < 0.5 && !unseen;
+    if strange_client {
         sev = sev.bump();
-        if a.is_unfamiliar(Dimension::Country) {
-            sev = sev.bump();
-        }
+    }
+    if (strange_client || unseen) && a.is_unfamiliar(Dimension::Country) {
+        sev = sev.bump();
     }
     if !p.trusted() {
         sev = sev.lower();

@@ -649,10 +649,10 @@ fn a_failed_push_challenge_is_remembered_as_a_refusal() {
 }
 
 /// Google Workspace names no client (no device, no user agent), so "the identity's own client
-/// fumbling its prompts" cannot be seen. While the profile still learns the user's networks, a
-/// new network in a country it knows is low after failed pushes; another country is not.
+/// fumbling its prompts" cannot be seen: a new network in a country the profile knows is low
+/// after failed pushes, for a learning profile and a trusted one; another country is not.
 #[test]
-fn without_client_details_a_learning_profile_trusts_its_own_country() {
+fn without_client_details_a_known_country_stands_for_the_client() {
     let gws = |who: &str, t: Timestamp, id: &str, o: &Origin, act: Activity| {
         let mut e = event(who, t, id, o, act);
         e.source = Source::GoogleWorkspace;
@@ -672,12 +672,18 @@ fn without_client_details_a_learning_profile_trusts_its_own_country() {
     };
     let mut h = Harness::new(FailedThenSuccess::default());
     let mut severity = Vec::new();
-    for (who, o) in [("ana@x.com", &carrier), ("bo@x.com", &attacker())] {
-        for d in 0..3 {
+    let cases = [
+        ("ana@x.com", &carrier, 3),
+        ("bo@x.com", &attacker(), 3),
+        ("cy@x.com", &carrier, 40),
+        ("di@x.com", &attacker(), 40),
+    ];
+    for (who, o, days) in cases {
+        for d in 0..days {
             let e = gws(who, at_min(d * DAY), &format!("{who}-h{d}"), &home(), ok());
             assert!(h.run(&e).is_empty());
         }
-        let t = at_min(3 * DAY);
+        let t = at_min(days * DAY);
         for i in 0..2 {
             let e = gws(
                 who,
@@ -697,7 +703,9 @@ fn without_client_details_a_learning_profile_trusts_its_own_country() {
         ));
         severity.push(f.first().map(|f| f.severity));
     }
-    assert_eq!(severity, [Some(Severity::Low), Some(Severity::High)]);
+    let (low, high) = (Some(Severity::Low), Some(Severity::High));
+    let medium = Some(Severity::Medium);
+    assert_eq!(severity, [low, medium, low, high]);
 }
 
 /// A new identity's very first Okta flow: the password-stage success waits for its MFA step,
