@@ -14,12 +14,10 @@
 //! prompt shares it. Entra reads the MFA step's success as a sign-in success (stage primary)
 //! with `mfa_satisfied`; the step's time is the prompt's time on reading.
 
-use std::collections::BTreeSet;
-
 use palisade_schema::{Activity, Event, Factor, FailureReason, Outcome, SignInStage};
 use serde_json::{json, Map, Value};
 
-use super::{guid, login, push_line, Rendered, Shape};
+use super::{challenged_sessions, guid, login, push_line, Rendered, Shape};
 
 /// Writes Microsoft Graph `signIn` resources.
 ///
@@ -64,11 +62,7 @@ impl Shape for Entra {
     /// Entra logs a password accepted before MFA as the interrupt 50074, not as a success: a
     /// primary success whose session goes on to an MFA step is written so.
     fn render_into(&self, events: &[Event], out: &mut Rendered) {
-        let mfa_sessions: BTreeSet<&str> = events
-            .iter()
-            .filter(|e| matches!(&e.activity, Activity::SignIn(s) if s.stage == SignInStage::Mfa))
-            .filter_map(|e| e.origin.session_id.as_deref())
-            .collect();
+        let mfa_sessions = challenged_sessions(events);
         for e in events {
             let interrupted = is_primary_success(e)
                 && e.origin

@@ -17,15 +17,15 @@
 //! so the adapter's ids (`<uniqueQualifier>#<event name>`) stay unique and deterministic.
 //! `networkInfo` carries the ASN and the country (`regionCode`); there are no coordinates.
 
-use palisade_core::stable_hash;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
+use palisade_core::stable_hash;
 use palisade_schema::{
     AccountChange, Activity, Duration, Event, Factor, FailureReason, Outcome, SignInStage,
 };
 use serde_json::{json, Value};
 
-use super::{login, org_name, push_line, Rendered, Shape};
+use super::{challenged_sessions, login, org_name, push_line, Rendered, Shape};
 
 /// Writes Google Workspace Reports API activities.
 ///
@@ -65,11 +65,7 @@ impl Shape for GoogleWorkspace {
     /// the session that passes (before the session's next password success), and not at all
     /// when none does (an attacker refused at the prompt leaves only the failed challenges).
     fn render_into(&self, events: &[Event], out: &mut Rendered) {
-        let challenged: BTreeSet<&str> = events
-            .iter()
-            .filter(|e| matches!(&e.activity, Activity::SignIn(s) if s.stage == SignInStage::Mfa))
-            .filter_map(|e| e.origin.session_id.as_deref())
-            .collect();
+        let challenged = challenged_sessions(events);
         // Each challenged session's password success waiting for a challenge to pass.
         let mut waiting: BTreeMap<&str, &Event> = BTreeMap::new();
         for e in events {

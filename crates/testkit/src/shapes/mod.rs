@@ -37,10 +37,10 @@ pub use m365::M365;
 pub use ocsf::{Ocsf, OCSF_VERSION};
 pub use okta::Okta;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use palisade_core::stable_hash;
-use palisade_schema::{Activity, Event, Identity, Source, Timestamp};
+use palisade_schema::{Activity, Event, Identity, SignInStage, Source, Timestamp};
 use serde_json::Value;
 
 use crate::population::Scenario;
@@ -280,6 +280,16 @@ pub fn country_name(code: &str) -> Option<&'static str> {
 /// A country as a vendor that writes names would: the name when known, else as given.
 pub(crate) fn country_text(code: &str) -> &str {
     country_name(code).unwrap_or(code)
+}
+
+/// The sessions that go on to an MFA step: where a vendor that logs whole sign-ins (Entra,
+/// Google) writes the password stage differently.
+pub(crate) fn challenged_sessions(events: &[Event]) -> BTreeSet<&str> {
+    events
+        .iter()
+        .filter(|e| matches!(&e.activity, Activity::SignIn(s) if s.stage == SignInStage::Mfa))
+        .filter_map(|e| e.origin.session_id.as_deref())
+        .collect()
 }
 
 /// Appends `v` and a newline.
