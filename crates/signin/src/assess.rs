@@ -137,6 +137,9 @@ pub(crate) struct Assessment {
     pub(crate) other: f64,
     /// 0 (unknown client) to 1 (the identity's own device).
     pub(crate) anchor: f64,
+    /// Whether the sign-in names its client at all (a device, a user agent or client
+    /// software); Google Workspace's login audit names none.
+    pub(crate) client_named: bool,
     /// 0 (somewhere else, or unknown) to 1 (the identity's own country and city on a network
     /// it or the organisation knows).
     pub(crate) place: f64,
@@ -296,7 +299,10 @@ fn has_value(event: &Event, dim: Dimension) -> bool {
 
 /// Measures `event` against `profile` (as it was before the event).
 pub(crate) fn assess(event: &Event, profile: &dyn ProfileView, w: &NoveltyWeights) -> Assessment {
-    let mut a = Assessment::default();
+    let mut a = Assessment {
+        client_named: has_value(event, Dimension::Device) || has_value(event, Dimension::UserAgent),
+        ..Assessment::default()
+    };
     let prior = if profile.trusted() {
         w.prior_trusted
     } else {

@@ -229,13 +229,6 @@ fn failure_kind(event: &Event) -> Option<bool> {
     }
 }
 
-/// Whether the source names no client for the sign-in at all (no device, user agent or client
-/// software): Google Workspace's login audit.
-fn names_no_client(event: &Event) -> bool {
-    let o = &event.origin;
-    o.device_id.is_none() && o.user_agent.is_none() && o.client.is_none()
-}
-
 /// Whether a failure is the user refusing the prompt (not merely missing it).
 fn is_refusal(event: &Event) -> bool {
     match &event.activity {
@@ -569,7 +562,7 @@ fn after_failures(
     // The identity's own client in a country it knows is the user fumbling their prompts on a
     // new network, however many prompts failed. Where the source names no client (Google
     // Workspace), a country the profile knows is as far as it can tell.
-    let own_client = a.anchor >= 0.5 || names_no_client(event);
+    let own_client = a.anchor >= 0.5 || !a.client_named;
     let own = own_client && !a.is_unfamiliar(Dimension::Country);
     if failures.mfa > 0 && !own {
         sev = sev.bump();
@@ -644,7 +637,7 @@ fn finding(
     let mut sev = base;
     // A client that is not the identity's own raises the severity, and more so abroad; a client
     // the source does not name is unknown, not unfamiliar: only abroad raises it.
-    let unseen = names_no_client(event);
+    let unseen = !a.client_named;
     let strange_client = a.anchor < 0.5 && !unseen;
     if strange_client {
         sev = sev.bump();

@@ -96,6 +96,27 @@ fn failed(reason: FailureReason) -> Activity {
     Activity::SignIn(SignIn::failure(stage, reason))
 }
 
+fn mfa_ok() -> Activity {
+    Activity::SignIn(SignIn::success(SignInStage::Mfa))
+}
+
+/// A failed MFA step with `factor`, as a vendor that says only "failed" logs it.
+fn failed_step(factor: Factor) -> Activity {
+    let mut s = SignIn::failure(SignInStage::Mfa, FailureReason::MfaFailed);
+    s.factor = Some(factor);
+    Activity::SignIn(s)
+}
+
+/// `e` as `source` logs it; Google Workspace names no client (no device, no user agent).
+fn from(source: Source, mut e: Event) -> Event {
+    e.source = source;
+    if source == Source::GoogleWorkspace {
+        e.origin.user_agent = None;
+        e.origin.device_id = None;
+    }
+    e
+}
+
 /// Runs events through a store and detectors the way the pipeline does: view, observe, learn.
 struct Harness<D: Detector> {
     store: BaselineStore,
@@ -619,14 +640,7 @@ fn failed_mfa_then_success_from_another_continent() {
 #[test]
 fn a_failed_push_challenge_is_remembered_as_a_refusal() {
     let gws = |who: &str, t: Timestamp, id: &str, act: Activity| {
-        let mut e = event(who, t, id, &attacker(), act);
-        e.source = Source::GoogleWorkspace;
-        e
-    };
-    let failed_step = |factor: Factor| {
-        let mut s = SignIn::failure(SignInStage::Mfa, FailureReason::MfaFailed);
-        s.factor = Some(factor);
-        Activity::SignIn(s)
+        from(Source::GoogleWorkspace, event(who, t, id, &attacker(), act))
     };
     let mut h = Harness::new(FailedThenSuccess::default());
     let t = at_min(41 * DAY);
@@ -654,16 +668,7 @@ fn a_failed_push_challenge_is_remembered_as_a_refusal() {
 #[test]
 fn without_client_details_a_known_country_stands_for_the_client() {
     let gws = |who: &str, t: Timestamp, id: &str, o: &Origin, act: Activity| {
-        let mut e = event(who, t, id, o, act);
-        e.source = Source::GoogleWorkspace;
-        e.origin.user_agent = None;
-        e.origin.device_id = None;
-        e
-    };
-    let failed_push = || {
-        let mut s = SignIn::failure(SignInStage::Mfa, FailureReason::MfaFailed);
-        s.factor = Some(Factor::Push);
-        Activity::SignIn(s)
+        from(Source::GoogleWorkspace, event(who, t, id, o, act))
     };
     let carrier = Origin {
         asn: 1221,
@@ -690,7 +695,7 @@ fn without_client_details_a_known_country_stands_for_the_client() {
                 t + Duration::from_mins(i),
                 &format!("{who}-f{i}"),
                 o,
-                failed_push(),
+                failed_step(Factor::Push),
             );
             assert!(h.run(&e).is_empty());
         }
@@ -715,11 +720,8 @@ fn without_client_details_a_known_country_stands_for_the_client() {
 #[test]
 fn a_new_identity_fumbling_its_first_prompts_is_not_a_return_from_somewhere_new() {
     let okta = |t: Timestamp, id: &str, o: &Origin, act: Activity| {
-        let mut e = event("new@x.com", t, id, o, act);
-        e.source = Source::Okta;
-        e
+        from(Source::Okta, event("new@x.com", t, id, o, act))
     };
-    let mfa_ok = || Activity::SignIn(SignIn::success(SignInStage::Mfa));
     let mut h = Harness::new(FailedThenSuccess::default());
     for (at, o, tag) in [(0, home(), "home"), (DAY, attacker(), "away")] {
         let t = at_min(at);
@@ -928,7 +930,6 @@ fn typo_then_success_from_a_trip_is_low_and_from_home_is_nothing() {
 /// its push, or a refusal from the identity's own home are not.
 #[test]
 fn the_same_network_back_after_a_refused_push() {
-    let mfa_ok = || Activity::SignIn(SignIn::success(SignInStage::Mfa));
     // Entra's 500121: the refused sign-in is one failed record.
     let refuse = |h: &mut Harness<FailedThenSuccess>, who: &str, t: Timestamp, o: &Origin| {
         let d = h.run(&event(
@@ -951,8 +952,10 @@ fn the_same_network_back_after_a_refused_push() {
 
     let back = t + Duration::from_hours(26);
     // The password stage alone (Okta's `user.session.start`): retrying, not yet in.
-    let mut okta_pw = event("fy@x.com", back, "fy-pw", &attacker(), ok());
-    okta_pw.source = Source::Okta;
+    let okta_pw = from(
+        Source::Okta,
+        event("fy@x.com", back, "fy-pw", &attacker(), ok()),
+    );
     assert!(h.run(&okta_pw).is_empty());
     let f = h.run(&event("ana@x.com", back, "ana-in", &attacker(), mfa_ok()));
     assert_eq!(f.len(), 1);
