@@ -14,7 +14,7 @@ use palisade_geo::{
 };
 use palisade_schema::{Activity, Duration, Event, IdentityKey, SignInKind, Timestamp};
 
-use crate::identities::{Identities, Record};
+use crate::identities::{Identities, Record, SameAddress};
 use crate::movement::{push_plain_elapsed, push_plain_number, Movement};
 use crate::state::{Expiry, IdentityState, LastSignIn, Snapshot, TenantPairs, SNAPSHOT_VERSION};
 use crate::TravelConfig;
@@ -344,6 +344,12 @@ fn push_joined(out: &mut String, parts: &[String]) {
     }
 }
 
+/// Whether a person signed in (rather than a background client): only a vendor's explicit
+/// "non-interactive" says otherwise.
+fn interactive(event: &Event) -> bool {
+    event.sign_in_kind != Some(SignInKind::NonInteractive)
+}
+
 fn id_hash(s: Option<&str>) -> u64 {
     match s {
         Some(s) if !s.is_empty() => stable_hash(&[s]).max(1),
@@ -576,7 +582,7 @@ impl Parts<'_> {
         let cur_egress = egress
             .lookup(ip, spot.asn.or(event.origin.asn))
             .map(|m| m.index as u32);
-        let interactive = event.sign_in_kind != Some(SignInKind::NonInteractive);
+        let interactive = interactive(event);
 
         let slot = match found {
             Some(slot) => slot,
@@ -679,7 +685,15 @@ impl Detector for ImpossibleTravel {
         if let (Some(ip), Some(slot)) = (ip, found) {
             // The same address as last time is never travel: refresh and stop.
             let at = (event.time, event.id.as_str());
-            if identities.refresh_same_address(slot, ip, at, (session, device)) {
+            let interactive = interactive(event);
+            if let SameAddress::Refreshed { first_of_day } =
+                identities.refresh_same_address(slot, ip, at, (session, device), interactive)
+            {
+                // The address is still in use: the learned address cache hears so once a
+                // day, or it would forget (and evict first) the addresses used most.
+                if first_of_day {
+                    geo.learn(&event.origin, event.time);
+                }
                 return;
             }
         }

@@ -1,5 +1,6 @@
 //! Each identity's state, in a table built for the common sign-in: the one from the same address
-//! as last time, which changes nothing but the record's time and event id.
+//! as last time, which changes nothing but what the record keeps of the last sign-in besides
+//! its place.
 //!
 //! The table is a compact index (four bytes a slot, so it mostly stays in a core's cache) over
 //! fixed records in chunks. A record's first cache line holds everything that sign-in reads and
@@ -234,6 +235,21 @@ impl Record {
     }
 }
 
+/// What [`Identities::refresh_same_address`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SameAddress {
+    /// Not the last sign-in's address (or older than it, or no last sign-in): nothing changed.
+    No,
+    /// The same address: the record now holds this sign-in. `first_of_day` when the last one
+    /// was on an earlier UTC day.
+    Refreshed { first_of_day: bool },
+}
+
+/// The UTC day of a time, as a number.
+fn day_of(t: Timestamp) -> i64 {
+    t.as_millis().div_euclid(86_400_000)
+}
+
 /// Every tracked identity's [`Record`], found by fingerprint.
 #[derive(Debug, Default)]
 pub(crate) struct Identities {
@@ -356,7 +372,9 @@ impl Identities {
     }
 
     /// A sign-in from the same address as the last one, and not older: refreshes the record
-    /// and says so; otherwise changes nothing. Reads the record's first line only.
+    /// (time, session, device, whether interactive, event id) and says so, and whether it is
+    /// the first of its UTC day; otherwise changes nothing.
+    /// Reads the record's first line only.
     #[inline]
     pub(crate) fn refresh_same_address(
         &mut self,
@@ -364,18 +382,21 @@ impl Identities {
         ip: IpAddr,
         (time, id): (Timestamp, &str),
         (session, device): (u64, u64),
-    ) -> bool {
+        interactive: bool,
+    ) -> SameAddress {
         let Some(r) = self.get_mut(slot) else {
-            return false;
+            return SameAddress::No;
         };
         if !(r.has_last && r.ip == Some(ip) && time >= r.time) {
-            return false;
+            return SameAddress::No;
         }
+        let first_of_day = day_of(time) != day_of(r.time);
         r.time = time;
         r.session = session;
         r.device = device;
+        r.interactive = interactive;
         self.set_event_id(slot, id);
-        true
+        SameAddress::Refreshed { first_of_day }
     }
 
     /// The event id kept in `slot` (empty when none).
@@ -480,21 +501,45 @@ mod tests {
         let ip: IpAddr = "192.0.2.1".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]));
         let t = Timestamp::from_millis_unchecked(1_000_000);
         // No last sign-in yet.
-        assert!(!table.refresh_same_address(slot, ip, (t, "e1"), (0, 0)));
+        let no = SameAddress::No;
+        assert_eq!(
+            table.refresh_same_address(slot, ip, (t, "e1"), (0, 0), true),
+            no
+        );
         if let Some(r) = table.get_mut(slot) {
             r.has_last = true;
             r.ip = Some(ip);
             r.time = t;
         }
         let later = Timestamp::from_millis_unchecked(2_000_000);
-        assert!(table.refresh_same_address(slot, ip, (later, "e2"), (3, 4)));
+        let same_day = SameAddress::Refreshed {
+            first_of_day: false,
+        };
+        assert_eq!(
+            table.refresh_same_address(slot, ip, (later, "e2"), (3, 4), false),
+            same_day
+        );
         assert_eq!(table.event_id(slot), "e2");
-        let r = table.get(slot).map(|r| (r.time, r.session, r.device));
-        assert_eq!(r, Some((later, 3, 4)));
+        let r = table
+            .get(slot)
+            .map(|r| (r.time, r.session, r.device, r.interactive));
+        assert_eq!(r, Some((later, 3, 4, false)));
         // Older, or another address: untouched.
-        assert!(!table.refresh_same_address(slot, ip, (t, "e0"), (0, 0)));
+        assert_eq!(
+            table.refresh_same_address(slot, ip, (t, "e0"), (0, 0), true),
+            no
+        );
         let other: IpAddr = "192.0.2.2".parse().unwrap_or(IpAddr::from([0, 0, 0, 0]));
-        assert!(!table.refresh_same_address(slot, other, (later, "e3"), (0, 0)));
+        assert_eq!(
+            table.refresh_same_address(slot, other, (later, "e3"), (0, 0), true),
+            no
+        );
         assert_eq!(table.event_id(slot), "e2");
+        // The first sign-in of a later UTC day says so.
+        let next_day = later + Duration::from_days(1);
+        assert_eq!(
+            table.refresh_same_address(slot, ip, (next_day, "e4"), (3, 4), true),
+            SameAddress::Refreshed { first_of_day: true }
+        );
     }
 }

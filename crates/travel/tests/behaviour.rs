@@ -272,6 +272,29 @@ fn hosting_lowers_background_sign_ins_but_not_interactive_ones() {
 }
 
 #[test]
+fn the_last_sign_in_from_an_address_decides_whether_it_was_interactive() {
+    // A background client signs in from a cloud address, then the person, interactively, from
+    // the same address; an hour later, a sign-in from Sydney. The move starts at an interactive
+    // sign-in, so the hosting list does not lower it.
+    let mut background = sign_in("a@x.com", "e1", 0, "3.91.0.10", &FRANKFURT);
+    background.origin.asn = Some(16509);
+    background.sign_in_kind = Some(SignInKind::NonInteractive);
+    let mut person = background.clone();
+    person.id = "e2".into();
+    person.time = t(30);
+    person.sign_in_kind = Some(SignInKind::Interactive);
+    let sydney = sign_in("a@x.com", "e3", 90, "1.129.0.1", &SYDNEY);
+    let out = run(&[background.clone(), person.clone(), sydney.clone()]);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].severity, Severity::Medium, "{}", out[0].summary);
+    assert_eq!(out[0].evidence.event_ids, ["e2", "e3"]);
+    // The other way round, the move starts at a background sign-in: lowered.
+    (person.time, background.time) = (t(0), t(30));
+    let out = run(&[person, background, sydney]);
+    assert_eq!(out[0].severity, Severity::Low, "{}", out[0].summary);
+}
+
+#[test]
 fn moves_repeated_on_another_day_and_shared_moves_are_low() {
     let day = 24 * 60;
     let out = run(&[
@@ -453,6 +476,47 @@ fn ip_only_events_resolve_through_learned_addresses_and_mmdb() {
         out[0].summary
     );
     assert_eq!(out[0].entities.asns, [7545, 20712]);
+}
+
+#[test]
+fn an_address_in_daily_use_stays_learned() {
+    // Someone signs in from the Frankfurt office every day for two weeks, always from the same
+    // address as their last sign-in. The address is in use the whole time, so an IP-only
+    // record from it two weeks on is still located, past the 7 days a learned address lasts
+    // unseen.
+    let office = "79.215.3.4";
+    let mut events: Vec<Event> = (0..14)
+        .map(|day| {
+            sign_in(
+                "de@x.com",
+                &format!("d{day}"),
+                day * 1440,
+                office,
+                &FRANKFURT,
+            )
+        })
+        .collect();
+    events.push(sign_in("a@x.com", "e1", 14 * 1440, "1.129.0.1", &SYDNEY));
+    events.push(
+        Event::new(
+            t(14 * 1440 + 120),
+            "m1",
+            Source::M365,
+            Activity::SignIn(SignIn::success(SignInStage::Primary)),
+        )
+        .with_actor(Identity::new("a@x.com"))
+        .with_origin(Origin {
+            ip: Some(office.parse().unwrap()),
+            ..Origin::default()
+        }),
+    );
+    let out = run(&events);
+    assert_eq!(out.len(), 1, "{out:#?}");
+    assert!(
+        out[0].summary.starts_with("Sydney, AU → Frankfurt, DE"),
+        "{}",
+        out[0].summary
+    );
 }
 
 #[test]
