@@ -119,6 +119,10 @@ pub struct ImpossibleTravel {
     horizon: Duration,
     tenant: TenantPairs,
     last_sweep: Option<Timestamp>,
+    /// Tests only: every sign-in takes the slow path, the reference the same-address path must
+    /// agree with.
+    #[cfg(test)]
+    pub(crate) slow_path_only: bool,
 }
 
 impl Default for ImpossibleTravel {
@@ -210,7 +214,18 @@ impl ImpossibleTravel {
             horizon,
             tenant: TenantPairs::default(),
             last_sweep: None,
+            #[cfg(test)]
+            slow_path_only: false,
         }
+    }
+
+    /// Whether a sign-in from the last one's address may skip the slow path (always, outside
+    /// tests).
+    fn same_address_path(&self) -> bool {
+        #[cfg(test)]
+        return !self.slow_path_only;
+        #[cfg(not(test))]
+        true
     }
 
     /// The same detector with another egress registry (shared: build it once, hand an `Arc` to
@@ -668,6 +683,7 @@ impl Detector for ImpossibleTravel {
         // Read before the lookup, so these loads overlap it.
         let session = id_hash(event.origin.session_id.as_deref());
         let device = id_hash(event.origin.device_id.as_deref());
+        let same_address_path = self.same_address_path();
         let ImpossibleTravel {
             config,
             geo,
@@ -682,7 +698,7 @@ impl Detector for ImpossibleTravel {
         // One lookup per event, by a fingerprint of the identity.
         let print = identity_print(who.as_str());
         let found = identities.find(print);
-        if let (Some(ip), Some(slot)) = (ip, found) {
+        if let (Some(ip), Some(slot), true) = (ip, found, same_address_path) {
             // The same address as last time is never travel: refresh and stop.
             let at = (event.time, event.id.as_str());
             let interactive = interactive(event);

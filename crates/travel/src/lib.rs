@@ -24,6 +24,8 @@
 
 mod config;
 mod detector;
+#[cfg(test)]
+mod fast_path_agrees;
 mod identities;
 mod movement;
 mod state;
