@@ -53,7 +53,11 @@ pub struct TravelConfig {
     /// is at least this (see `palisade_core::ProfileView`). When both ends of a move are usual
     /// networks the move is reported low. Default **3**.
     pub familiar_network_weight: f64,
-    /// Addresses the learned IP-location cache holds. Default **16,384**.
+    /// Addresses the learned IP-location cache holds (about 2 MiB at the default). It locates
+    /// records that carry only an address (the Microsoft 365 audit log) from sign-ins that
+    /// carried coordinates for it; an address in use is heard of at least once a day. Raise it
+    /// when the tenant uses more addresses in a week than this, or the least recently seen are
+    /// evicted and records from them go unlocated. Default **16,384**.
     pub learned_ips: usize,
     /// Days a learned address location stays usable after it was last seen. Default **7**.
     pub learned_ip_days: u32,
