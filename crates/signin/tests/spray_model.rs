@@ -1,0 +1,270 @@
+//! Password spray against a plain model of its rule: on random streams of failures and
+//! successes from a few addresses, the detector emits exactly the findings and revisions the
+//! model says, in the same order, however its sources are kept, expired and closed.
+//!
+//! The rule, per source address: a spray runs while its failures are at most the window apart;
+//! it is reported once enough distinct identities failed and enough of the source's sign-ins
+//! failed, again each time the identities double, again when a sprayed identity then signs in
+//! from it (high), and closed when it goes quiet for the window.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::BTreeSet;
+
+use palisade_core::{Context, Detector, Finding, FindingStatus, Severity};
+use palisade_schema::*;
+use palisade_signin::{PasswordSpray, PasswordSprayConfig};
+use proptest::prelude::*;
+
+const ADDRESSES: [&str; 4] = ["198.51.100.1", "198.51.100.2", "203.0.113.3", "2001:db8::4"];
+const WINDOW_MINUTES: i64 = 20;
+const MIN_IDENTITIES: usize = 3;
+const MIN_FAILURE_RATIO: f64 = 0.8;
+
+/// One generated record: from which address, by whom, what, and minutes after the previous.
+#[derive(Clone, Copy, Debug)]
+struct Step {
+    address: usize,
+    who: usize,
+    /// 0 bad password, 1 unknown user, 2 locked, 3 success, 4 a denied MFA prompt (not a
+    /// spray failure, and not a success either).
+    what: u8,
+    minutes: i64,
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    (
+        0..ADDRESSES.len(),
+        0..12usize,
+        0..5u8,
+        prop_oneof![4 => 0..8i64, 1 => 0..60i64],
+    )
+        .prop_map(|(address, who, what, minutes)| Step {
+            address,
+            who,
+            what,
+            minutes,
+        })
+}
+
+fn start() -> Timestamp {
+    Timestamp::parse_rfc3339("2024-03-01T02:00:00Z").unwrap()
+}
+
+fn events(steps: &[Step]) -> Vec<Event> {
+    let mut t = start();
+    steps
+        .iter()
+        .enumerate()
+        .map(|(n, s)| {
+            t = t + Duration::from_mins(s.minutes);
+            let outcome = match s.what {
+                0 => SignIn::failure(SignInStage::Primary, FailureReason::BadPassword),
+                1 => SignIn::failure(SignInStage::Primary, FailureReason::UnknownUser),
+                2 => SignIn::failure(SignInStage::Primary, FailureReason::Locked),
+                3 => SignIn::success(SignInStage::Primary),
+                _ => SignIn::failure(SignInStage::Mfa, FailureReason::MfaDenied),
+            };
+            let mut e = Event::new(t, format!("e{n}"), Source::Entra, Activity::SignIn(outcome))
+                .with_actor(Identity::new(&format!("user{}@contoso.com", s.who)));
+            e.origin.ip = ADDRESSES[s.address].parse().ok();
+            e
+        })
+        .collect()
+}
+
+/// What a finding says that the model predicts: its first evidence id, revision, status and
+/// severity.
+type Said = (String, u32, FindingStatus, Severity);
+
+fn said(f: &Finding) -> Said {
+    (
+        f.evidence.first().unwrap_or_default().to_owned(),
+        f.revision,
+        f.status,
+        f.severity,
+    )
+}
+
+/// One address's spray in the model.
+struct Spray {
+    first_id: String,
+    last: Timestamp,
+    failures: u32,
+    successes: u32,
+    identities: BTreeSet<usize>,
+    compromised: BTreeSet<usize>,
+    /// The finding's revision and severity once reported.
+    reported: Option<(u32, Severity)>,
+    next_report: usize,
+}
+
+fn model(steps: &[Step]) -> Vec<Said> {
+    let window = Duration::from_mins(WINDOW_MINUTES);
+    let mut sprays: Vec<Option<Spray>> = (0..ADDRESSES.len()).map(|_| None).collect();
+    let mut out = Vec::new();
+    let close = |s: &Spray, out: &mut Vec<Said>| {
+        if let Some((revision, severity)) = s.reported {
+            out.push((
+                s.first_id.clone(),
+                revision + 1,
+                FindingStatus::Closed,
+                severity,
+            ));
+        }
+    };
+    let mut t = start();
+    let mut prev: Option<Timestamp> = None;
+    for (n, s) in steps.iter().enumerate() {
+        t = t + Duration::from_mins(s.minutes);
+        // The harness advances to the previous time before each later one: sprays quiet for
+        // the window by then close, earliest deadline first (ties by address order).
+        if let Some(p) = prev.filter(|p| t > *p) {
+            let mut due: Vec<(Timestamp, std::net::IpAddr, usize)> = sprays
+                .iter()
+                .enumerate()
+                .filter_map(|(a, sp)| sp.as_ref().map(|sp| (sp.last + window, a)))
+                .filter(|(deadline, _)| *deadline <= p)
+                .map(|(d, a)| (d, ADDRESSES[a].parse().unwrap(), a))
+                .collect();
+            due.sort();
+            for (_, _, a) in due {
+                if let Some(sp) = sprays[a].take() {
+                    close(&sp, &mut out);
+                }
+            }
+        }
+        prev = Some(t);
+        let id = format!("e{n}");
+        let a = s.address;
+        match s.what {
+            0..=2 => {
+                if sprays[a]
+                    .as_ref()
+                    .is_some_and(|sp| t.since(sp.last) > window)
+                {
+                    if let Some(sp) = sprays[a].take() {
+                        close(&sp, &mut out);
+                    }
+                }
+                let sp = sprays[a].get_or_insert_with(|| Spray {
+                    first_id: id.clone(),
+                    last: t,
+                    failures: 0,
+                    successes: 0,
+                    identities: BTreeSet::new(),
+                    compromised: BTreeSet::new(),
+                    reported: None,
+                    next_report: MIN_IDENTITIES,
+                });
+                sp.last = sp.last.max(t);
+                sp.failures += 1;
+                sp.identities.insert(s.who);
+                let distinct = sp.identities.len();
+                let failing = f64::from(sp.failures) / f64::from(sp.failures + sp.successes);
+                let report = distinct >= sp.next_report
+                    && failing >= MIN_FAILURE_RATIO
+                    && distinct >= MIN_IDENTITIES;
+                if report {
+                    sp.next_report = distinct * 2;
+                    let (revision, severity) = match sp.reported {
+                        Some((r, sev)) => (r + 1, sev),
+                        None => (1, Severity::Medium),
+                    };
+                    sp.reported = Some((revision, severity));
+                    out.push((sp.first_id.clone(), revision, FindingStatus::Open, severity));
+                }
+            }
+            3 => {
+                let Some(sp) = sprays[a].as_mut() else {
+                    continue;
+                };
+                if t.since(sp.last) > window {
+                    continue;
+                }
+                sp.successes += 1;
+                let Some((revision, _)) = sp.reported else {
+                    continue;
+                };
+                if sp.identities.contains(&s.who) && sp.compromised.insert(s.who) {
+                    sp.reported = Some((revision + 1, Severity::High));
+                    out.push((
+                        sp.first_id.clone(),
+                        revision + 1,
+                        FindingStatus::Open,
+                        Severity::High,
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    // The harness's final advance, well past every window.
+    let mut rest: Vec<(Timestamp, std::net::IpAddr, usize)> = sprays
+        .iter()
+        .enumerate()
+        .filter_map(|(a, sp)| sp.as_ref().map(|sp| (sp.last + window, a)))
+        .map(|(d, a)| (d, ADDRESSES[a].parse().unwrap(), a))
+        .collect();
+    rest.sort();
+    for (_, _, a) in rest {
+        if let Some(sp) = sprays[a].take() {
+            close(&sp, &mut out);
+        }
+    }
+    out
+}
+
+fn detector_says(events: &[Event]) -> Vec<Said> {
+    let mut d = PasswordSpray::new(PasswordSprayConfig {
+        window_minutes: WINDOW_MINUTES,
+        min_identities: MIN_IDENTITIES,
+        min_failure_ratio: MIN_FAILURE_RATIO,
+        ..PasswordSprayConfig::default()
+    })
+    .unwrap();
+    let mut out = Vec::new();
+    let mut prev: Option<Timestamp> = None;
+    for e in events {
+        // As the pipeline's batch mode does: the watermark trails by one distinct time.
+        if let Some(p) = prev.filter(|p| e.time > *p) {
+            d.advance(p, &mut out);
+        }
+        prev = Some(e.time);
+        d.observe(e, &Context::empty(), &mut out);
+    }
+    if let Some(p) = prev {
+        d.advance(p + Duration::from_days(1), &mut out);
+    }
+    out.iter().map(said).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn the_detector_says_what_the_rule_says(steps in proptest::collection::vec(step(), 1..150)) {
+        let events = events(&steps);
+        prop_assert_eq!(detector_says(&events), model(&steps));
+    }
+}
+
+#[test]
+fn the_model_is_not_trivial() {
+    // Three identities fail from one address, then one of them gets in, then it goes quiet.
+    let steps: Vec<Step> = [(0, 0), (1, 0), (2, 0), (1, 3)]
+        .iter()
+        .map(|&(who, what)| Step {
+            address: 0,
+            who,
+            what,
+            minutes: 1,
+        })
+        .collect();
+    let expected = vec![
+        ("e0".to_owned(), 1, FindingStatus::Open, Severity::Medium),
+        ("e0".to_owned(), 2, FindingStatus::Open, Severity::High),
+        ("e0".to_owned(), 3, FindingStatus::Closed, Severity::High),
+    ];
+    assert_eq!(model(&steps), expected);
+    assert_eq!(detector_says(&events(&steps)), expected);
+}
