@@ -98,40 +98,48 @@ struct Spray {
     next_report: usize,
 }
 
+/// The closing revision of a spray that was reported.
+fn close(s: &Spray, out: &mut Vec<Said>) {
+    if let Some((revision, severity)) = s.reported {
+        out.push((
+            s.first_id.clone(),
+            revision + 1,
+            FindingStatus::Closed,
+            severity,
+        ));
+    }
+}
+
+/// Closes the sprays quiet for the window by `now`, earliest deadline first (ties by address
+/// order), as advancing the detector to `now` does.
+fn close_quiet(sprays: &mut [Option<Spray>], now: Timestamp, out: &mut Vec<Said>) {
+    let window = Duration::from_mins(WINDOW_MINUTES);
+    let mut due: Vec<(Timestamp, std::net::IpAddr, usize)> = sprays
+        .iter()
+        .enumerate()
+        .filter_map(|(a, sp)| sp.as_ref().map(|sp| (sp.last + window, a)))
+        .filter(|(deadline, _)| *deadline <= now)
+        .map(|(d, a)| (d, ADDRESSES[a].parse().unwrap(), a))
+        .collect();
+    due.sort();
+    for (_, _, a) in due {
+        if let Some(sp) = sprays[a].take() {
+            close(&sp, out);
+        }
+    }
+}
+
 fn model(steps: &[Step]) -> Vec<Said> {
     let window = Duration::from_mins(WINDOW_MINUTES);
     let mut sprays: Vec<Option<Spray>> = (0..ADDRESSES.len()).map(|_| None).collect();
     let mut out = Vec::new();
-    let close = |s: &Spray, out: &mut Vec<Said>| {
-        if let Some((revision, severity)) = s.reported {
-            out.push((
-                s.first_id.clone(),
-                revision + 1,
-                FindingStatus::Closed,
-                severity,
-            ));
-        }
-    };
     let mut t = start();
     let mut prev: Option<Timestamp> = None;
     for (n, s) in steps.iter().enumerate() {
         t = t + Duration::from_mins(s.minutes);
-        // The harness advances to the previous time before each later one: sprays quiet for
-        // the window by then close, earliest deadline first (ties by address order).
+        // The harness advances to the previous time before each later one.
         if let Some(p) = prev.filter(|p| t > *p) {
-            let mut due: Vec<(Timestamp, std::net::IpAddr, usize)> = sprays
-                .iter()
-                .enumerate()
-                .filter_map(|(a, sp)| sp.as_ref().map(|sp| (sp.last + window, a)))
-                .filter(|(deadline, _)| *deadline <= p)
-                .map(|(d, a)| (d, ADDRESSES[a].parse().unwrap(), a))
-                .collect();
-            due.sort();
-            for (_, _, a) in due {
-                if let Some(sp) = sprays[a].take() {
-                    close(&sp, &mut out);
-                }
-            }
+            close_quiet(&mut sprays, p, &mut out);
         }
         prev = Some(t);
         let id = format!("e{n}");
@@ -199,18 +207,7 @@ fn model(steps: &[Step]) -> Vec<Said> {
         }
     }
     // The harness's final advance, well past every window.
-    let mut rest: Vec<(Timestamp, std::net::IpAddr, usize)> = sprays
-        .iter()
-        .enumerate()
-        .filter_map(|(a, sp)| sp.as_ref().map(|sp| (sp.last + window, a)))
-        .map(|(d, a)| (d, ADDRESSES[a].parse().unwrap(), a))
-        .collect();
-    rest.sort();
-    for (_, _, a) in rest {
-        if let Some(sp) = sprays[a].take() {
-            close(&sp, &mut out);
-        }
-    }
+    close_quiet(&mut sprays, t + Duration::from_days(1), &mut out);
     out
 }
 
