@@ -296,22 +296,27 @@ impl BaselineStore {
         let Some(p) = self.profiles.get(pos) else {
             return;
         };
-        // An MFA step of the same session just before (vendors that log the sign-in after its
-        // steps, as Google Workspace and Okta Identity Engine may) already confirmed it.
-        let confirmed = p.last_mfa <= t
-            && t - p.last_mfa <= wait
-            && same_session(p.last_mfa_session, session_of(event));
         // From a source that logs the password stage first, a step may follow even for an
         // identity never seen taking one (its own device remembers MFA; an attacker's is
         // asked). Elsewhere a step is logged with its sign-in, not after it.
         let may_step = p.last_mfa != 0 || event.source.logs_password_stage_first();
-        if !may_step || wait == 0 || confirmed {
+        if !may_step || wait == 0 {
+            self.learn_at(pos, t, obs);
+            return;
+        }
+        // Hashed once, for the check below and the hold.
+        let session = session_of(event);
+        // An MFA step of the same session just before (vendors that log the sign-in after its
+        // steps, as Google Workspace and Okta Identity Engine may) already confirmed it.
+        let confirmed =
+            p.last_mfa <= t && t - p.last_mfa <= wait && same_session(p.last_mfa_session, session);
+        if confirmed {
             self.learn_at(pos, t, obs);
             return;
         }
         // A newer password-stage success replaces one still unanswered: an unanswered prompt
         // is no confirmation, and the newer attempt carries the same question.
-        let held = Waiting::new(t, t.saturating_add(wait), p.seq, session_of(event), obs);
+        let held = Waiting::new(t, t.saturating_add(wait), p.seq, session, obs);
         let _replaced = self.pending.hold(print, held);
         self.settle(t);
     }
