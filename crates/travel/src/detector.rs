@@ -70,6 +70,9 @@ impl From<TravelError> for Error {
 /// It raises to `high` when the identity's trusted profile has never seen the destination
 /// country, or when the same session id appears at both ends (a replayed session cookie).
 ///
+/// A sign-in older than the identity's newest one (its log lagged, so it reached the detector
+/// late) is judged against that newest one, in time order, and the newest stays on record.
+///
 /// State per identity is the last located sign-in and a few place pairs; addresses without
 /// coordinates are located through the [`Geolocator`] (event coordinates, then `.mmdb`, then
 /// what earlier sign-ins taught about the address).
@@ -406,8 +409,9 @@ impl Judge<'_> {
         )))
     }
 
-    /// Judges the move from `prev` to `cur`; returns the place pair when a finding was made
-    /// (for the identity to remember).
+    /// Judges the move from `prev` to `cur` (in time order); returns the place pair when a
+    /// finding was made (for the identity to remember). `late` when the event in hand is
+    /// `prev`: it arrived after the newer sign-in on record.
     #[allow(clippy::too_many_arguments)]
     fn judge(
         &mut self,
@@ -415,7 +419,7 @@ impl Judge<'_> {
         state: &Record,
         prev: &End<'_>,
         cur: &End<'_>,
-        event: &Event,
+        late: bool,
         ctx: &Context<'_>,
         out: &mut Vec<Finding>,
     ) -> Option<u64> {
@@ -463,13 +467,21 @@ impl Judge<'_> {
                 "{others} other identities of the tenant move between these places"
             ));
         }
+        // The end the event in hand brought: its country is the one the profile may not know.
+        let fresh = if late { prev } else { cur };
+        if late {
+            notes.push(format!(
+                "the {} sign-in was reported after the later one",
+                fresh.spot.label()
+            ));
+        }
         let mut severity = Severity::Medium;
         if let Some(p) = ctx.profile {
             let w = self.config.familiar_network_weight;
             if familiar_network(p, prev.spot.asn, w) && familiar_network(p, cur.spot.asn, w) {
                 lowered.push("both networks are usual for this identity".into());
             } else if p.trusted()
-                && cur
+                && fresh
                     .spot
                     .country()
                     .is_some_and(|c| p.is_new(Dimension::Country, c))
@@ -507,8 +519,9 @@ impl Judge<'_> {
             push_joined(&mut summary, &lowered);
         }
 
+        // An end's id is empty when it was too long to keep; the event in hand always has its.
         let first_id = if prev.event_id.is_empty() {
-            event.id.as_str()
+            cur.event_id
         } else {
             prev.event_id
         };
@@ -518,9 +531,9 @@ impl Judge<'_> {
             .with_summary(summary);
         f.last_seen = cur.time;
         f.status = FindingStatus::Closed;
-        if !prev.event_id.is_empty() {
+        if !prev.event_id.is_empty() && !cur.event_id.is_empty() {
             f.evidence = Evidence::of(prev.event_id);
-            f.evidence.push(event.id.as_str());
+            f.evidence.push(cur.event_id);
         }
         // Confidence grows with how far past the threshold the speed is, and halves when lowered.
         let over = 1.0 - self.config.speed_kmh / m.speed_kmh.max(self.config.speed_kmh);
@@ -607,24 +620,25 @@ impl Parts<'_> {
             return;
         };
         if r.has_last {
-            // A sign-in older than the one on record arrived late: its order is unknown, so
-            // it is not judged, and the newer one stays.
-            if event.time < r.time {
-                return;
-            }
+            // A sign-in older than the one on record arrived late (a lagging source): it is
+            // judged against that newer one, in time order, and the newer one stays. Skipping
+            // it would let an intruder's sign-in through whenever its log lags; and a pair that
+            // is not consecutive is never flagged when the consecutive ones are all possible
+            // (were one sign-in in between, one of the two legs would be at least as fast).
+            let late = event.time < r.time;
             let pair = match &r.spot {
-                Some(prev_spot) => {
-                    let prev = End {
+                Some(on_record) => {
+                    let on_record = End {
                         time: r.time,
                         event_id: identities.event_id(slot),
                         ip: r.ip,
-                        spot: prev_spot,
+                        spot: on_record,
                         session: r.session,
                         device: r.device,
                         egress: r.egress(),
                         interactive: r.interactive,
                     };
-                    let cur = End {
+                    let in_hand = End {
                         time: event.time,
                         event_id: &event.id,
                         ip,
@@ -634,18 +648,29 @@ impl Parts<'_> {
                         egress: cur_egress,
                         interactive,
                     };
+                    let (prev, cur) = if late {
+                        (&in_hand, &on_record)
+                    } else {
+                        (&on_record, &in_hand)
+                    };
                     let mut j = Judge {
                         config,
                         egress,
                         tenant,
                     };
-                    j.judge(who, r, &prev, &cur, event, ctx, out)
+                    j.judge(who, r, prev, cur, late, ctx, out)
                 }
                 None => None,
             };
-            if let (Some(pair), Some(r)) = (pair, identities.get_mut(slot)) {
-                let memory = Duration::from_days(i64::from(config.pair_memory_days));
-                r.remember_pair(pair, event.time, memory, config.identity_pairs);
+            if let Some(r) = identities.get_mut(slot) {
+                if let Some(pair) = pair {
+                    let memory = Duration::from_days(i64::from(config.pair_memory_days));
+                    let at = event.time.max(r.time);
+                    r.remember_pair(pair, at, memory, config.identity_pairs);
+                }
+            }
+            if late {
+                return;
             }
         }
         identities.set_event_id(slot, &event.id);

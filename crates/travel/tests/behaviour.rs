@@ -529,12 +529,52 @@ fn out_of_range_coordinates_and_late_events_never_panic_or_mislead() {
     });
     let out = run(&[sign_in("a@x.com", "e1", 0, "1.129.0.1", &SYDNEY), bad]);
     assert!(out.is_empty());
-    // A sign-in older than the last one arrives late: not judged.
+}
+
+#[test]
+fn a_sign_in_reported_late_is_judged_against_the_newer_one() {
+    // The Frankfurt sign-in happened an hour before the Sydney one, but its log lagged.
     let out = run(&[
         sign_in("a@x.com", "e1", 60, "1.129.0.1", &SYDNEY),
         sign_in("a@x.com", "e0", 0, "79.215.3.4", &FRANKFURT),
+        // The newer sign-in stays on record: Sydney again is no move, and a plausible late
+        // one (Canberra, five hours earlier) is not flagged.
+        sign_in("a@x.com", "e2", 90, "1.129.0.2", &SYDNEY),
+        sign_in("a@x.com", "e3", -240, "1.129.0.9", &CANBERRA),
     ]);
-    assert!(out.is_empty());
+    assert_eq!(out.len(), 1, "{out:?}");
+    let f = &out[0];
+    assert_eq!(f.severity, Severity::Medium);
+    // In time order, whatever the order of arrival.
+    assert_eq!(f.evidence.event_ids, ["e0", "e1"]);
+    assert_eq!((f.first_seen, f.last_seen), (t(0), t(60)));
+    assert!(
+        f.summary
+            .starts_with("Frankfurt, DE → Sydney, AU: 16,500 km in 1 h"),
+        "{}",
+        f.summary
+    );
+    assert!(
+        f.summary
+            .contains("the Frankfurt, DE sign-in was reported after the later one"),
+        "{}",
+        f.summary
+    );
+    // The same finding as when the logs arrive in order, but for that note.
+    let in_order = run(&[
+        sign_in("a@x.com", "e0", 0, "79.215.3.4", &FRANKFURT),
+        sign_in("a@x.com", "e1", 60, "1.129.0.1", &SYDNEY),
+    ]);
+    assert_eq!(in_order.len(), 1);
+    assert_eq!(in_order[0].id, f.id);
+    assert_eq!(in_order[0].evidence.event_ids, f.evidence.event_ids);
+    assert_eq!(
+        f.summary.replace(
+            " (the Frankfurt, DE sign-in was reported after the later one)",
+            ""
+        ),
+        in_order[0].summary
+    );
 }
 
 #[test]

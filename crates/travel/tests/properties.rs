@@ -104,63 +104,123 @@ fn location(place: usize) -> Location {
     Location::new(lat, lon, acc, Precision::City, LocationSource::Event).unwrap()
 }
 
-/// The (earlier, later) event ids of every move the rule flags, in order: never from an address
+/// Whether the rule flags the move between two sign-ins, in time order: never from an address
 /// to itself or between two addresses at one point. Each place has its own address.
-fn model(steps: &[(usize, usize, i64)]) -> Vec<(usize, usize)> {
-    let mut last: Vec<Option<Last>> = vec![None; 40];
+fn rule_flags(prev: &Last, cur: &Last) -> bool {
+    let (a, b) = (location(prev.place), location(cur.place));
+    let m = Movement::between(&a, &b, cur.time.since(prev.time), Duration::from_secs(60));
+    let same_address = prev.place == cur.place;
+    let same_point =
+        (PLACES[prev.place].1, PLACES[prev.place].2) == (PLACES[cur.place].1, PLACES[cur.place].2);
+    !same_address && !same_point && m.effective_km >= 300.0 && m.speed_kmh > 800.0
+}
+
+/// Each step's sign-in: (id, identity, place, time), times from the steps' gaps.
+fn sign_ins(steps: &[(usize, usize, i64)]) -> Vec<(Last, usize)> {
     let mut t = Timestamp::parse_rfc3339("2024-03-20T09:00:00Z").unwrap();
+    steps
+        .iter()
+        .enumerate()
+        .map(|(id, &(who, place, minutes))| {
+            t = t + Duration::from_mins(minutes);
+            (Last { id, time: t, place }, who)
+        })
+        .collect()
+}
+
+fn event_of(s: &Last, who: usize) -> Event {
+    let (ip, lat, lon, acc) = PLACES[s.place];
+    Event::new(
+        s.time,
+        format!("{}", s.id),
+        Source::Okta,
+        Activity::SignIn(SignIn::success(SignInStage::Primary)),
+    )
+    .with_actor(Identity::new(&format!("u{who}@x.com")))
+    .with_origin(Origin {
+        ip: ip.parse().ok(),
+        geo: GeoPoint::new(lat, lon, Some(acc)),
+        ..Origin::default()
+    })
+}
+
+/// The (earlier, later) event ids of every move the rule flags, in the order the sign-ins
+/// arrive: each is judged against the newest one of its identity so far (as the later end when
+/// it is older, i.e. reported late), and only a newer one replaces it.
+fn model(arrivals: &[(Last, usize)]) -> Vec<(usize, usize)> {
+    let mut newest: Vec<Option<Last>> = vec![None; 40];
     let mut flagged = Vec::new();
-    for (id, &(who, place, minutes)) in steps.iter().enumerate() {
-        t = t + Duration::from_mins(minutes);
-        let cur = Last { id, time: t, place };
-        if let Some(prev) = last[who] {
-            let (a, b) = (location(prev.place), location(place));
-            let m = Movement::between(&a, &b, t.since(prev.time), Duration::from_secs(60));
-            let same_address = prev.place == place;
-            let same_point =
-                (PLACES[prev.place].1, PLACES[prev.place].2) == (PLACES[place].1, PLACES[place].2);
-            if !same_address && !same_point && m.effective_km >= 300.0 && m.speed_kmh > 800.0 {
-                flagged.push((prev.id, id));
+    for &(cur, who) in arrivals {
+        match newest[who] {
+            Some(prev) if cur.time < prev.time => {
+                if rule_flags(&cur, &prev) {
+                    flagged.push((cur.id, prev.id));
+                }
             }
+            Some(prev) => {
+                if rule_flags(&prev, &cur) {
+                    flagged.push((prev.id, cur.id));
+                }
+                newest[who] = Some(cur);
+            }
+            None => newest[who] = Some(cur),
         }
-        last[who] = Some(cur);
     }
     flagged
 }
 
+/// Every finding's (earlier, later) event ids.
+fn said(out: &[palisade_core::Finding]) -> Vec<(usize, usize)> {
+    out.iter()
+        .map(|f| {
+            let ids = &f.evidence.event_ids;
+            (ids[0].parse().unwrap(), ids[1].parse().unwrap())
+        })
+        .collect()
+}
+
+fn steps() -> impl Strategy<Value = Vec<(usize, usize, i64)>> {
+    proptest::collection::vec(
+        (
+            0..40usize,
+            0..PLACES.len(),
+            prop_oneof![0..240i64, 0..6000i64],
+        ),
+        1..200,
+    )
+}
+
 proptest! {
     #[test]
-    fn in_order_streams_flag_exactly_the_moves_the_rule_flags(
-        steps in proptest::collection::vec(
-            (0..40usize, 0..PLACES.len(), prop_oneof![0..240i64, 0..6000i64]),
-            1..200,
-        )
-    ) {
+    fn in_order_streams_flag_exactly_the_moves_the_rule_flags(steps in steps()) {
+        let arrivals = sign_ins(&steps);
         let mut d = ImpossibleTravel::default();
         let mut out = Vec::new();
-        let mut t = Timestamp::parse_rfc3339("2024-03-20T09:00:00Z").unwrap();
-        for (id, &(who, place, minutes)) in steps.iter().enumerate() {
-            t = t + Duration::from_mins(minutes);
-            let (ip, lat, lon, acc) = PLACES[place];
-            let e = Event::new(t, format!("{id}"), Source::Okta,
-                Activity::SignIn(SignIn::success(SignInStage::Primary)))
-                .with_actor(Identity::new(&format!("u{who}@x.com")))
-                .with_origin(Origin {
-                    ip: ip.parse().ok(),
-                    geo: GeoPoint::new(lat, lon, Some(acc)),
-                    ..Origin::default()
-                });
+        for (s, who) in &arrivals {
             // State past the horizon is dropped on the way, as the pipeline's watermark moves.
-            d.advance(t, &mut out);
-            d.observe(&e, &Context::empty(), &mut out);
+            d.advance(s.time, &mut out);
+            d.observe(&event_of(s, *who), &Context::empty(), &mut out);
         }
-        let said: Vec<(usize, usize)> = out
-            .iter()
-            .map(|f| {
-                let ids = &f.evidence.event_ids;
-                (ids[0].parse().unwrap(), ids[1].parse().unwrap())
-            })
-            .collect();
-        prop_assert_eq!(said, model(&steps));
+        prop_assert_eq!(said(&out), model(&arrivals));
+    }
+
+    #[test]
+    fn sign_ins_reported_late_are_judged_against_the_newest(
+        steps in steps(),
+        delays in proptest::collection::vec(prop_oneof![3 => Just(0usize), 1 => 1..12usize], 200),
+    ) {
+        // Each sign-in arrives up to eleven places after its turn (a lagging source).
+        let mut arrivals = sign_ins(&steps);
+        arrivals.sort_by_key(|(s, _)| (s.id + delays[s.id], s.id));
+        let mut d = ImpossibleTravel::default();
+        let mut out = Vec::new();
+        for (s, who) in &arrivals {
+            d.observe(&event_of(s, *who), &Context::empty(), &mut out);
+        }
+        let said = said(&out);
+        prop_assert_eq!(&said, &model(&arrivals));
+        // Whatever the order of arrival, every finding names its sign-ins in time order.
+        let time = |id: usize| arrivals.iter().find(|(s, _)| s.id == id).map(|(s, _)| s.time);
+        prop_assert!(said.iter().all(|(a, b)| time(*a) <= time(*b)));
     }
 }
