@@ -4,16 +4,17 @@
 //! The store is warmed with `IDENTITIES` (default 1 000 000) realistic profiles; the measured
 //! stream is one more sign-in per identity in shuffled order — mostly familiar, ~2% trips, ~3%
 //! failures, a few attacks. Per event the detection path does what the pipeline does: look up
-//! the profile, run the three detectors, learn.
+//! the profile, run the three detectors, learn. With `PALISADE_BENCH_ONLY` set, only the
+//! detection pass runs (`PALISADE_BENCH_PASSES` times, default five), for profilers.
 #![allow(clippy::unwrap_used, clippy::print_stdout, missing_docs)]
 
 use std::collections::HashMap;
 use std::hint::black_box;
-use std::time::Duration as StdDuration;
+use std::time::{Duration as StdDuration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use palisade_baseline::BaselineStore;
-use palisade_core::{stable_hash, Context, Detector, ProfileStore};
+use palisade_core::{stable_hash, Context, Detector, Finding, ProfileStore};
 use palisade_schema::*;
 use palisade_signin::{FailedThenSuccess, PasswordSpray, UnfamiliarSignIn};
 
@@ -89,6 +90,37 @@ fn sign_in(i: usize, day: i64, r: u64, kind: u64) -> Event {
     e
 }
 
+/// What the pipeline runs per event: the profile as it was, the three detectors, then learning.
+#[derive(Default)]
+struct Detectors {
+    unfamiliar: UnfamiliarSignIn,
+    failed: FailedThenSuccess,
+    spray: PasswordSpray,
+    out: Vec<Finding>,
+}
+
+impl Detectors {
+    fn pass(&mut self, store: &mut BaselineStore, stream: &[Event]) {
+        for e in stream {
+            store.advance(e.time);
+            let ctx = Context {
+                profile: e.identity().and_then(|k| store.view(k)),
+                ..Context::empty()
+            };
+            self.unfamiliar.observe(e, &ctx, &mut self.out);
+            self.failed.observe(e, &ctx, &mut self.out);
+            self.spray.observe(e, &ctx, &mut self.out);
+            store.learn(e);
+        }
+        let end = stream.last().map(|e| e.time).unwrap_or_default() + Duration::from_hours(2);
+        self.unfamiliar.advance(end, &mut self.out);
+        self.failed.advance(end, &mut self.out);
+        self.spray.advance(end, &mut self.out);
+        black_box(self.out.len());
+        self.out.clear();
+    }
+}
+
 fn identities() -> usize {
     std::env::var("IDENTITIES")
         .ok()
@@ -128,6 +160,21 @@ fn bench(c: &mut Criterion) {
     }
     stream.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
 
+    if std::env::var_os("PALISADE_BENCH_ONLY").is_some() {
+        // For profilers (`perf record`): the detection pass alone, `PALISADE_BENCH_PASSES`
+        // times (default five), each printing its time, so the profile is mostly that pass.
+        let passes = std::env::var("PALISADE_BENCH_PASSES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(5);
+        let mut d = Detectors::default();
+        for _ in 0..passes {
+            let t = Instant::now();
+            d.pass(&mut store, &stream);
+            println!("detection pass: {:.1?}", t.elapsed());
+        }
+        return;
+    }
     let mut g = c.benchmark_group("signin_1m");
     g.sample_size(10)
         .measurement_time(StdDuration::from_secs(30))
@@ -144,29 +191,8 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.bench_function("profile view + 3 detectors + learn", |b| {
-        let mut unfamiliar = UnfamiliarSignIn::default();
-        let mut failed = FailedThenSuccess::default();
-        let mut spray = PasswordSpray::default();
-        let mut out = Vec::new();
-        b.iter(|| {
-            for e in &stream {
-                store.advance(e.time);
-                let ctx = Context {
-                    profile: e.identity().and_then(|k| store.view(k)),
-                    ..Context::empty()
-                };
-                unfamiliar.observe(e, &ctx, &mut out);
-                failed.observe(e, &ctx, &mut out);
-                spray.observe(e, &ctx, &mut out);
-                store.learn(e);
-            }
-            let end = stream.last().map(|e| e.time).unwrap_or_default() + Duration::from_hours(2);
-            unfamiliar.advance(end, &mut out);
-            failed.advance(end, &mut out);
-            spray.advance(end, &mut out);
-            black_box(out.len());
-            out.clear();
-        })
+        let mut d = Detectors::default();
+        b.iter(|| d.pass(&mut store, &stream))
     });
     g.finish();
 }
