@@ -105,9 +105,10 @@ impl Database {
     /// The record for `ip`; `None` when the file does not know it, cannot decode it, or (a
     /// damaged file) the reader fails on it. Never panics.
     fn lookup(&self, ip: IpAddr) -> Option<Record<'_>> {
-        catch_unwind(AssertUnwindSafe(|| self.reader.lookup::<Record<'_>>(ip)))
-            .ok()?
-            .ok()?
+        catch_unwind(AssertUnwindSafe(|| {
+            self.reader.lookup(ip).ok()?.decode::<Record<'_>>().ok()?
+        }))
+        .ok()?
     }
 }
 
@@ -194,7 +195,7 @@ impl MmdbResolver {
         let reader = catch_unwind(AssertUnwindSafe(|| maxminddb::Reader::from_source(bytes)))
             .map_err(|_| damaged("damaged file (the reader failed on it)".into()))?
             .map_err(|e| damaged(e.to_string()))?;
-        let database_type = reader.metadata.database_type.clone();
+        let database_type = reader.metadata().database_type.clone();
         self.databases.push(Database {
             name: name.to_owned(),
             database_type,

@@ -118,6 +118,26 @@ fn garbage_files_are_typed_errors() {
     }
 }
 
+/// A damaged file whose record points at itself (or loops through pointers) is a cycle a
+/// recursive decoder never leaves: the stack overflows, and that aborts the whole process
+/// (nothing catches it). The reader gives up past a depth instead, so the address is unknown.
+#[test]
+fn a_record_that_points_at_itself_answers_nothing() {
+    let mut w = mmdb_writer::MmdbWriter::new("GeoLite2-City");
+    w.insert(
+        "81.2.69.142/31",
+        &mmdb_writer::city("GB", None, Some("London"), 51.5142, -0.0931, 10),
+    );
+    let mut db = w.finish();
+    let data = db.windows(16).position(|w| w == [0u8; 16]).unwrap() + 16;
+    // A one-byte pointer (type 1) to data offset 0: the record itself.
+    db[data..data + 2].copy_from_slice(&[0x20, 0x00]);
+    let mut r = MmdbResolver::new();
+    r.add_bytes(db, "looping.mmdb").unwrap();
+    assert!(r.resolve(ip("81.2.69.142")).is_none());
+    assert!(r.network(ip("81.2.69.142")).is_none());
+}
+
 #[test]
 fn geolocator_order_event_then_database_then_learned() {
     let t = Timestamp::parse_rfc3339("2024-05-01T09:00:00Z").unwrap();

@@ -519,7 +519,7 @@ impl Judge<'_> {
             push_joined(&mut summary, &lowered);
         }
 
-        // An end's id is empty when it was too long to keep; the event in hand always has its.
+        // The end on record has an empty id when it was too long to keep.
         let first_id = if prev.event_id.is_empty() {
             cur.event_id
         } else {
@@ -662,12 +662,10 @@ impl Parts<'_> {
                 }
                 None => None,
             };
-            if let Some(r) = identities.get_mut(slot) {
-                if let Some(pair) = pair {
-                    let memory = Duration::from_days(i64::from(config.pair_memory_days));
-                    let at = event.time.max(r.time);
-                    r.remember_pair(pair, at, memory, config.identity_pairs);
-                }
+            if let (Some(pair), Some(r)) = (pair, identities.get_mut(slot)) {
+                let memory = Duration::from_days(i64::from(config.pair_memory_days));
+                let at = event.time.max(r.time);
+                r.remember_pair(pair, at, memory, config.identity_pairs);
             }
             if late {
                 return;
