@@ -40,9 +40,13 @@
 //! user-agent families come from a per-thread cache. Detectors ask about a whole sign-in at once
 //! (`ProfileView::event_familiarity`), answered in one pass over the profile with keys taken
 //! straight from the event.
-//! Snapshots are one pre-sized little-endian buffer with a version and CRC-32. A profile is trusted after a learning period ([`BaselineConfig`]), and a
-//! tenant-wide prior counts how many identities hold each value, so a country common in the
-//! organisation is less surprising for a new or sparse identity.
+//! Snapshots are one pre-sized little-endian buffer with a version and CRC-32.
+//!
+//! A profile is trusted after a learning period ([`BaselineConfig`]), and a tenant-wide prior
+//! counts how many identities hold each value, so a country common in the organisation is less
+//! surprising for a new or sparse identity. The prior spans every identity the store sees: a
+//! feed that mixes organisations (an MSSP's) runs one store per organisation, so that one
+//! customer's usual countries never vouch for another's sign-ins.
 //!
 //! ```
 //! use palisade_baseline::BaselineStore;

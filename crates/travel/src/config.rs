@@ -40,7 +40,9 @@ pub struct TravelConfig {
     pub pair_settle_hours: u32,
     /// How many place pairs each identity remembers having moved between. Default **4**.
     pub identity_pairs: usize,
-    /// How many place pairs the tenant-wide memory holds. Default **4,096**.
+    /// How many place pairs the tenant-wide memory holds. Default **4,096**. The memory spans
+    /// every identity the detector sees: a feed that mixes organisations runs one detector per
+    /// organisation, so one customer's shared VPN never lowers another's moves.
     pub tenant_pairs: usize,
     /// How long a remembered pair counts, in days. Default **30**.
     pub pair_memory_days: u32,
