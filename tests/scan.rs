@@ -335,6 +335,82 @@ fn output_file_receives_the_records() {
         .contains("\"type\":\"summary\""));
 }
 
+/// Every file under `dir`, recursively, sorted.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Every public real-world sample in `../shared/data` (vendor logs, other logs, indexes and notes
+/// alike) through the binary with every detector: a normal run, records that follow the schema,
+/// and the same bytes out whichever order the files are named in. Skipped, saying so, where the
+/// folder is absent (a fresh clone); `PALISADE_REQUIRE_SAMPLES=1` makes that a failure.
+#[test]
+fn every_real_sample_scans_the_same_in_any_order() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data");
+    if !dir.is_dir() {
+        assert!(
+            std::env::var_os("PALISADE_REQUIRE_SAMPLES").is_none(),
+            "PALISADE_REQUIRE_SAMPLES is set but {} is missing",
+            dir.display()
+        );
+        println!("skipped: ../shared/data not found");
+        return;
+    }
+    let files: Vec<String> = files_under(&dir)
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    let run = |files: &[&str]| {
+        let mut args = vec!["scan", "--quiet"];
+        args.extend_from_slice(files);
+        let out = palisade(&args);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let names: Vec<&str> = files.iter().map(String::as_str).collect();
+    let forward = run(&names);
+    let reversed: Vec<&str> = names.iter().rev().copied().collect();
+    assert_eq!(run(&reversed), forward, "output depends on file order");
+    assert_valid(&forward);
+    let out = records(&forward);
+    let summary = out.last().unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["files"], files.len());
+    // Every vendor with a sample there was read, and detectors had something to say.
+    for source in [
+        "okta",
+        "entra",
+        "m365",
+        "google_workspace",
+        "duo",
+        "cloudtrail",
+        "ocsf",
+    ] {
+        assert!(
+            summary["events_by_source"][source].as_u64() > Some(0),
+            "nothing read from {source}: {summary}"
+        );
+    }
+    assert!(out.iter().any(|r| r["type"] == "finding"));
+}
+
 #[test]
 fn demo_catches_the_reference_story() {
     let demo = palisade(&["demo", "--quiet"]);
