@@ -5,19 +5,16 @@
 //! say what the original says from the cut on.
 #![no_main]
 
+mod every_detector;
+
 use std::net::{IpAddr, Ipv4Addr};
 
 use libfuzzer_sys::fuzz_target;
-use palisade_baseline::BaselineStore;
-use palisade_mailbox::MailboxRules;
-use palisade_mfa_fatigue::MfaFatigue;
 use palisade_pipeline::{Output, Pipeline, PipelineConfig};
 use palisade_schema::{
     Activity, Event, Factor, FailureReason, GeoPoint, Identity, MailboxRule, MfaPrompt, Origin,
     PromptResult, RuleAction, RuleChange, SignIn, SignInStage, Source, Timestamp,
 };
-use palisade_signin::{FailedThenSuccess, PasswordSpray, UnfamiliarSignIn};
-use palisade_travel::ImpossibleTravel;
 
 /// 2024-01-01T00:00:00Z.
 const START_MS: i64 = 1_704_067_200_000;
@@ -31,20 +28,10 @@ const PLACES: [(&str, f64, f64); 6] = [
 ];
 
 fn pipeline() -> Pipeline {
-    Pipeline::builder()
-        .config(PipelineConfig {
-            allowed_lateness_secs: 120,
-            ..PipelineConfig::default()
-        })
-        .profiles(BaselineStore::default())
-        .detector(UnfamiliarSignIn::default())
-        .detector(FailedThenSuccess::default())
-        .detector(PasswordSpray::default())
-        .detector(MfaFatigue::default())
-        .detector(ImpossibleTravel::default())
-        .detector(MailboxRules::default())
-        .build()
-        .expect("default configuration builds")
+    every_detector::pipeline(PipelineConfig {
+        allowed_lateness_secs: 120,
+        ..PipelineConfig::default()
+    })
 }
 
 /// One event from 6 bytes: time step, identity, place and address, activity, detail.

@@ -10,6 +10,7 @@
 #![no_main]
 
 mod damage;
+mod every_detector;
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::OnceLock;
@@ -20,7 +21,7 @@ use palisade_baseline::BaselineStore;
 use palisade_core::{Context, Detector, ProfileStore};
 use palisade_mailbox::MailboxRules;
 use palisade_mfa_fatigue::MfaFatigue;
-use palisade_pipeline::{Output, Pipeline};
+use palisade_pipeline::{Output, Pipeline, PipelineConfig};
 use palisade_schema::{
     Activity, Event, FailureReason, GeoPoint, Identity, MailboxRule, Origin, RuleAction,
     RuleChange, SignIn, SignInStage, Source, Timestamp,
@@ -36,16 +37,7 @@ const BASELINE_HEADER: usize = 24;
 const PIPELINE_HEADER: usize = 16;
 
 fn pipeline() -> Pipeline {
-    Pipeline::builder()
-        .profiles(BaselineStore::default())
-        .detector(UnfamiliarSignIn::default())
-        .detector(FailedThenSuccess::default())
-        .detector(PasswordSpray::default())
-        .detector(MfaFatigue::default())
-        .detector(ImpossibleTravel::default())
-        .detector(MailboxRules::default())
-        .build()
-        .expect("default configuration builds")
+    every_detector::pipeline(PipelineConfig::default())
 }
 
 /// A day of sign-ins, failures and a mailbox rule for a few identities from a few places.
