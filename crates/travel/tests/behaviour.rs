@@ -520,7 +520,7 @@ fn an_address_in_daily_use_stays_learned() {
 }
 
 #[test]
-fn out_of_range_coordinates_and_late_events_never_panic_or_mislead() {
+fn out_of_range_coordinates_never_panic_or_mislead() {
     let mut bad = sign_in("a@x.com", "e2", 60, "79.215.3.4", &FRANKFURT);
     bad.origin.geo = Some(GeoPoint {
         lat: 500.0,
