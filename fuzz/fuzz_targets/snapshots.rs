@@ -40,8 +40,14 @@ fn pipeline() -> Pipeline {
     every_detector::pipeline(PipelineConfig::default())
 }
 
-/// A day of sign-ins, failures and a mailbox rule for a few identities from a few places.
-fn events() -> Vec<Event> {
+/// A day of sign-ins, failures and a mailbox rule for a few identities from a few places, made
+/// once: every run replays some of them.
+fn events() -> &'static [Event] {
+    static EVENTS: OnceLock<Vec<Event>> = OnceLock::new();
+    EVENTS.get_or_init(make_events)
+}
+
+fn make_events() -> Vec<Event> {
     let places = [(-33.87, 151.21), (40.71, -74.01), (50.11, 8.68)];
     (0..120u8)
         .map(|n| {
@@ -81,8 +87,8 @@ fn valid() -> &'static (Vec<u8>, Vec<u8>) {
         let mut p = pipeline();
         let mut out = Output::default();
         for e in events() {
-            store.learn(&e);
-            p.push(e, &mut out);
+            store.learn(e);
+            p.push(e.clone(), &mut out);
         }
         (
             store.snapshot().expect("a store snapshots"),
@@ -113,8 +119,8 @@ fn use_store(mut store: BaselineStore) {
 /// A restored pipeline takes a dozen events and snapshots again.
 fn use_pipeline(mut p: Pipeline) {
     let mut out = Output::default();
-    for e in events().into_iter().take(12) {
-        p.push(e, &mut out);
+    for e in events().iter().take(12) {
+        p.push(e.clone(), &mut out);
     }
     p.finish(&mut out);
     p.snapshot().expect("a restored pipeline snapshots");
