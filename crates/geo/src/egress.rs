@@ -1,5 +1,5 @@
-//! Egress registries as data: VPN/SASE, corporate, private relay, satellite and hosting/cloud
-//! networks, loaded from text files so users extend them without a rebuild.
+//! Egress registries as data: VPN/SASE, corporate, private relay, satellite, hosting/cloud and
+//! mobile carrier networks, loaded from text files so users extend them without a rebuild.
 //!
 //! # File format
 //!
@@ -8,6 +8,7 @@
 //! ```text
 //! [corp-vpn]                      # starts a list; the name is what findings quote
 //! kind = corporate                # vpn | sase | corporate | private_relay | satellite | hosting
+//!                                 # | mobile
 //! source = https://wiki.example/egress   # where the entries come from (required)
 //! 198.51.100.0/24                 # a CIDR, IPv4 or IPv6; a bare address is a single host
 //! 2001:db8:100::/48
@@ -21,7 +22,9 @@
 //!
 //! The built-in lists ([`EgressRegistry::builtin`], file `data/egress.txt` in this crate) hold
 //! a few representative entries per provider, each list citing the vendor publication it comes
-//! from.
+//! from. There is no built-in `mobile` list: which carriers (and, where a carrier's ASN also
+//! serves broadband, which of its prefixes) an organisation's people use is the organisation's
+//! to list.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -169,17 +172,23 @@ pub enum EgressKind {
     Satellite,
     /// Hosting and cloud providers: servers, and services signing in on users' behalf.
     Hosting,
+    /// A mobile carrier's network: its addresses geolocate to the carrier's gateways, often
+    /// hundreds of kilometres from the subscriber, so only the country is reliable. Unlike
+    /// the kinds above it says nothing about *who* is behind the address, so it widens the
+    /// location's uncertainty instead of lowering a finding.
+    Mobile,
 }
 
 impl EgressKind {
     /// Every kind.
-    pub const ALL: [EgressKind; 6] = [
+    pub const ALL: [EgressKind; 7] = [
         EgressKind::Vpn,
         EgressKind::Sase,
         EgressKind::Corporate,
         EgressKind::PrivateRelay,
         EgressKind::Satellite,
         EgressKind::Hosting,
+        EgressKind::Mobile,
     ];
 
     /// The snake_case name used in list files and findings.
@@ -195,6 +204,7 @@ impl EgressKind {
             EgressKind::PrivateRelay => "private_relay",
             EgressKind::Satellite => "satellite",
             EgressKind::Hosting => "hosting",
+            EgressKind::Mobile => "mobile",
         }
     }
 }
@@ -209,8 +219,8 @@ impl FromStr for EgressKind {
             .or_else(|| (s == "cloud").then_some(EgressKind::Hosting))
             .ok_or_else(|| {
                 format!(
-                    "unknown kind {s:?} (expected vpn, sase, corporate, private_relay, satellite \
-                     or hosting)"
+                    "unknown kind {s:?} (expected vpn, sase, corporate, private_relay, satellite, \
+                     hosting or mobile)"
                 )
             })
     }

@@ -63,6 +63,12 @@ pub struct TravelConfig {
     pub learned_ips: usize,
     /// Days a learned address location stays usable after it was last seen. Default **7**.
     pub learned_ip_days: u32,
+    /// The accuracy radius, in km, an address on a `mobile` egress list counts with at least:
+    /// a carrier's addresses geolocate to its gateways, often hundreds of kilometres from the
+    /// subscriber, so only the country is taken as known. Default **1,000** (the country-level
+    /// default of `accuracy`). A mobile end is not lowered: a move it makes is still judged,
+    /// from the wider circle, and a phone abroad is still far away.
+    pub mobile_radius_km: f64,
     /// Default accuracy radii per resolution level (city 50 km, region 200 km, country
     /// 1,000 km) for locations whose source gives none.
     pub accuracy: AccuracyDefaults,
@@ -88,6 +94,7 @@ impl Default for TravelConfig {
             pair_memory_days: 30,
             hosting_lowers_interactive: false,
             familiar_network_weight: 3.0,
+            mobile_radius_km: 1_000.0,
             learned_ips: 16_384,
             learned_ip_days: 7,
             accuracy: AccuracyDefaults::default(),
@@ -117,6 +124,12 @@ impl TravelConfig {
             return Err(format!(
                 "familiar_network_weight must be >= 0, not {}",
                 self.familiar_network_weight
+            ));
+        }
+        if !(self.mobile_radius_km.is_finite() && self.mobile_radius_km >= 0.0) {
+            return Err(format!(
+                "mobile_radius_km must be >= 0, not {}",
+                self.mobile_radius_km
             ));
         }
         if self.min_elapsed_secs == 0 {

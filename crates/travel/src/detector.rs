@@ -56,7 +56,11 @@ impl From<TravelError> for Error {
 /// - moves under [`TravelConfig::min_distance_km`] after the radii (default 300 km);
 /// - IPv4/IPv6 flips and mobile-carrier hops within one device session: the same session id or
 ///   device id at both ends with either the address family changing or the same network (ASN);
-/// - service-principal sign-ins (no person travels).
+/// - service-principal sign-ins (no person travels);
+/// - a move that fits inside an address's wider circle when it is on a `mobile` egress list: a
+///   carrier's address locates its gateway, so it counts with at least
+///   [`TravelConfig::mobile_radius_km`] (default 1,000 km). Moves still impossible from that
+///   circle are flagged as usual (a phone abroad is still abroad), the summary naming the list.
 ///
 /// What it reports at `low` rather than `medium`/`high`, naming the reason in the summary:
 /// - either end on a configured egress list (VPN/SASE, corporate, private relay, satellite;
@@ -394,6 +398,15 @@ impl Judge<'_> {
     fn egress_reason(&self, end: &End<'_>) -> Option<Result<String, String>> {
         let list = self.egress.lists().get(end.egress? as usize)?;
         let label = end.spot.label();
+        if list.kind == EgressKind::Mobile {
+            let mut note = format!(
+                "the {label} end is on mobile network list \"{}\", located to its country only (",
+                list.name
+            );
+            push_plain_number(&mut note, self.mobile_radius_km(end));
+            note.push_str(" km)");
+            return Some(Err(note));
+        }
         if list.kind == EgressKind::Hosting
             && end.interactive
             && !self.config.hosting_lowers_interactive
@@ -407,6 +420,22 @@ impl Judge<'_> {
             "the {label} end is on egress list \"{}\" ({})",
             list.name, list.kind
         )))
+    }
+
+    /// The accuracy radius one end counts with: its own, or for an address on a mobile network
+    /// list at least [`TravelConfig::mobile_radius_km`] (the carrier's gateway, not the person,
+    /// is what the address locates).
+    fn mobile_radius_km(&self, end: &End<'_>) -> f64 {
+        let own = f64::from(end.spot.accuracy_km());
+        let mobile = end
+            .egress
+            .and_then(|i| self.egress.lists().get(i as usize))
+            .is_some_and(|l| l.kind == EgressKind::Mobile);
+        if mobile {
+            own.max(self.config.mobile_radius_km)
+        } else {
+            own
+        }
     }
 
     /// Judges the move from `prev` to `cur` (in time order); returns the place pair when a
@@ -439,7 +468,8 @@ impl Judge<'_> {
         }
         let elapsed = cur.time.since(prev.time);
         let min_elapsed = Duration::from_secs(i64::from(self.config.min_elapsed_secs));
-        let m = Movement::between_spots(prev.spot, cur.spot, elapsed, min_elapsed);
+        let radii = self.mobile_radius_km(prev) + self.mobile_radius_km(cur);
+        let m = Movement::between_spots(prev.spot, cur.spot, radii, elapsed, min_elapsed);
         if m.effective_km < self.config.min_distance_km || m.speed_kmh <= self.config.speed_kmh {
             return None;
         }

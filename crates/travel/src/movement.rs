@@ -42,16 +42,16 @@ impl Movement {
         Self::from_parts(distance_km, radii, elapsed, min_elapsed)
     }
 
-    /// [`Movement::between`] for compact locations.
+    /// [`Movement::between`] for compact locations, with the sum of the accuracy radii the
+    /// caller counts them with (their own, or wider for a mobile carrier's address).
     pub(crate) fn between_spots(
         a: &Spot,
         b: &Spot,
+        radii_km: f64,
         elapsed: Duration,
         min_elapsed: Duration,
     ) -> Self {
-        let distance_km = a.distance_km(b);
-        let radii = f64::from(a.accuracy_km()) + f64::from(b.accuracy_km());
-        Self::from_parts(distance_km, radii, elapsed, min_elapsed)
+        Self::from_parts(a.distance_km(b), radii_km, elapsed, min_elapsed)
     }
 
     fn from_parts(distance_km: f64, radii: f64, elapsed: Duration, min_elapsed: Duration) -> Self {

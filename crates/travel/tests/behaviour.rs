@@ -7,7 +7,7 @@ mod mmdb_writer;
 use std::sync::Arc;
 
 use palisade_core::{Context, Detector, Dimension, Familiarity, Finding, ProfileView, Severity};
-use palisade_geo::MmdbResolver;
+use palisade_geo::{EgressKind, EgressList, EgressRegistry, MmdbResolver};
 use palisade_schema::*;
 use palisade_travel::{ImpossibleTravel, TravelConfig};
 
@@ -269,6 +269,67 @@ fn hosting_lowers_background_sign_ins_but_not_interactive_ones() {
     // Service principals do not travel.
     b.sign_in_kind = Some(SignInKind::ServicePrincipal);
     assert!(run(&[sign_in("a@x.com", "e1", 0, "1.129.0.1", &SYDNEY), b]).is_empty());
+}
+
+#[test]
+fn a_mobile_carrier_address_is_located_to_its_country_only() {
+    // Broadband in Melbourne, then ten minutes later the phone on a carrier whose addresses
+    // geolocate to its gateway in Sydney, about 710 km away.
+    let home = sign_in("a@x.com", "e1", 0, "110.174.9.20", &MELBOURNE);
+    let mut phone = sign_in("a@x.com", "e2", 10, "49.180.77.3", &SYDNEY);
+    phone.origin.asn = Some(4804);
+    phone.origin.device_id = Some("phone-1".into());
+    let out = run(&[home.clone(), phone.clone()]);
+    assert_eq!(out.len(), 1, "unlisted, the gateway reads as a jump");
+    assert_eq!(out[0].severity, Severity::Medium);
+
+    let mut carriers = EgressRegistry::builtin();
+    carriers
+        .add(EgressList::new("au-carriers", EgressKind::Mobile, "it wiki").with_asn(4804))
+        .unwrap();
+    let listed = || ImpossibleTravel::default().with_egress(carriers.clone());
+    let mut back = home.clone();
+    (back.id, back.time) = ("e3".into(), t(25));
+    let out = run_with(
+        &mut listed(),
+        &[home.clone(), phone.clone(), back],
+        &Context::empty(),
+    );
+    assert!(
+        out.is_empty(),
+        "listed, the carrier locates only AU: {out:?}"
+    );
+
+    // A phone abroad is still abroad: the carrier's address placed in Frankfurt two hours on.
+    let mut abroad = sign_in("a@x.com", "e4", 130, "49.180.80.1", &FRANKFURT);
+    abroad.origin.asn = Some(4804);
+    let out = run_with(&mut listed(), &[home.clone(), abroad], &Context::empty());
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].severity, Severity::Medium, "not lowered");
+    assert!(
+        out[0].summary.contains(
+            "the Frankfurt, DE end is on mobile network list \"au-carriers\", located to its \
+             country only (1,000 km)"
+        ),
+        "{}",
+        out[0].summary
+    );
+
+    // The radius is a setting.
+    let cfg = TravelConfig {
+        mobile_radius_km: 100.0,
+        ..TravelConfig::default()
+    };
+    let mut narrow = ImpossibleTravel::new(cfg).unwrap().with_egress(carriers);
+    assert_eq!(
+        run_with(&mut narrow, &[home, phone], &Context::empty()).len(),
+        1
+    );
+    let bad = TravelConfig {
+        mobile_radius_km: f64::NAN,
+        ..TravelConfig::default()
+    };
+    assert!(ImpossibleTravel::new(bad).is_err());
 }
 
 #[test]

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use palisade_core::{Context, Detector, Finding, Severity};
 use palisade_geo::{EgressKind, EgressList, EgressRegistry, MmdbResolver};
 use palisade_schema::{Event, Source};
+use palisade_testkit::population::places::{city, CITIES, HOMES};
 use palisade_testkit::shapes::{read_back, render, Entra, GoogleWorkspace, Okta, Shape};
 use palisade_testkit::{
     assert_fires, assert_quiet, generate, Archetype, AttackKind, PopulationConfig, Scenario, Score,
@@ -26,10 +27,24 @@ use palisade_travel::{ImpossibleTravel, NAME};
 
 const ATTACKS: [AttackKind; 2] = [AttackKind::ReferenceCase, AttackKind::ImpossibleTravel];
 
-/// The one configuration: defaults, the built-in egress lists, plus the tenant's own corporate
-/// egress (what an administrator would list for their VPN).
+/// The one configuration: defaults, the built-in egress lists, plus what an administrator
+/// would list: the tenant's corporate egress (their VPN), and the mobile carriers of the
+/// countries its people live in, by the carriers' address blocks.
 fn registry(s: &Scenario) -> Arc<EgressRegistry> {
     let mut reg = EgressRegistry::builtin();
+    let mut carriers = EgressList::new(
+        "tenant-carriers",
+        EgressKind::Mobile,
+        "tenant configuration",
+    );
+    for (home, _) in HOMES {
+        let isp = CITIES[city(home)].carrier;
+        carriers = carriers.with_cidr(format!("{}.{}.0.0/16", isp.v4.0, isp.v4.1).parse().unwrap());
+        if let Some((a, b)) = isp.v6 {
+            carriers = carriers.with_cidr(format!("{a:x}:{b:x}::/32").parse().unwrap());
+        }
+    }
+    reg.add(carriers).unwrap();
     for e in &s.egress {
         let list = EgressList::new(
             e.name.clone(),

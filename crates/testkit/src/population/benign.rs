@@ -201,7 +201,8 @@ pub(crate) fn live(gen: &mut Gen<'_>, p: &Person, people: &[Person], rng: &mut R
         };
         let t_end = flow(gen, p, rng, at, place, &trips, &device, force_mfa);
         if p.archetype == Archetype::MobileUser && place != Place::Carrier && rng.chance(0.3) {
-            // A hop to the phone on the carrier, minutes later, same city.
+            // A hop to the phone on the carrier, minutes later (its address may locate to the
+            // carrier's gateway city).
             let later = t_end + Duration::from_mins(5 + rng.range_i64(0, 36));
             let phone = p.phone.clone();
             flow(gen, p, rng, later, Place::Carrier, &trips, &phone, false);

@@ -148,7 +148,8 @@ pub enum Archetype {
     Traveller,
     /// Most traffic exits a stable corporate egress (fixed ASN and IP) far from home.
     VpnUser,
-    /// Switches between home broadband and a mobile carrier in the same city, phone and laptop.
+    /// Switches between home broadband and a mobile carrier, phone and laptop; half the
+    /// carrier's addresses geolocate to its gateway city, often hundreds of km from home.
     MobileUser,
     /// Gets a new laptop once (new device id and user agent from then on).
     LaptopRefresh,

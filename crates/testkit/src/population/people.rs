@@ -199,10 +199,21 @@ impl Person {
     }
 
     /// The mobile carrier: a fresh address per connection, IPv6 half the time, coarse geo.
+    /// Half the carrier's addresses (by address, as a database's entries go) geolocate to its
+    /// gateway city ([`carrier_gateway`](super::places::carrier_gateway)), the rest to the
+    /// subscriber's own city.
     pub(crate) fn carrier_origin(&self, rng: &mut Rng, device: &Device, session: String) -> Origin {
         let isp = self.city().carrier;
         let ip = carrier_ip(rng, &isp);
-        let c = self.city();
+        let at_gateway = match ip {
+            IpAddr::V4(a) => a.octets()[2] % 2 == 0,
+            IpAddr::V6(a) => a.segments()[2] % 2 == 0,
+        };
+        let c = if at_gateway {
+            &CITIES[super::places::carrier_gateway(self.home)]
+        } else {
+            self.city()
+        };
         let geo = GeoPoint::new(c.lat, c.lon, Some(isp.accuracy_km));
         network_origin(c, &isp, ip, geo, device, session)
     }

@@ -352,6 +352,27 @@ pub fn city(name: &str) -> usize {
         .unwrap_or_else(|| panic!("no city named {name:?} in the testkit's table"))
 }
 
+/// The city a carrier's addresses in the city at `home` geolocate to when they locate to its
+/// gateway rather than to the subscriber: the first city of the table in the same country that
+/// the same carrier serves (for a city that is that first one, itself). Geolocation databases
+/// commonly place mobile addresses at a carrier's points of presence, hundreds of kilometres
+/// from the phone.
+///
+/// ```
+/// use palisade_testkit::population::places::{carrier_gateway, city};
+/// assert_eq!(carrier_gateway(city("Melbourne")), city("Sydney"));
+/// assert_eq!(carrier_gateway(city("Sydney")), city("Sydney"));
+/// ```
+pub fn carrier_gateway(home: usize) -> usize {
+    let Some(c) = CITIES.get(home) else {
+        return home;
+    };
+    CITIES
+        .iter()
+        .position(|g| g.country == c.country && g.carrier.asn == c.carrier.asn)
+        .unwrap_or(home)
+}
+
 /// Where the generated tenant's people live, with weights: mostly Australia (the reference
 /// case's tenant), with offices abroad.
 pub static HOMES: &[(&str, f64)] = &[
