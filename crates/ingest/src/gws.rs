@@ -3,7 +3,8 @@
 //! single object (Elastic's split shape).
 //!
 //! Each entry of `events` that a detector needs becomes one event, with the id
-//! `<id.uniqueQualifier>#<event name>` (so the split and the array shapes give the same ids):
+//! `<id.applicationName>/<id.time>/<id.uniqueQualifier>#<event name>` (the time in UTC with
+//! milliseconds; the split and the array shapes give the same ids):
 //!
 //! | `applicationName` | event `name`                                        | becomes |
 //! |-------------------|-----------------------------------------------------|---------|
@@ -45,7 +46,7 @@ use crate::{Adapter, BadRecordReason, Notes, Parsed};
 /// let mut out = Vec::new();
 /// assert_eq!(GoogleWorkspace.parse(record, &mut out, &mut Notes::default()), Ok(Parsed::Events));
 /// assert!(out[0].activity.is_failed_sign_in());
-/// assert_eq!(out[0].id, "7#login_failure");
+/// assert_eq!(out[0].id, "login/2020-10-02T15:00:00.000Z/7#login_failure");
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
 pub struct GoogleWorkspace;
@@ -92,7 +93,14 @@ impl Adapter for GoogleWorkspace {
                 // unsupported, whatever its id and time.
                 None => shared.insert(Shared::read(&rec, id)?),
             };
-            let mut event_id = String::with_capacity(parts.qualifier.len() + name.len() + 4);
+            // Google's id of an activity is its application, time and unique qualifier (the
+            // qualifier is unique only among activities of the same time), so all three are in
+            // the event's id: qualifiers that repeat at other times never merge two events.
+            let mut event_id = String::with_capacity(parts.qualifier.len() + name.len() + 48);
+            event_id.push_str(app);
+            event_id.push('/');
+            event_id.push_str(&parts.time.to_string());
+            event_id.push('/');
             event_id.push_str(&parts.qualifier);
             event_id.push('#');
             event_id.push_str(name);

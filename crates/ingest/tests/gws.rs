@@ -47,7 +47,7 @@ fn login_success_with_network_info_and_suspicion() {
     let out = events("g-01");
     assert_eq!(out.len(), 1);
     let e = &out[0];
-    assert_eq!(e.id, "g-01#login_success");
+    assert_eq!(e.id, "login/2024-05-01T09:00:00.000Z/g-01#login_success");
     assert_eq!(e.time.to_string(), "2024-05-01T09:00:00.000Z");
     assert_eq!(e.tenant.as_deref(), Some("C03az79cb"));
     assert_eq!(e.identity().unwrap().as_str(), "alice@example.com");
@@ -131,8 +131,14 @@ fn mail_forwarding_and_filters() {
     // unit's Gmail settings name no mailbox, so they are context about the admin.
     let out = events("g-11");
     assert_eq!(out.len(), 2);
-    assert_eq!(out[0].id, "g-11#CREATE_GMAIL_SETTING");
-    assert_eq!(out[1].id, "g-11#CREATE_GMAIL_SETTING#1");
+    assert_eq!(
+        out[0].id,
+        "admin/2024-05-01T09:10:00.000Z/g-11#CREATE_GMAIL_SETTING"
+    );
+    assert_eq!(
+        out[1].id,
+        "admin/2024-05-01T09:10:00.000Z/g-11#CREATE_GMAIL_SETTING#1"
+    );
     assert_eq!(
         out[0].activity,
         Activity::Other {
@@ -173,7 +179,10 @@ fn admin_password_and_role_changes() {
 fn gmail_setting_changes_and_deletions() {
     let out = events("g-15");
     assert_eq!(out.len(), 1);
-    assert_eq!(out[0].id, "g-15#CHANGE_GMAIL_SETTING");
+    assert_eq!(
+        out[0].id,
+        "admin/2024-05-01T09:14:00.000Z/g-15#CHANGE_GMAIL_SETTING"
+    );
     assert_eq!(
         out[0].activity,
         Activity::Other {
@@ -183,8 +192,14 @@ fn gmail_setting_changes_and_deletions() {
 
     let out = events("g-16");
     assert_eq!(out.len(), 2);
-    assert_eq!(out[0].id, "g-16#DELETE_GMAIL_SETTING");
-    assert_eq!(out[1].id, "g-16#DELETE_GMAIL_SETTING#1");
+    assert_eq!(
+        out[0].id,
+        "admin/2024-05-01T09:15:00.000Z/g-16#DELETE_GMAIL_SETTING"
+    );
+    assert_eq!(
+        out[1].id,
+        "admin/2024-05-01T09:15:00.000Z/g-16#DELETE_GMAIL_SETTING#1"
+    );
     assert_eq!(
         out[0].activity,
         Activity::Other {
@@ -216,7 +231,10 @@ fn grant_admin_privilege_is_a_role_grant_for_the_user() {
     let out = events("g-18");
     assert_eq!(out.len(), 1);
     let e = &out[0];
-    assert_eq!(e.id, "g-18#GRANT_ADMIN_PRIVILEGE");
+    assert_eq!(
+        e.id,
+        "admin/2024-05-01T09:17:00.000Z/g-18#GRANT_ADMIN_PRIVILEGE"
+    );
     // The event names no role: it makes the user a super administrator.
     assert_eq!(
         e.activity,
@@ -231,7 +249,7 @@ fn saml_failure_is_a_failed_sso_sign_in() {
     let out = events("g-19");
     assert_eq!(out.len(), 1);
     let e = &out[0];
-    assert_eq!(e.id, "g-19#login_failure");
+    assert_eq!(e.id, "saml/2024-05-01T09:18:00.000Z/g-19#login_failure");
     assert!(e.activity.is_failed_sign_in());
     let s = sign_in(e);
     assert_eq!(s.stage, SignInStage::Sso);
@@ -334,7 +352,7 @@ fn malformed_records_get_typed_reasons() {
         r#"{{"id":{{"applicationName":"login","uniqueQualifier":-42,"time":"2020-10-02T15:00:00Z"}},{ev}}}"#
     ));
     assert_eq!(r, Ok(Parsed::Events));
-    assert_eq!(out[0].id, "-42#logout");
+    assert_eq!(out[0].id, "login/2020-10-02T15:00:00.000Z/-42#logout");
     // Wrong types where the adapter can do without the field are tolerated.
     let (r, out) = parse(
         r#"{"id":{"applicationName":"login","uniqueQualifier":"1","time":"2020-10-02T15:00:00Z"},"actor":"x","ipAddress":5,"networkInfo":{"ipAsn":"AS1"},"events":[7,{"name":"login_success","parameters":{"name":"is_suspicious","boolValue":"true"}}]}"#,
@@ -472,4 +490,36 @@ fn real_samples_read_with_zero_bad_records() {
             ("unsupported", 45)
         ])
     );
+}
+
+/// Google's id of an activity is its application, time and unique qualifier: the qualifier is
+/// unique only among activities of the same time. Two sign-ins that share a qualifier at other
+/// times (or in other applications) are two events, never one the pipeline would deduplicate.
+#[test]
+fn a_qualifier_repeated_at_another_time_or_application_is_another_event() {
+    let record = |app: &str, time: &str| {
+        format!(
+            r#"{{"kind":"admin#reports#activity","id":{{"time":"{time}","uniqueQualifier":"7","applicationName":"{app}"}},"actor":{{"email":"ana@example.com"}},"ipAddress":"81.2.69.142","events":[{{"type":"login","name":"login_success"}}]}}"#
+        )
+    };
+    let ids: Vec<String> = [
+        record("login", "2024-05-01T09:00:00Z"),
+        record("login", "2024-05-01T09:00:00.000Z"),
+        record("login", "2024-05-01T10:30:00Z"),
+        record("saml", "2024-05-01T10:30:00Z"),
+    ]
+    .iter()
+    .map(|r| {
+        let (result, out) = parse(r);
+        assert_eq!(result, Ok(Parsed::Events), "{r}");
+        out[0].id.clone()
+    })
+    .collect();
+    assert_eq!(ids[0], "login/2024-05-01T09:00:00.000Z/7#login_success");
+    assert_eq!(
+        ids[0], ids[1],
+        "the same time, written two ways, is the same activity"
+    );
+    assert_ne!(ids[0], ids[2]);
+    assert_ne!(ids[2], ids[3]);
 }

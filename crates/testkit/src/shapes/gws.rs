@@ -14,7 +14,8 @@
 //! Google logs no push prompt of its own (the `login_challenge` is the step), says only that a
 //! challenge failed (not whether it was denied or unanswered), and logs no attempt on an account
 //! that does not exist. `id.uniqueQualifier` is a signed 64-bit number derived from the event id,
-//! so the adapter's ids (`<uniqueQualifier>#<event name>`) stay unique and deterministic.
+//! so the adapter's ids (`<application>/<time>/<uniqueQualifier>#<event name>`) stay unique and
+//! deterministic.
 //! `networkInfo` carries the ASN and the country (`regionCode`); there are no coordinates.
 
 use std::collections::BTreeMap;
