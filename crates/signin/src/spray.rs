@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use crate::state::{self, Expiry};
 
 const NAME: &str = "password_spray";
-const VERSION: u32 = 1;
+/// 2: sources count the distinct identities that signed in from them, not sign-ins.
+const VERSION: u32 = 2;
 
 /// Settings of [`PasswordSpray`].
 ///
@@ -35,8 +36,10 @@ pub struct PasswordSprayConfig {
     /// Distinct identities failing from one autonomous system that make a spray (default 30);
     /// 0 turns network-level tracking off.
     pub asn_min_identities: usize,
-    /// Share of the source's sign-ins (since its first failure) that must have failed (default
-    /// 0.8), so a busy corporate egress with a few typos is not a spray.
+    /// Share of the identities seen at the source (since its first failure) that must have
+    /// failed from it (default 0.8), so a busy corporate egress with a few typos is not a
+    /// spray. Identities, not sign-ins: one account signing in over and over from an
+    /// attacker's address does not hide the spray around it.
     pub min_failure_ratio: f64,
     /// Sources tracked at most (default 20 000); past it the one quiet for longest is dropped,
     /// so a spray from millions of addresses cannot exhaust memory.
@@ -80,7 +83,8 @@ impl PasswordSprayConfig {
     }
 }
 
-/// Where a spray comes from.
+/// Where a spray comes from: an IPv4 address, an IPv6 /64 (one host or subscriber holds a
+/// whole /64, so rotating through it is one source), or an autonomous system.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 enum SourceKey {
@@ -88,10 +92,35 @@ enum SourceKey {
     Asn(u32),
 }
 
+impl SourceKey {
+    /// The source an address belongs to.
+    fn of_ip(ip: IpAddr) -> SourceKey {
+        match ip {
+            IpAddr::V4(_) => SourceKey::Ip(ip),
+            IpAddr::V6(v6) => {
+                let bits = u128::from(v6) & !(u128::MAX >> 64);
+                SourceKey::Ip(IpAddr::V6(bits.into()))
+            }
+        }
+    }
+}
+
+/// The source as findings name it: the address, or the IPv6 network.
+struct Shown<'a>(&'a IpAddr);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            IpAddr::V4(ip) => write!(f, "{ip}"),
+            IpAddr::V6(ip) => write!(f, "{ip}/64"),
+        }
+    }
+}
+
 impl fmt::Display for SourceKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SourceKey::Ip(ip) => write!(f, "ip:{ip}"),
+            SourceKey::Ip(ip) => write!(f, "ip:{}", Shown(ip)),
             SourceKey::Asn(a) => write!(f, "asn:{a}"),
         }
     }
@@ -102,10 +131,16 @@ struct Source {
     first: Timestamp,
     last: Timestamp,
     failures: u64,
-    successes: u64,
     /// Hashes of the distinct identities that failed, sorted, at most the per-source cap.
     hashed: Vec<u64>,
     saturated: bool,
+    /// Hashes of the distinct identities that signed in successfully from the source, sorted,
+    /// at most the per-source cap; and how many of them never failed from it.
+    succeeded: Vec<u64>,
+    succeeded_only: usize,
+    /// Until the spray is reported: the first identities that signed in from it, with the
+    /// sign-in's event id, so a success before the spray was recognised still counts.
+    signed_in: Vec<(IdentityKey, String)>,
     /// The first identities that failed, sorted, for the finding.
     listed: Vec<IdentityKey>,
     evidence: Evidence,
@@ -121,7 +156,12 @@ impl Source {
     }
 
     fn bytes(&self) -> usize {
-        200 + self.hashed.capacity() * 8
+        200 + (self.hashed.capacity() + self.succeeded.capacity()) * 8
+            + self
+                .signed_in
+                .iter()
+                .map(|(k, id)| k.as_str().len() + id.len() + 48)
+                .sum::<usize>()
             + self
                 .listed
                 .iter()
@@ -149,10 +189,13 @@ fn counts_as_spray_failure(event: &Event) -> bool {
     )
 }
 
-/// Flags one source IP — or one autonomous system — failing sign-ins across many identities,
-/// the shape of password spraying (T1110.003). The finding is keyed on the source, names no
-/// single identity and lists the identities sprayed; it is escalated (a new revision, higher
-/// severity) when one of them then signs in successfully from the same source.
+/// Flags one source — an IPv4 address, an IPv6 /64, or one autonomous system — failing
+/// sign-ins across many identities, the shape of password spraying (T1110.003). The finding is
+/// keyed on the source, names no single identity and lists the identities sprayed. It is high
+/// (a new revision, or from the start) when an identity signs in successfully from the
+/// spraying address during the spray — before or after the spray was recognised, whether or
+/// not that identity failed first (a password guessed right first time never fails) — or, for
+/// a network, when a sprayed identity does.
 ///
 /// ```
 /// use palisade_core::*;
@@ -181,7 +224,7 @@ fn counts_as_spray_failure(event: &Event) -> bool {
 /// det.observe(&ev(13, "user3@contoso.com".into(), true), &Context::empty(), &mut out);
 /// let last = out.last().unwrap();
 /// assert_eq!((last.revision, last.severity), (2, Severity::High));
-/// assert!(last.summary.contains("user3@contoso.com then signed in"));
+/// assert!(last.summary.contains("user3@contoso.com signed in successfully from it"));
 /// det.advance(t0 + Duration::from_hours(2), &mut out);
 /// assert_eq!(out.last().unwrap().status, FindingStatus::Closed);
 /// ```
@@ -226,7 +269,7 @@ impl PasswordSpray {
     }
 
     fn keys(&self, event: &Event) -> impl Iterator<Item = SourceKey> {
-        let ip = event.origin.ip.map(SourceKey::Ip);
+        let ip = event.origin.ip.map(SourceKey::of_ip);
         let asn = event
             .origin
             .asn
@@ -268,9 +311,11 @@ impl PasswordSpray {
                 first: event.time,
                 last: event.time,
                 failures: 0,
-                successes: 0,
                 hashed: Vec::new(),
                 saturated: false,
+                succeeded: Vec::new(),
+                succeeded_only: 0,
+                signed_in: Vec::new(),
                 listed: Vec::new(),
                 evidence: Evidence::default(),
                 asn: event.origin.asn,
@@ -298,6 +343,9 @@ impl PasswordSpray {
             if let Err(at) = s.hashed.binary_search(&h) {
                 if s.hashed.len() < cap {
                     s.hashed.insert(at, h);
+                    if s.succeeded.binary_search(&h).is_ok() {
+                        s.succeeded_only -= 1;
+                    }
                 } else {
                     s.saturated = true;
                 }
@@ -309,7 +357,7 @@ impl PasswordSpray {
             }
         }
         let distinct = s.hashed.len();
-        let failing = s.failures as f64 / (s.failures + s.successes) as f64;
+        let failing = distinct as f64 / (distinct + s.succeeded_only).max(1) as f64;
         let report = distinct >= s.next_report && failing >= ratio && distinct >= threshold;
         if s.finding.is_none() && !report {
             // Nothing to say yet: most sources fail once or twice and never become a spray.
@@ -326,17 +374,29 @@ impl PasswordSpray {
                 out.push(state::revise(f, FindingStatus::Open));
             }
         } else {
-            let text = summary(&key, s);
             let first_id = s.evidence.first().unwrap_or(&event.id).to_owned();
             let mut f = Finding::new_keyed(NAME, &key.to_string(), None, &first_id, s.first)
                 .with_severity(Severity::Medium)
                 .with_technique(Technique::PasswordSpraying)
                 .with_confidence(0.7);
+            // Identities that got in from the source while the spray was building up.
+            for (who, id) in std::mem::take(&mut s.signed_in) {
+                if s.may_be_compromised(&key, &who) {
+                    // An address's sign-ins went into evidence when they happened.
+                    let late = matches!(key, SourceKey::Asn(_)).then_some(id.as_str());
+                    s.compromise(who, late);
+                }
+            }
+            if !s.compromised.is_empty() {
+                f.severity = Severity::High;
+                f.confidence = 0.9;
+            }
+            let text = summary(&key, s);
             f.evidence = s.evidence.clone();
             f.last_seen = s.last;
             f.identities = s.listed.clone();
             match &key {
-                SourceKey::Ip(ip) => f.entities.add_ip(*ip),
+                SourceKey::Ip(_) => f.entities.add_origin_of(event),
                 SourceKey::Asn(a) => f.entities.add_asn(*a),
             }
             if let Some(a) = s.asn {
@@ -354,48 +414,85 @@ impl PasswordSpray {
 
     fn on_success(&mut self, event: &Event, key: SourceKey, out: &mut Vec<Finding>) {
         let window = self.window();
+        let cap = self.config.max_identities_per_source;
         let Some(s) = self.sources.get_mut(&key) else {
             return;
         };
         if event.time.since(s.last) > window {
             return;
         }
-        s.successes += 1;
         let Some(who) = event.identity() else { return };
+        let before = s.bytes();
+        let h = stable_hash(&[who.as_str()]);
+        if let Err(at) = s.succeeded.binary_search(&h) {
+            if s.succeeded.len() < cap {
+                s.succeeded.insert(at, h);
+                if s.hashed.binary_search(&h).is_err() {
+                    s.succeeded_only += 1;
+                }
+            }
+        }
         if s.finding.is_none() {
-            return;
+            if s.signed_in.len() < MAX_EVIDENCE_IDS && !s.signed_in.iter().any(|(k, _)| k == who) {
+                // From the spraying address itself the sign-in is evidence now, in event order.
+                if matches!(key, SourceKey::Ip(_)) {
+                    s.evidence.push(event.id.clone());
+                }
+                s.signed_in.push((who.clone(), event.id.clone()));
+            }
+        } else if s.may_be_compromised(&key, who) && s.compromise(who.clone(), Some(&event.id)) {
+            let text = summary(&key, s);
+            if let Some(f) = &mut s.finding {
+                f.evidence = s.evidence.clone();
+                f.last_seen = f.last_seen.max(event.time);
+                f.severity = f.severity.max(Severity::High);
+                f.confidence = 0.9;
+                f.entities.add_origin_of(event);
+                f.summary = text;
+                out.push(state::revise(f, FindingStatus::Open));
+            }
         }
-        let sprayed = s
-            .hashed
-            .binary_search(&stable_hash(&[who.as_str()]))
-            .is_ok();
-        let Err(at) = s.compromised.binary_search(who) else {
-            return;
+        self.bytes = (self.bytes + s.bytes()).saturating_sub(before);
+    }
+}
+
+impl Source {
+    /// Whether `who` signing in from the source means the spray got in: from the spraying
+    /// address itself anyone's sign-in does (an account the attacker guessed right first time
+    /// never failed); from a whole network, only a sprayed identity's does, since the network
+    /// also carries the organisation's ordinary sign-ins.
+    fn may_be_compromised(&self, key: &SourceKey, who: &IdentityKey) -> bool {
+        match key {
+            SourceKey::Ip(_) => true,
+            SourceKey::Asn(_) => self
+                .hashed
+                .binary_search(&stable_hash(&[who.as_str()]))
+                .is_ok(),
+        }
+    }
+
+    /// Records that `who` got in, adding its sign-in `id` to the evidence when given; false when
+    /// it was already recorded (or the list is full).
+    fn compromise(&mut self, who: IdentityKey, id: Option<&str>) -> bool {
+        let Err(at) = self.compromised.binary_search(&who) else {
+            return false;
         };
-        if !sprayed {
-            return;
+        if self.compromised.len() >= MAX_EVIDENCE_IDS {
+            return false;
         }
-        if s.compromised.len() < MAX_EVIDENCE_IDS {
-            s.compromised.insert(at, who.clone());
+        self.compromised.insert(at, who);
+        if let Some(id) = id {
+            self.evidence.push(id.to_owned());
         }
-        s.evidence.push(event.id.clone());
-        let text = summary(&key, s);
-        if let Some(f) = &mut s.finding {
-            f.evidence = s.evidence.clone();
-            f.last_seen = f.last_seen.max(event.time);
-            f.severity = f.severity.max(Severity::High);
-            f.confidence = 0.9;
-            f.summary = text;
-            out.push(state::revise(f, FindingStatus::Open));
-        }
+        true
     }
 }
 
 fn summary(key: &SourceKey, s: &Source) -> String {
     let from = match key {
         SourceKey::Ip(ip) => match s.asn {
-            Some(a) => format!("{ip} (AS{a})"),
-            None => ip.to_string(),
+            Some(a) => format!("{} (AS{a})", Shown(ip)),
+            None => Shown(ip).to_string(),
         },
         SourceKey::Asn(a) => format!("network AS{a}"),
     };
@@ -418,7 +515,7 @@ fn summary(key: &SourceKey, s: &Source) -> String {
         if more > 0 {
             text.push_str(&format!(" and {more} more"));
         }
-        text.push_str(" then signed in successfully from it");
+        text.push_str(" signed in successfully from it");
     }
     text
 }

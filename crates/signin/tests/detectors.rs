@@ -1061,23 +1061,162 @@ fn spray_is_keyed_on_the_ip_and_escalates_on_success() {
         f.id,
         FindingId::derive(&["password_spray", "ip:73.22.1.9", "sp0-u00@x.com"])
     );
-    // Someone never sprayed succeeding from the IP changes nothing; a sprayed one escalates.
+    // Anyone signing in from the spraying address escalates: an account whose password was
+    // guessed right first time never failed. Each identity once.
     let mut o = attacker();
     o.ip = "73.22.1.9";
-    assert!(h
-        .run(&event("other@x.com", at_min(15), "ok0", &o, ok()))
-        .is_empty());
-    let esc = h.run(&event("u07@x.com", at_min(16), "ok1", &o, ok()));
+    let esc = h.run(&event("other@x.com", at_min(15), "ok0", &o, ok()));
     assert_eq!((esc[0].revision, esc[0].severity), (4, Severity::High));
     assert!(
         esc[0]
             .summary
-            .contains("u07@x.com then signed in successfully"),
+            .ends_with("; other@x.com signed in successfully from it"),
         "{}",
         esc[0].summary
     );
+    assert_eq!(
+        esc[0].evidence.event_ids.last().map(String::as_str),
+        Some("ok0")
+    );
+    assert!(h
+        .run(&event("other@x.com", at_min(15), "ok0b", &o, ok()))
+        .is_empty());
+    let esc = h.run(&event("u07@x.com", at_min(16), "ok1", &o, ok()));
+    assert_eq!((esc[0].revision, esc[0].severity), (5, Severity::High));
+    assert!(esc[0]
+        .summary
+        .ends_with("; other@x.com, u07@x.com signed in successfully from it"));
     let closed = h.advance(at_min(200));
     assert_eq!((closed.len(), closed[0].status), (1, FindingStatus::Closed));
+}
+
+#[test]
+fn a_success_before_the_spray_is_recognised_still_counts() {
+    // Three failures, an account signs in from the address (its password guessed right), then
+    // the spray goes on: the finding opens high, naming that account, its sign-in in evidence.
+    let mut h = Harness::new(PasswordSpray::default());
+    let mut all = Vec::new();
+    for i in 0..3 {
+        all.extend(h.run(&spray_failure(i, &format!("u{i:02}@x.com"), "73.22.1.9")));
+    }
+    let mut o = attacker();
+    o.ip = "73.22.1.9";
+    all.extend(h.run(&event(
+        "got-in@x.com",
+        at_min(1) + Duration::from_secs(1),
+        "ok0",
+        &o,
+        ok(),
+    )));
+    for i in 3..15 {
+        all.extend(h.run(&spray_failure(i, &format!("u{i:02}@x.com"), "73.22.1.9")));
+    }
+    assert_eq!(all.len(), 1, "{all:?}");
+    let f = &all[0];
+    assert_eq!((f.revision, f.severity), (1, Severity::High));
+    assert!(
+        f.summary
+            .ends_with("; got-in@x.com signed in successfully from it"),
+        "{}",
+        f.summary
+    );
+    assert_eq!(
+        f.evidence.event_ids[..5],
+        [
+            "sp0-u00@x.com",
+            "sp1-u01@x.com",
+            "sp2-u02@x.com",
+            "ok0",
+            "sp3-u03@x.com"
+        ],
+        "evidence in event order"
+    );
+}
+
+#[test]
+fn one_account_signing_in_over_and_over_does_not_hide_a_spray() {
+    // The ratio counts identities: one account's fifteen sign-ins are one identity beside the
+    // fifty that failed.
+    let mut h = Harness::new(PasswordSpray::default());
+    let mut o = attacker();
+    o.ip = "73.22.1.9";
+    let mut all = h.run(&spray_failure(0, "u00@x.com", "73.22.1.9"));
+    for k in 0..15 {
+        all.extend(h.run(&event(
+            "mule@x.com",
+            at_min(0) + Duration::from_secs(5 + k),
+            &format!("m{k}"),
+            &o,
+            ok(),
+        )));
+    }
+    for i in 1..50 {
+        all.extend(h.run(&spray_failure(i, &format!("u{i:02}@x.com"), "73.22.1.9")));
+    }
+    assert!(!all.is_empty());
+    assert_eq!(all[0].severity, Severity::High, "{}", all[0].summary);
+    assert!(all[0].summary.contains("mule@x.com signed in successfully"));
+}
+
+#[test]
+fn an_ipv6_spray_rotating_through_one_64_is_one_source() {
+    let mut h = Harness::new(PasswordSpray::default());
+    let mut all = Vec::new();
+    for i in 0..40 {
+        let mut e = spray_failure(i, &format!("u{i:02}@x.com"), "73.22.1.9");
+        e.origin.ip = format!("2a01:4f8:1:2::{:x}", i + 1).parse().ok();
+        e.origin.asn = None;
+        all.extend(h.run(&e));
+    }
+    assert!(!all.is_empty());
+    let f = all.last().unwrap();
+    assert_eq!(f.identities.len(), 40);
+    assert!(
+        f.summary
+            .starts_with("password spray from 2a01:4f8:1:2::/64:"),
+        "{}",
+        f.summary
+    );
+    assert!(f.entities.ips.contains(&"2a01:4f8:1:2::a".parse().unwrap()));
+    assert!(
+        !f.entities.ips.contains(&"2a01:4f8:1:2::".parse().unwrap()),
+        "the hosts, not the network"
+    );
+    // Another /64 is another source.
+    let mut e = spray_failure(99, "v@x.com", "2a01:4f8:1:3::1");
+    e.origin.asn = None;
+    assert!(h.run(&e).is_empty());
+}
+
+#[test]
+fn a_network_spray_escalates_only_on_a_sprayed_identity() {
+    // Thirty identities fail from thirty addresses of one network: a network-level spray. The
+    // network also carries ordinary sign-ins, so only a sprayed identity getting in escalates.
+    let mut h = Harness::new(PasswordSpray::default());
+    let mut all = Vec::new();
+    for i in 0..30 {
+        let mut e = spray_failure(i, &format!("u{i:02}@x.com"), "73.22.1.9");
+        e.origin.ip = format!("73.22.{}.{}", i / 200, i % 200 + 1).parse().ok();
+        all.extend(h.run(&e));
+    }
+    let asn = all
+        .iter()
+        .find(|f| f.summary.contains("network AS"))
+        .expect("a network finding");
+    assert_eq!(asn.severity, Severity::Medium);
+    let mut o = attacker();
+    o.ip = "73.22.9.9";
+    let out = h.run(&event("bystander@x.com", at_min(11), "b0", &o, ok()));
+    assert!(
+        out.iter().all(|f| !f.summary.contains("network AS")),
+        "{out:?}"
+    );
+    let out = h.run(&event("u05@x.com", at_min(11), "b1", &o, ok()));
+    assert!(
+        out.iter()
+            .any(|f| f.summary.contains("network AS") && f.severity == Severity::High),
+        "{out:?}"
+    );
 }
 
 #[test]
@@ -1142,12 +1281,12 @@ fn restore_refuses_foreign_versioned_and_damaged_bytes() {
     );
     let v2 = String::from_utf8(bytes.clone())
         .unwrap()
-        .replace("\"version\":1", "\"version\":7");
+        .replace("\"version\":2", "\"version\":7");
     assert_eq!(
         PasswordSpray::default().restore(v2.as_bytes()),
         Err(Error::SnapshotVersion {
             found: 7,
-            expected: 1
+            expected: 2
         })
     );
     assert!(matches!(

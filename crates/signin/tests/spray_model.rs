@@ -2,10 +2,12 @@
 //! successes from a few addresses, the detector emits exactly the findings and revisions the
 //! model says, in the same order, however its sources are kept, expired and closed.
 //!
-//! The rule, per source address: a spray runs while its failures are at most the window apart;
-//! it is reported once enough distinct identities failed and enough of the source's sign-ins
-//! failed, again each time the identities double, again when a sprayed identity then signs in
-//! from it (high), and closed when it goes quiet for the window.
+//! The rule, per source (an IPv4 address, or an IPv6 /64: the last two addresses share one): a
+//! spray runs while its failures are at most the window apart; it is reported once enough
+//! distinct identities failed and enough of the identities seen at the source failed from it,
+//! again each time the failing identities double, at high from the start when an identity
+//! already signed in from the source during the spray, again (high) when an identity then signs
+//! in from it, and closed when it goes quiet for the window.
 #![allow(clippy::unwrap_used)]
 
 use std::collections::BTreeSet;
@@ -15,7 +17,26 @@ use palisade_schema::*;
 use palisade_signin::{PasswordSpray, PasswordSprayConfig};
 use proptest::prelude::*;
 
-const ADDRESSES: [&str; 4] = ["198.51.100.1", "198.51.100.2", "203.0.113.3", "2001:db8::4"];
+const ADDRESSES: [&str; 5] = [
+    "198.51.100.1",
+    "198.51.100.2",
+    "203.0.113.3",
+    "2001:db8::4",
+    "2001:db8::5:6",
+];
+
+/// The source an address belongs to: its own, or for the second IPv6 address the first's /64.
+fn source(address: usize) -> usize {
+    address.min(3)
+}
+
+/// How sources tie-break when they close at the same time: by address, IPv6 by its /64.
+fn source_order(source: usize) -> std::net::IpAddr {
+    match source {
+        3 => "2001:db8::".parse().unwrap(),
+        a => ADDRESSES[a].parse().unwrap(),
+    }
+}
 const WINDOW_MINUTES: i64 = 20;
 const MIN_IDENTITIES: usize = 3;
 const MIN_FAILURE_RATIO: f64 = 0.8;
@@ -89,9 +110,9 @@ fn said(f: &Finding) -> Said {
 struct Spray {
     first_id: String,
     last: Timestamp,
-    failures: u32,
-    successes: u32,
     identities: BTreeSet<usize>,
+    /// Identities that signed in from the source during the spray.
+    succeeded: BTreeSet<usize>,
     compromised: BTreeSet<usize>,
     /// The finding's revision and severity once reported.
     reported: Option<(u32, Severity)>,
@@ -119,7 +140,7 @@ fn close_quiet(sprays: &mut [Option<Spray>], now: Timestamp, out: &mut Vec<Said>
         .enumerate()
         .filter_map(|(a, sp)| sp.as_ref().map(|sp| (sp.last + window, a)))
         .filter(|(deadline, _)| *deadline <= now)
-        .map(|(d, a)| (d, ADDRESSES[a].parse().unwrap(), a))
+        .map(|(d, a)| (d, source_order(a), a))
         .collect();
     due.sort();
     for (_, _, a) in due {
@@ -131,7 +152,7 @@ fn close_quiet(sprays: &mut [Option<Spray>], now: Timestamp, out: &mut Vec<Said>
 
 fn model(steps: &[Step]) -> Vec<Said> {
     let window = Duration::from_mins(WINDOW_MINUTES);
-    let mut sprays: Vec<Option<Spray>> = (0..ADDRESSES.len()).map(|_| None).collect();
+    let mut sprays: Vec<Option<Spray>> = (0..4).map(|_| None).collect();
     let mut out = Vec::new();
     let mut t = start();
     let mut prev: Option<Timestamp> = None;
@@ -143,7 +164,7 @@ fn model(steps: &[Step]) -> Vec<Said> {
         }
         prev = Some(t);
         let id = format!("e{n}");
-        let a = s.address;
+        let a = source(s.address);
         match s.what {
             0..=2 => {
                 if sprays[a]
@@ -157,18 +178,17 @@ fn model(steps: &[Step]) -> Vec<Said> {
                 let sp = sprays[a].get_or_insert_with(|| Spray {
                     first_id: id.clone(),
                     last: t,
-                    failures: 0,
-                    successes: 0,
                     identities: BTreeSet::new(),
+                    succeeded: BTreeSet::new(),
                     compromised: BTreeSet::new(),
                     reported: None,
                     next_report: MIN_IDENTITIES,
                 });
                 sp.last = sp.last.max(t);
-                sp.failures += 1;
                 sp.identities.insert(s.who);
                 let distinct = sp.identities.len();
-                let failing = f64::from(sp.failures) / f64::from(sp.failures + sp.successes);
+                let seen = sp.identities.union(&sp.succeeded).count();
+                let failing = distinct as f64 / seen as f64;
                 let report = distinct >= sp.next_report
                     && failing >= MIN_FAILURE_RATIO
                     && distinct >= MIN_IDENTITIES;
@@ -176,7 +196,11 @@ fn model(steps: &[Step]) -> Vec<Said> {
                     sp.next_report = distinct * 2;
                     let (revision, severity) = match sp.reported {
                         Some((r, sev)) => (r + 1, sev),
-                        None => (1, Severity::Medium),
+                        None if sp.succeeded.is_empty() => (1, Severity::Medium),
+                        None => {
+                            sp.compromised = sp.succeeded.clone();
+                            (1, Severity::High)
+                        }
                     };
                     sp.reported = Some((revision, severity));
                     out.push((sp.first_id.clone(), revision, FindingStatus::Open, severity));
@@ -189,11 +213,11 @@ fn model(steps: &[Step]) -> Vec<Said> {
                 if t.since(sp.last) > window {
                     continue;
                 }
-                sp.successes += 1;
+                sp.succeeded.insert(s.who);
                 let Some((revision, _)) = sp.reported else {
                     continue;
                 };
-                if sp.identities.contains(&s.who) && sp.compromised.insert(s.who) {
+                if sp.compromised.insert(s.who) {
                     sp.reported = Some((revision + 1, Severity::High));
                     out.push((
                         sp.first_id.clone(),
