@@ -378,8 +378,11 @@ pub(crate) fn observations(event: &Event) -> Observations<'_> {
     }
     match (&o.city, &o.geo) {
         (Some(city), _) => out.push_text(Dimension::City, city, true),
-        (None, Some(p)) => out.push(Dimension::City, cell_key(p), Label::Cell(*p)),
-        (None, None) => {}
+        // (0, 0) is a zeroed field, not a place (see `palisade_geo`).
+        (None, Some(p)) if p.lat != 0.0 || p.lon != 0.0 => {
+            out.push(Dimension::City, cell_key(p), Label::Cell(*p))
+        }
+        (None, _) => {}
     }
     if let Some(asn) = o.asn {
         out.push(Dimension::Asn, u64::from(asn), Label::None);

@@ -31,8 +31,11 @@ pub struct TravelConfig {
     /// same second give a large finite speed rather than a division by zero, and vendors' clock
     /// skew cannot inflate it without bound. Default **60**.
     pub min_elapsed_secs: u32,
-    /// How many *other* identities must have made the same impossible move (between the same two
-    /// places) before it counts as a shared egress and is reported low. Default **3**.
+    /// How many *other* identities must make the same impossible move (between the same two
+    /// places) as a habit — each on more than one day, at least `pair_settle_hours` apart —
+    /// before it counts as a shared egress and is reported low. Default **3**. Moves made once
+    /// do not count, so one attacker moving many accounts between the same places never lowers
+    /// their own campaign.
     pub shared_pair_identities: u32,
     /// A pair of places an identity moved between counts as familiar only once this many hours
     /// have passed since its first such move, so an attacker's own back-and-forth in one

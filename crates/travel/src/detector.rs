@@ -67,8 +67,9 @@ impl From<TravelError> for Error {
 ///   hosting/cloud for non-interactive sign-ins) — the finding names the list;
 /// - a pair of places this identity already moved between at least
 ///   [`TravelConfig::pair_settle_hours`] earlier (default a day), or that at least
-///   [`TravelConfig::shared_pair_identities`] other identities of the tenant moved between (a
-///   shared VPN egress);
+///   [`TravelConfig::shared_pair_identities`] other identities of the tenant move between as a
+///   habit, each on more than one day (a shared VPN egress; one attacker moving many accounts
+///   once each does not count);
 /// - both ends' networks are usual for the identity (its profile's ASN weights).
 ///
 /// It raises to `high` when the identity's trusted profile has never seen the destination
@@ -427,15 +428,18 @@ impl Judge<'_> {
     /// is what the address locates).
     fn mobile_radius_km(&self, end: &End<'_>) -> f64 {
         let own = f64::from(end.spot.accuracy_km());
-        let mobile = end
-            .egress
-            .and_then(|i| self.egress.lists().get(i as usize))
-            .is_some_and(|l| l.kind == EgressKind::Mobile);
-        if mobile {
+        if self.is_mobile(end) {
             own.max(self.config.mobile_radius_km)
         } else {
             own
         }
+    }
+
+    /// Whether the end's address is on a `mobile` egress list.
+    fn is_mobile(&self, end: &End<'_>) -> bool {
+        end.egress
+            .and_then(|i| self.egress.lists().get(i as usize))
+            .is_some_and(|l| l.kind == EgressKind::Mobile)
     }
 
     /// Judges the move from `prev` to `cur` (in time order); returns the place pair when a
@@ -452,17 +456,38 @@ impl Judge<'_> {
         ctx: &Context<'_>,
         out: &mut Vec<Finding>,
     ) -> Option<u64> {
-        // The same point (another address in the same city): no distance, never a move.
+        // The same point (another address in the same city), or the same address whatever its
+        // geolocation says (a late sign-in reaches here without the same-address path's
+        // check): never a move.
         if prev.spot.lat() == cur.spot.lat() && prev.spot.lon() == cur.spot.lon() {
             return None;
         }
+        if prev.ip.is_some() && prev.ip == cur.ip {
+            return None;
+        }
+        // Both ends' countries, when both are known and differ.
+        let abroad = matches!(
+            (prev.spot.country(), cur.spot.country()),
+            (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b)
+        );
         let same_session = cur.session != 0 && cur.session == prev.session;
         let same_device = cur.device != 0 && cur.device == prev.device;
-        if same_session || same_device {
+        if (same_session || same_device) && !abroad {
+            // An IPv4/IPv6 flip or a carrier hop within one session or device: the two
+            // addresses geolocate differently, the person did not move. Into another country it
+            // is a replayed session or a stolen device token, judged as any move.
             let family_flip =
                 matches!((prev.ip, cur.ip), (Some(a), Some(b)) if a.is_ipv4() != b.is_ipv4());
             let same_network = prev.spot.asn.is_some() && prev.spot.asn == cur.spot.asn;
             if family_flip || same_network {
+                return None;
+            }
+        }
+        // A carrier's address is located to its country only: within that country it says
+        // nothing about where the phone is.
+        if !abroad && (self.is_mobile(prev) || self.is_mobile(cur)) {
+            let countries = (prev.spot.country(), cur.spot.country());
+            if matches!(countries, (Some(_), Some(_))) {
                 return None;
             }
         }
@@ -487,7 +512,8 @@ impl Judge<'_> {
         let memory = Duration::from_days(i64::from(self.config.pair_memory_days));
         let me = stable_hash(&[who.as_str()]);
         let settle = Duration::from_hours(i64::from(self.config.pair_settle_hours));
-        if state.knows_pair(pair, cur.time, settle, memory) {
+        let habitual = state.knows_pair(pair, cur.time, settle, memory);
+        if habitual {
             lowered.push("this identity has moved between these places on an earlier day".into());
         }
         let others = self.tenant.others(pair, me, cur.time, memory);
@@ -586,9 +612,13 @@ impl Judge<'_> {
         f.baseline = ctx.profile.map(|p| p.maturity());
         out.push(f);
 
-        let keep = shared + 1;
-        self.tenant
-            .record(pair, me, cur.time, memory, keep, self.config.tenant_pairs);
+        // Only habits count for the tenant: one attacker moving many accounts between the same
+        // two places makes each move once, and must not make the next one look shared.
+        if habitual {
+            let keep = shared + 1;
+            self.tenant
+                .record(pair, me, cur.time, memory, keep, self.config.tenant_pairs);
+        }
         Some(pair)
     }
 }

@@ -41,6 +41,20 @@ const MELBOURNE: At = At {
     city: "Melbourne",
     cc: "AU",
 };
+const PARIS: At = At {
+    lat: 48.8566,
+    lon: 2.3522,
+    acc: 20.0,
+    city: "Paris",
+    cc: "FR",
+};
+const PERTH: At = At {
+    lat: -31.9523,
+    lon: 115.8613,
+    acc: 20.0,
+    city: "Perth",
+    cc: "AU",
+};
 const CANBERRA: At = At {
     lat: -35.2809,
     lon: 149.1300,
@@ -187,9 +201,47 @@ fn a_replayed_session_far_away_is_high() {
     let mut b = sign_in("a@x.com", "e2", 60, "79.215.3.4", &FRANKFURT);
     a.origin.session_id = Some("sess-1".into());
     b.origin.session_id = Some("sess-1".into());
-    let out = run(&[a, b]);
+    let out = run(&[a.clone(), b.clone()]);
     assert_eq!(out[0].severity, Severity::High);
     assert!(out[0].summary.contains("the same session id at both ends"));
+    // Over IPv6 at one end, or on the same network: a flip or a carrier hop is in one
+    // country, so into another it is still a replay.
+    b.origin.ip = "2a01:598:48bf::1".parse().ok();
+    let out = run(&[a.clone(), b.clone()]);
+    assert_eq!(out.len(), 1, "an address family flip into another country");
+    assert_eq!(out[0].severity, Severity::High);
+    b.origin.ip = "79.215.3.4".parse().ok();
+    a.origin.session_id = None;
+    b.origin.session_id = None;
+    for e in [&mut a, &mut b] {
+        e.origin.device_id = Some("laptop-1".into());
+        e.origin.asn = Some(13335);
+    }
+    assert_eq!(
+        run(&[a, b]).len(),
+        1,
+        "one device on one network, in two countries"
+    );
+}
+
+#[test]
+fn null_island_is_no_location() {
+    // Vendors write (0, 0) for an unknown location: the sign-in is not located, not a jump to
+    // the Gulf of Guinea.
+    let mut zero = sign_in("a@x.com", "e2", 180, "1.129.0.2", &SYDNEY);
+    zero.origin.geo = GeoPoint::new(0.0, 0.0, None);
+    zero.origin.city = None;
+    let out = run(&[
+        sign_in("a@x.com", "e1", 0, "1.129.0.1", &SYDNEY),
+        zero.clone(),
+    ]);
+    assert!(out.is_empty(), "{out:?}");
+    // Nor does it teach the address a place: a later IP-only record from it stays unlocated.
+    let mut later = zero;
+    (later.id, later.time, later.origin.geo) = ("e3".into(), t(200), None);
+    later.origin.country = None;
+    let out = run(&[sign_in("a@x.com", "e1", 0, "1.129.0.1", &SYDNEY), later]);
+    assert!(out.is_empty(), "{out:?}");
 }
 
 #[test]
@@ -315,16 +367,35 @@ fn a_mobile_carrier_address_is_located_to_its_country_only() {
         out[0].summary
     );
 
-    // The radius is a setting.
+    // Across a border the wider circle counts: Frankfurt, then ten minutes later a listed
+    // carrier's address placed in Paris (about 480 km) is inside the 1,000 km circle; with a
+    // 100 km radius it is a jump.
+    let fra = sign_in("a@x.com", "f1", 0, "79.215.3.4", &FRANKFURT);
+    let mut paris = sign_in("a@x.com", "f2", 10, "49.180.90.1", &PARIS);
+    paris.origin.asn = Some(4804);
+    let out = run_with(
+        &mut listed(),
+        &[fra.clone(), paris.clone()],
+        &Context::empty(),
+    );
+    assert!(out.is_empty(), "{out:?}");
     let cfg = TravelConfig {
         mobile_radius_km: 100.0,
         ..TravelConfig::default()
     };
-    let mut narrow = ImpossibleTravel::new(cfg).unwrap().with_egress(carriers);
+    let mut narrow = ImpossibleTravel::new(cfg)
+        .unwrap()
+        .with_egress(carriers.clone());
     assert_eq!(
-        run_with(&mut narrow, &[home, phone], &Context::empty()).len(),
+        run_with(&mut narrow, &[fra, paris], &Context::empty()).len(),
         1
     );
+    // Within the carrier's country the address says nothing of where the phone is, however
+    // far its gateway: Sydney, then Perth (3,300 km) 40 minutes later on the listed carrier.
+    let mut perth = sign_in("a@x.com", "p2", 40, "49.180.91.1", &PERTH);
+    perth.origin.asn = Some(4804);
+    let sydney = sign_in("a@x.com", "p1", 0, "1.129.0.1", &SYDNEY);
+    assert!(run_with(&mut listed(), &[sydney, perth], &Context::empty()).is_empty());
     let bad = TravelConfig {
         mobile_radius_km: f64::NAN,
         ..TravelConfig::default()
@@ -371,40 +442,56 @@ fn moves_repeated_on_another_day_and_shared_moves_are_low() {
     assert_eq!(sev, [Severity::Medium, Severity::Medium, Severity::Low]);
     assert!(out[2].summary.contains("on an earlier day"));
 
-    // Four identities making the same move: the fourth is low (three others did it).
-    let mut events = Vec::new();
-    for (i, who) in ["a@x.com", "b@x.com", "c@x.com", "d@x.com"]
+    // One attacker moving four accounts between the same places once each: every move is
+    // medium; a campaign never makes itself look like a shared egress.
+    let moves = |who: &str, m: i64, n: usize| {
+        vec![
+            sign_in(
+                who,
+                &format!("{who}-{m}-1"),
+                m,
+                &format!("1.129.0.{n}"),
+                &SYDNEY,
+            ),
+            sign_in(
+                who,
+                &format!("{who}-{m}-2"),
+                m + 60,
+                "79.215.3.4",
+                &FRANKFURT,
+            ),
+        ]
+    };
+    let campaign: Vec<Event> = ["a@x.com", "b@x.com", "c@x.com", "d@x.com"]
         .iter()
         .enumerate()
-    {
-        let m = i as i64 * 200;
-        events.push(sign_in(
-            who,
-            &format!("{who}-1"),
-            m,
-            &format!("1.129.0.{i}"),
-            &SYDNEY,
-        ));
-        events.push(sign_in(
-            who,
-            &format!("{who}-2"),
-            m + 60,
-            "79.215.3.4",
-            &FRANKFURT,
-        ));
-    }
-    let out = run(&events);
-    let sev: Vec<Severity> = out.iter().map(|f| f.severity).collect();
-    assert_eq!(
-        sev,
-        [
-            Severity::Medium,
-            Severity::Medium,
-            Severity::Medium,
-            Severity::Low
-        ]
+        .flat_map(|(i, who)| moves(who, i as i64 * 200, i))
+        .collect();
+    let out = run(&campaign);
+    assert_eq!(out.len(), 4);
+    assert!(
+        out.iter().all(|f| f.severity == Severity::Medium),
+        "{out:?}"
     );
-    assert!(out[3].summary.contains("3 other identities of the tenant"));
+
+    // Three identities making the move as a habit (on two days each): a fourth's first such
+    // move is low, three others do it.
+    let mut habit = Vec::new();
+    for d in 0..2 {
+        for (i, who) in ["a@x.com", "b@x.com", "c@x.com"].iter().enumerate() {
+            habit.extend(moves(who, d * day + i as i64 * 200, i));
+        }
+    }
+    habit.extend(moves("d@x.com", 2 * day, 3));
+    let out = run(&habit);
+    let last = out.last().unwrap();
+    assert_eq!(last.identity.as_ref().unwrap().as_str(), "d@x.com");
+    assert_eq!(last.severity, Severity::Low, "{}", last.summary);
+    assert!(
+        last.summary.contains("3 other identities of the tenant"),
+        "{}",
+        last.summary
+    );
 }
 
 struct Profile {
@@ -590,6 +677,20 @@ fn out_of_range_coordinates_never_panic_or_mislead() {
     });
     let out = run(&[sign_in("a@x.com", "e1", 0, "1.129.0.1", &SYDNEY), bad]);
     assert!(out.is_empty());
+}
+
+#[test]
+fn the_same_address_reported_late_is_never_travel() {
+    // The address geolocates differently in the two records; reported in time order the
+    // same-address rule keeps it quiet, and so it must when the older one arrives late.
+    let sydney = sign_in("a@x.com", "e1", 0, "79.215.3.4", &SYDNEY);
+    let frankfurt = sign_in("a@x.com", "e2", 60, "79.215.3.4", &FRANKFURT);
+    assert!(run(&[sydney.clone(), frankfurt.clone()]).is_empty());
+    let mut d = ImpossibleTravel::default();
+    let mut out = Vec::new();
+    d.observe(&frankfurt, &Context::empty(), &mut out);
+    d.observe(&sydney, &Context::empty(), &mut out);
+    assert!(out.is_empty(), "{out:?}");
 }
 
 #[test]
