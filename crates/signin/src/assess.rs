@@ -143,6 +143,9 @@ pub(crate) struct Assessment {
     /// 0 (somewhere else, or unknown) to 1 (the identity's own country and city on a network
     /// it or the organisation knows).
     pub(crate) place: f64,
+    /// Whether the sign-in came from a device id the identity uses (not merely a familiar
+    /// browser family).
+    pub(crate) own_device: bool,
 }
 
 impl Assessment {
@@ -297,6 +300,12 @@ fn has_value(event: &Event, dim: Dimension) -> bool {
     }
 }
 
+/// The least anchor an identity's own browser family gives, however much of the tenant uses
+/// it: below the 0.5 that makes a client the identity's own (see `failed_then_success`), enough
+/// that a trip with the usual browser and no device id (Okta names none for browsers) does not
+/// read as an intruder on location alone.
+const MIN_UA_ANCHOR: f64 = 0.4;
+
 /// Measures `event` against `profile` (as it was before the event).
 pub(crate) fn assess(event: &Event, profile: &dyn ProfileView, w: &NoveltyWeights) -> Assessment {
     let mut a = Assessment {
@@ -338,8 +347,11 @@ pub(crate) fn assess(event: &Event, profile: &dyn ProfileView, w: &NoveltyWeight
                     match dim {
                         Dimension::Device => device_anchor = 1.0,
                         // A browser family half the organisation uses says little about who
-                        // is at the keyboard.
-                        Dimension::UserAgent => ua_anchor = 1.0 - tenant_share.min(1.0),
+                        // is at the keyboard; but it is still the identity's own, which an
+                        // intruder has to match, so it keeps some weight however common.
+                        Dimension::UserAgent => {
+                            ua_anchor = (1.0 - tenant_share.min(1.0)).max(MIN_UA_ANCHOR)
+                        }
                         _ => {}
                     }
                 }
@@ -388,6 +400,7 @@ pub(crate) fn assess(event: &Event, profile: &dyn ProfileView, w: &NoveltyWeight
         device_anchor.max(ua_anchor)
     };
     a.place = place;
+    a.own_device = device_anchor >= 1.0 && !device_new;
     a
 }
 

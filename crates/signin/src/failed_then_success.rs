@@ -473,9 +473,13 @@ impl FailedThenSuccess {
         let Some(track) = self.tracks.get_mut(key) else {
             return;
         };
-        // A further success from the same origin joins the open finding.
+        // A further success from the same origin joins the open finding while it is open (in
+        // batch mode `advance` may not have closed it yet).
         if let Some(open) = &mut track.open {
-            if open.country == event.origin.country && open.asn == event.origin.asn {
+            if event.time <= open.until
+                && open.country == event.origin.country
+                && open.asn == event.origin.asn
+            {
                 let f = &mut open.finding;
                 f.evidence.push(event.id.clone());
                 f.last_seen = f.last_seen.max(event.time);
@@ -562,8 +566,10 @@ fn after_failures(
     // The identity's own client in a country it knows is the user fumbling their prompts on a
     // new network, however many prompts failed. Where the source names no client (Google
     // Workspace), a country the profile knows is as far as it can tell.
+    // The identity's own device (its id, not a browser family an intruder can copy) is the
+    // user anywhere: a traveller whose prompts time out on a roaming phone.
     let own_client = a.anchor >= 0.5 || !a.client_named;
-    let own = own_client && !a.is_unfamiliar(Dimension::Country);
+    let own = (own_client && !a.is_unfamiliar(Dimension::Country)) || a.own_device;
     if failures.mfa > 0 && !own {
         sev = sev.bump();
     }

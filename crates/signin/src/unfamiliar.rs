@@ -231,6 +231,8 @@ impl UnfamiliarSignIn {
 
     fn close(&mut self, key: &IdentityKey, out: &mut Vec<Finding>) {
         if let Some(mut open) = self.open.remove(key) {
+            // Closed early (replaced, or evicted): its deadline must not close a successor.
+            self.expiry.remove(key, open.deadline);
             self.bytes = self.bytes.saturating_sub(open_bytes(&open));
             out.push(state::revise(&mut open.finding, FindingStatus::Closed));
             let hours = self.config.vouch_hours;
@@ -302,6 +304,12 @@ impl UnfamiliarSignIn {
         let Some(open) = self.open.get_mut(key) else {
             return false;
         };
+        if event.time > open.deadline {
+            // Past its merge window (in batch mode `advance` may not have closed it yet): this
+            // sign-in starts afresh.
+            self.close(key, out);
+            return false;
+        }
         if open.country != event.origin.country || open.asn != event.origin.asn {
             return false;
         }
@@ -352,7 +360,9 @@ impl Detector for UnfamiliarSignIn {
             return;
         };
         let anonymous = event.vendor_signals.says_anonymous();
-        let (assessment, trusted) = match ctx.profile {
+        // A profile with no sign-in learned yet (one whose first password stage waits for its
+        // MFA step) is no history at all, as no profile is.
+        let (assessment, trusted) = match ctx.profile.filter(|p| p.sign_ins() > 0) {
             Some(p) => (assess(event, p, &self.config.weights), p.trusted()),
             None if anonymous => (Assessment::default(), false),
             None => return,

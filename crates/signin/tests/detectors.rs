@@ -1446,3 +1446,171 @@ proptest! {
         prop_assert_eq!(run(), run());
     }
 }
+
+#[test]
+fn a_traveller_with_the_browser_everyone_uses_and_no_device_id_stays_below_medium() {
+    // Okta names no device for a browser sign-in. Twenty-five colleagues and Tom all use
+    // Chrome on Windows: the family is common, but it is still Tom's own.
+    let mut h = Harness::new(UnfamiliarSignIn::default());
+    let no_device = Origin {
+        device: None,
+        ..home()
+    };
+    for d in 0..40 {
+        for u in 0..26 {
+            let who = if u == 0 {
+                "tom@x.com".to_owned()
+            } else {
+                format!("c{u}@x.com")
+            };
+            let e = event(
+                &who,
+                at_min(d * DAY + u),
+                &format!("{who}-{d}"),
+                &no_device,
+                ok(),
+            );
+            h.run(&e);
+        }
+    }
+    let hotel = Origin {
+        device: None,
+        ..paris_hotel()
+    };
+    let trip = h.run(&event("tom@x.com", at_min(41 * DAY), "trip", &hotel, ok()));
+    assert!(
+        trip.iter().all(|f| f.severity < Severity::Medium),
+        "{trip:?}"
+    );
+    // An intruder's own client from there is still medium or above.
+    let x = h.run(&event(
+        "c3@x.com",
+        at_min(41 * DAY),
+        "x1",
+        &attacker(),
+        ok(),
+    ));
+    assert!(x.iter().any(|f| f.severity >= Severity::Medium), "{x:?}");
+}
+
+#[test]
+fn a_finding_replaced_early_is_not_closed_by_the_old_deadline() {
+    let mut h = Harness::new(UnfamiliarSignIn::default());
+    h.learn_home("ana@x.com");
+    let t = 41 * DAY;
+    let fr = h.run(&event("ana@x.com", at_min(t), "fr", &paris_hotel(), ok()));
+    assert_eq!(fr.len(), 1);
+    let us = h.run(&event(
+        "ana@x.com",
+        at_min(t + 30),
+        "us1",
+        &attacker(),
+        ok(),
+    ));
+    let open = us.last().unwrap().clone();
+    assert_eq!(open.status, FindingStatus::Open);
+    // Past the French finding's deadline, before the American one's: nothing closes.
+    let merge = UnfamiliarConfig::default().merge_minutes;
+    assert!(h.advance(at_min(t + merge + 1)).is_empty());
+    // The intruder's next sign-in joins its finding.
+    let again = h.run(&event(
+        "ana@x.com",
+        at_min(t + 40),
+        "us2",
+        &attacker(),
+        ok(),
+    ));
+    assert!(again.iter().all(|f| f.id == open.id), "{again:?}");
+    let closed = h.advance(at_min(t + 40 + merge + 1));
+    assert_eq!(closed.len(), 1);
+    assert_eq!(closed[0].id, open.id);
+    assert!(closed[0].evidence.event_ids.contains(&"us2".to_owned()));
+}
+
+#[test]
+fn a_finding_does_not_absorb_sign_ins_past_its_window() {
+    // Without `advance` (a batch whose watermark lags), a sign-in days later from the same
+    // place starts afresh: the old finding closes, unchanged.
+    let mut h = Harness::new(UnfamiliarSignIn::default());
+    h.learn_home("ana@x.com");
+    let first = h.run(&event(
+        "ana@x.com",
+        at_min(41 * DAY),
+        "x1",
+        &attacker(),
+        ok(),
+    ));
+    assert_eq!(first.len(), 1);
+    let later = h.run(&event(
+        "ana@x.com",
+        at_min(45 * DAY),
+        "x2",
+        &attacker(),
+        ok(),
+    ));
+    let closed: Vec<_> = later.iter().filter(|f| f.id == first[0].id).collect();
+    assert_eq!(closed.len(), 1, "{later:?}");
+    assert_eq!(closed[0].status, FindingStatus::Closed);
+    assert_eq!(closed[0].evidence.event_ids, ["x1"]);
+}
+
+#[test]
+fn a_profile_with_nothing_learned_yet_is_no_history() {
+    // Okta logs the password stage first; while it waits for its MFA step the identity has a
+    // profile with no sign-in in it. Its first sign-in is judged as a first sign-in: nothing.
+    let mut h = Harness::new(UnfamiliarSignIn::default());
+    let okta = |id: &str, m: i64, act: Activity| {
+        let mut e = event("new@x.com", at_min(m), id, &home(), act);
+        e.source = Source::Okta;
+        e
+    };
+    let mut out = h.run(&okta("p1", 0, ok()));
+    out.extend(h.run(&okta("m1", 1, mfa_ok())));
+    assert!(out.is_empty(), "{out:?}");
+}
+
+#[test]
+fn a_traveller_on_their_own_device_fumbling_mfa_abroad_stays_low() {
+    let mut h = Harness::new(FailedThenSuccess::default());
+    h.learn_home("ana@x.com");
+    let t = 41 * DAY;
+    for (i, m) in [0, 1].into_iter().enumerate() {
+        h.run(&event(
+            "ana@x.com",
+            at_min(t + m),
+            &format!("f{i}"),
+            &paris_hotel(),
+            failed(FailureReason::MfaTimeout),
+        ));
+    }
+    let out = h.run(&event(
+        "ana@x.com",
+        at_min(t + 2),
+        "ok",
+        &paris_hotel(),
+        mfa_ok(),
+    ));
+    assert!(out.iter().all(|f| f.severity < Severity::Medium), "{out:?}");
+    // Without the device id (only the browser family) the same story is medium: a browser
+    // family can be copied.
+    let mut h = Harness::new(FailedThenSuccess::default());
+    h.learn_home("bo@x.com");
+    let hotel = Origin {
+        device: None,
+        ..paris_hotel()
+    };
+    for (i, m) in [0, 1].into_iter().enumerate() {
+        h.run(&event(
+            "bo@x.com",
+            at_min(t + m),
+            &format!("g{i}"),
+            &hotel,
+            failed(FailureReason::MfaTimeout),
+        ));
+    }
+    let out = h.run(&event("bo@x.com", at_min(t + 2), "ok", &hotel, mfa_ok()));
+    assert!(
+        out.iter().any(|f| f.severity >= Severity::Medium),
+        "{out:?}"
+    );
+}
