@@ -51,8 +51,10 @@ pub struct UnfamiliarConfig {
     pub follow_up_hours: i64,
     /// A medium-or-higher finding about a device the identity had never used is revised down
     /// to low when, within this many hours of closing (default 168, a week; 0 never), that
-    /// device signs in from the identity's own country, city and network: it is the
-    /// identity's new machine. Held at most `max_open` at once.
+    /// device signs in from the identity's own country, city, network and address block (its
+    /// /24 or /48): it is the identity's new machine. The address block keeps an intruder
+    /// from laundering the finding through a residential proxy on the victim's own ISP in
+    /// the victim's own city. Held at most `max_open` at once.
     pub vouch_hours: i64,
     /// Open findings kept at most (default 100 000); past it the oldest is closed early.
     pub max_open: usize,
@@ -265,9 +267,14 @@ impl UnfamiliarSignIn {
         };
         let home = trusted
             && event.origin.country.is_some()
-            && ![Dimension::Country, Dimension::City, Dimension::Asn]
-                .into_iter()
-                .any(|d| a.is_unfamiliar(d));
+            && ![
+                Dimension::Country,
+                Dimension::City,
+                Dimension::Asn,
+                Dimension::Prefix,
+            ]
+            .into_iter()
+            .any(|d| a.is_unfamiliar(d));
         if !home {
             return;
         }

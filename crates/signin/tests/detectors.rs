@@ -315,6 +315,13 @@ fn a_new_laptop_seen_later_at_home_is_vouched_for() {
         ..paris_hotel()
     };
     assert!(unchanged(&run(UnfamiliarConfig::default(), abroad, 3)));
+    // Nor does a residential proxy on the identity's own ISP in its own city, in another
+    // address block: an intruder laundering the finding.
+    let proxy = Origin {
+        ip: "110.174.200.9",
+        ..at_home("laptop-2")
+    };
+    assert!(unchanged(&run(UnfamiliarConfig::default(), proxy, 3)));
     // Past the week, or with the wait off, the finding stands.
     assert!(unchanged(&run(
         UnfamiliarConfig::default(),
