@@ -49,7 +49,9 @@ pub struct NoveltyWeights {
     pub anchor_discount: f64,
     /// A value held by this share of the tenant's identities is common (default 0.2).
     pub common_share: f64,
-    /// How much a common tenant value lowers surprise for a trusted profile (default 0.5).
+    /// How much a common tenant value lowers surprise for a trusted profile (default 0: the
+    /// prior is for cold start; a trusted profile's own history says what is normal for it, so
+    /// an intruder on the tenant's most common ISP is as surprising as on any other).
     pub prior_trusted: f64,
     /// How much a common tenant value lowers surprise for a still-learning profile (default 0.8).
     pub prior_learning: f64,
@@ -70,7 +72,7 @@ impl Default for NoveltyWeights {
             anchor_share: 0.1,
             anchor_discount: 0.5,
             common_share: 0.2,
-            prior_trusted: 0.5,
+            prior_trusted: 0.0,
             prior_learning: 0.8,
         }
     }

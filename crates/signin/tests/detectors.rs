@@ -1621,3 +1621,57 @@ fn a_traveller_on_their_own_device_fumbling_mfa_abroad_stays_low() {
         "{out:?}"
     );
 }
+
+#[test]
+fn a_network_common_in_the_tenant_still_surprises_a_trusted_identity() {
+    // Thirty colleagues sign in from Melbourne on AS1221; Ana, for forty days, from Sydney on
+    // AS7545. An intruder in Melbourne on AS1221, after two refused prompts: the tenant's
+    // prior is for identities without a history, so Ana's own history decides.
+    let mut h = Harness::new(FailedThenSuccess::default());
+    let colleague = Origin {
+        city: "Melbourne",
+        asn: 1221,
+        ip: "1.129.40.7",
+        device: None,
+        ..home()
+    };
+    for d in 0..40 {
+        for u in 0..30 {
+            let who = format!("c{u}@x.com");
+            h.run(&event(
+                &who,
+                at_min(d * DAY + u),
+                &format!("{who}-{d}"),
+                &colleague,
+                ok(),
+            ));
+        }
+    }
+    h.learn_home("ana@x.com");
+    let intruder = Origin {
+        ip: "1.129.77.3",
+        ua: "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
+        ..colleague
+    };
+    let t = 41 * DAY;
+    for (i, m) in [0, 1].into_iter().enumerate() {
+        h.run(&event(
+            "ana@x.com",
+            at_min(t + m),
+            &format!("d{i}"),
+            &intruder,
+            failed(FailureReason::MfaDenied),
+        ));
+    }
+    let out = h.run(&event(
+        "ana@x.com",
+        at_min(t + 3),
+        "in",
+        &intruder,
+        mfa_ok(),
+    ));
+    assert!(
+        out.iter().any(|f| f.severity >= Severity::Medium),
+        "{out:?}"
+    );
+}
