@@ -5,7 +5,7 @@
 //! |--------------------------|---------------------------------------------------------------|------------|
 //! | [`UnfamiliarSignIn`]     | a success whose country, network, device, browser … are new   | T1078.004  |
 //! | [`FailedThenSuccess`]    | failed password/MFA attempts, then success from a new origin  | T1078.004  |
-//! | [`PasswordSpray`]        | one IP or network failing against many identities             | T1110.003  |
+//! | [`PasswordSpray`]        | one IP (IPv6: /64) or network failing against many identities | T1110.003  |
 //!
 //! The detectors see profiles only through `palisade_core::ProfileView` (`Context::profile`,
 //! the identity's baseline as it was before the event), so any profile store works; Palisade's
@@ -14,9 +14,10 @@
 //!
 //! Each detector is deterministic (ids are hashes of detector, key and first evidence id; state
 //! lives in fast hash maps whose order never reaches the output: deadlines are kept in ordered
-//! queues and snapshots are sorted), bails out early on events it does not care about, re-emits a growing finding with a higher revision, closes it in
-//! `advance` when its window ends (expiry queues, not scans), keeps bounded state, and snapshots
-//! as versioned JSON.
+//! queues and snapshots are sorted), bails out early on events it does not care about, re-emits
+//! a growing finding with a higher revision, closes it in `advance` when its window ends
+//! (expiry queues, not scans; a finding never joins an event past its window, even when
+//! `advance` lags), keeps bounded state, and snapshots as versioned JSON.
 //!
 //! ```
 //! use palisade_core::Detector;

@@ -344,7 +344,8 @@ impl PasswordSpray {
                 if s.hashed.len() < cap {
                     s.hashed.insert(at, h);
                     if s.succeeded.binary_search(&h).is_ok() {
-                        s.succeeded_only -= 1;
+                        // Saturating: a snapshot's counts are input too.
+                        s.succeeded_only = s.succeeded_only.saturating_sub(1);
                     }
                 } else {
                     s.saturated = true;
@@ -357,7 +358,7 @@ impl PasswordSpray {
             }
         }
         let distinct = s.hashed.len();
-        let failing = distinct as f64 / (distinct + s.succeeded_only).max(1) as f64;
+        let failing = distinct as f64 / distinct.saturating_add(s.succeeded_only).max(1) as f64;
         let report = distinct >= s.next_report && failing >= ratio && distinct >= threshold;
         if s.finding.is_none() && !report {
             // Nothing to say yet: most sources fail once or twice and never become a spray.
@@ -428,7 +429,7 @@ impl PasswordSpray {
             if s.succeeded.len() < cap {
                 s.succeeded.insert(at, h);
                 if s.hashed.binary_search(&h).is_err() {
-                    s.succeeded_only += 1;
+                    s.succeeded_only = s.succeeded_only.saturating_add(1);
                 }
             }
         }
