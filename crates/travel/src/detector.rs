@@ -65,11 +65,12 @@ impl From<TravelError> for Error {
 /// What it reports at `low` rather than `medium`/`high`, naming the reason in the summary:
 /// - either end on a configured egress list (VPN/SASE, corporate, private relay, satellite;
 ///   hosting/cloud for non-interactive sign-ins) — the finding names the list;
-/// - a pair of places this identity already moved between at least
+/// - a pair of places this identity already moved between, on the same networks, at least
 ///   [`TravelConfig::pair_settle_hours`] earlier (default a day), or that at least
-///   [`TravelConfig::shared_pair_identities`] other identities of the tenant move between as a
-///   habit, each on more than one day (a shared VPN egress; one attacker moving many accounts
-///   once each does not count);
+///   [`TravelConfig::shared_pair_identities`] other identities of the tenant move between on
+///   the same networks as a habit, each on more than one day (a shared VPN egress; one
+///   attacker moving many accounts once each does not count, nor does an intruder on another
+///   network between the same cities);
 /// - both ends' networks are usual for the identity (its profile's ASN weights).
 ///
 /// It raises to `high` when the identity's trusted profile has never seen the destination
@@ -319,6 +320,15 @@ fn place_key(l: &Spot) -> u64 {
     }
 }
 
+/// A stable key for one end of a move as the pair memories know it: its place and its network.
+/// The network is part of it because what makes a move familiar is the route (a corporate VPN
+/// that exits in Frankfurt), not the city: an intruder on a Frankfurt ISP does not inherit the
+/// VPN users' habit.
+fn end_key(l: &Spot) -> u64 {
+    let asn = l.asn.map_or(0, u64::from);
+    place_key(l) ^ asn.wrapping_mul(0xff51_afd7_ed55_8ccd).rotate_left(17)
+}
+
 /// When an identity's state next needs looking at: when its last sign-in passes the horizon,
 /// or its earliest remembered pair expires; `None` when nothing is left.
 fn next_due(has_last: bool, c: &Record, horizon: Duration, memory: Duration) -> Option<Timestamp> {
@@ -508,19 +518,24 @@ impl Judge<'_> {
                 None => {}
             }
         }
-        let pair = pair_key(place_key(prev.spot), place_key(cur.spot));
+        let pair = pair_key(end_key(prev.spot), end_key(cur.spot));
         let memory = Duration::from_days(i64::from(self.config.pair_memory_days));
         let me = stable_hash(&[who.as_str()]);
         let settle = Duration::from_hours(i64::from(self.config.pair_settle_hours));
         let habitual = state.knows_pair(pair, cur.time, settle, memory);
         if habitual {
-            lowered.push("this identity has moved between these places on an earlier day".into());
+            lowered.push(
+                "this identity has moved between these places, on these networks, on an earlier \
+                 day"
+                .into(),
+            );
         }
         let others = self.tenant.others(pair, me, cur.time, memory);
         let shared = self.config.shared_pair_identities as usize;
         if shared > 0 && others >= shared {
             lowered.push(format!(
-                "{others} other identities of the tenant move between these places"
+                "{others} other identities of the tenant move between these places on these \
+                 networks"
             ));
         }
         // The end the event in hand brought: its country is the one the profile may not know.

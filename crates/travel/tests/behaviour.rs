@@ -492,6 +492,37 @@ fn moves_repeated_on_another_day_and_shared_moves_are_low() {
         "{}",
         last.summary
     );
+
+    // The habit is a route, not a pair of cities: the same people through a VPN that exits in
+    // Frankfurt (AS9009) make it familiar; an intruder on a Frankfurt ISP (AS3320) between the
+    // same cities inherits nothing, for their victims or for the habitual identities themselves.
+    let via = |mut e: Event, asn: u32, ip: Option<&str>| {
+        e.origin.asn = Some(asn);
+        if let Some(ip) = ip {
+            e.origin.ip = ip.parse().ok();
+        }
+        e
+    };
+    let route = |who: &str, m: i64, n: usize, away_asn: u32, away_ip: Option<&str>| {
+        let mut pair = moves(who, m, n).into_iter();
+        let home = via(pair.next().unwrap(), 1221, None);
+        let away = via(pair.next().unwrap(), away_asn, away_ip);
+        [home, away]
+    };
+    let mut routes = Vec::new();
+    for d in 0..2 {
+        for (i, who) in ["a@x.com", "b@x.com", "c@x.com"].iter().enumerate() {
+            routes.extend(route(who, d * day + i as i64 * 200, i, 9009, None));
+        }
+    }
+    routes.extend(route("d@x.com", 2 * day, 3, 3320, Some("79.200.1.1")));
+    routes.extend(route("a@x.com", 2 * day + 300, 0, 3320, Some("79.200.1.2")));
+    let out = run(&routes);
+    let intruders: Vec<&Finding> = out.iter().rev().take(2).collect();
+    for f in intruders {
+        assert!(f.evidence.event_ids.iter().any(|id| id.ends_with("-2")));
+        assert_eq!(f.severity, Severity::Medium, "{}", f.summary);
+    }
 }
 
 struct Profile {
