@@ -21,7 +21,8 @@
 //! A password-stage success waits for its MFA step when the identity has passed one before and
 //! the vendor does not say MFA was satisfied (Okta logs `user.session.start` once the password
 //! is verified, before MFA): an MFA success of the same session confirms it (the two records
-//! count as one sign-in), an MFA failure discards it, and one left unanswered is learned after
+//! count as one sign-in; so do a step and the session start logged just after it, as Okta
+//! Identity Engine and Google Workspace order them), an MFA failure discards it, and one left unanswered is learned after
 //! [`BaselineConfig::mfa_step_wait_secs`] (a remembered device asks for no MFA step). So an
 //! attacker who holds the password but is refused at MFA never teaches the victim's profile
 //! their origin. The pipeline calls

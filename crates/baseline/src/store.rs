@@ -307,11 +307,11 @@ impl BaselineStore {
         // Hashed once, for the check below and the hold.
         let session = session_of(event);
         // An MFA step of the same session just before (vendors that log the sign-in after its
-        // steps, as Google Workspace and Okta Identity Engine may) already confirmed it.
+        // steps, as Google Workspace and Okta Identity Engine may) was this sign-in, and was
+        // learned as it: the two records are one sign-in, counted once.
         let confirmed =
             p.last_mfa <= t && t - p.last_mfa <= wait && same_session(p.last_mfa_session, session);
         if confirmed {
-            self.learn_at(pos, t, obs);
             return;
         }
         // A newer password-stage success replaces one still unanswered: an unanswered prompt
