@@ -52,14 +52,16 @@ impl From<TravelError> for Error {
 /// [`TravelConfig::speed_kmh`] (default 800 km/h).
 ///
 /// What it does *not* flag, and why:
-/// - the same IP address twice (whatever the vendor's geolocation says);
+/// - the same IP address twice (whatever the vendor's geolocation says, in whatever order the
+///   two arrive);
 /// - moves under [`TravelConfig::min_distance_km`] after the radii (default 300 km);
-/// - IPv4/IPv6 flips and mobile-carrier hops within one device session: the same session id or
-///   device id at both ends with either the address family changing or the same network (ASN);
+/// - IPv4/IPv6 flips and mobile-carrier hops within one device session in one country: the
+///   same session id or device id at both ends with either the address family changing or the
+///   same network (ASN). Into another country the same session is a replay, judged (and high);
 /// - service-principal sign-ins (no person travels);
-/// - a move that fits inside an address's wider circle when it is on a `mobile` egress list: a
-///   carrier's address locates its gateway, so it counts with at least
-///   [`TravelConfig::mobile_radius_km`] (default 1,000 km). Moves still impossible from that
+/// - a move with an end on a `mobile` egress list, within that country (a carrier's address
+///   locates its gateway, not the phone), or across a border but inside the end's wider circle
+///   of [`TravelConfig::mobile_radius_km`] (default 1,000 km). Moves still impossible from that
 ///   circle are flagged as usual (a phone abroad is still abroad), the summary naming the list.
 ///
 /// What it reports at `low` rather than `medium`/`high`, naming the reason in the summary:
