@@ -236,11 +236,21 @@ fn null_island_is_no_location() {
         zero.clone(),
     ]);
     assert!(out.is_empty(), "{out:?}");
-    // Nor does it teach the address a place: a later IP-only record from it stays unlocated.
+    // Nor does it teach the address a place (a failed sign-in teaches addresses too): a later
+    // IP-only record from it stays unlocated.
+    let mut failed = zero.clone();
+    failed.activity = Activity::SignIn(SignIn::failure(
+        SignInStage::Primary,
+        FailureReason::BadPassword,
+    ));
     let mut later = zero;
     (later.id, later.time, later.origin.geo) = ("e3".into(), t(200), None);
     later.origin.country = None;
-    let out = run(&[sign_in("a@x.com", "e1", 0, "1.129.0.1", &SYDNEY), later]);
+    let out = run(&[
+        sign_in("a@x.com", "e1", 0, "1.129.0.1", &SYDNEY),
+        failed,
+        later,
+    ]);
     assert!(out.is_empty(), "{out:?}");
 }
 
