@@ -37,9 +37,9 @@ pub struct PasswordSprayConfig {
     /// 0 turns network-level tracking off.
     pub asn_min_identities: usize,
     /// Share of the identities seen at the source (since its first failure) that must have
-    /// failed from it (default 0.8), so a busy corporate egress with a few typos is not a
-    /// spray. Identities, not sign-ins: one account signing in over and over from an
-    /// attacker's address does not hide the spray around it.
+    /// failed from it and not then signed in (default 0.8), so a busy corporate egress with a
+    /// few typos is not a spray. Identities, not sign-ins: one account signing in over and
+    /// over from an attacker's address does not hide the spray around it.
     pub min_failure_ratio: f64,
     /// Sources tracked at most (default 20 000); past it the one quiet for longest is dropped,
     /// so a spray from millions of addresses cannot exhaust memory.
@@ -135,9 +135,10 @@ struct Source {
     hashed: Vec<u64>,
     saturated: bool,
     /// Hashes of the distinct identities that signed in successfully from the source, sorted,
-    /// at most the per-source cap; and how many of them never failed from it.
+    /// at most the per-source cap; how many of them never failed from it, and how many did.
     succeeded: Vec<u64>,
     succeeded_only: usize,
+    both: usize,
     /// Until the spray is reported: the first identities that signed in from it, with the
     /// sign-in's event id, so a success before the spray was recognised still counts.
     signed_in: Vec<(IdentityKey, String)>,
@@ -315,6 +316,7 @@ impl PasswordSpray {
                 saturated: false,
                 succeeded: Vec::new(),
                 succeeded_only: 0,
+                both: 0,
                 signed_in: Vec::new(),
                 listed: Vec::new(),
                 evidence: Evidence::default(),
@@ -346,6 +348,7 @@ impl PasswordSpray {
                     if s.succeeded.binary_search(&h).is_ok() {
                         // Saturating: a snapshot's counts are input too.
                         s.succeeded_only = s.succeeded_only.saturating_sub(1);
+                        s.both = s.both.saturating_add(1);
                     }
                 } else {
                     s.saturated = true;
@@ -358,7 +361,11 @@ impl PasswordSpray {
             }
         }
         let distinct = s.hashed.len();
-        let failing = distinct as f64 / distinct.saturating_add(s.succeeded_only).max(1) as f64;
+        // Identities that failed and then got in count as seen, not as failing: a colleague's
+        // typo, then the right password, is what a busy office's address shows all morning.
+        let failed_only = distinct.saturating_sub(s.both);
+        let seen = distinct.saturating_add(s.succeeded_only).max(1);
+        let failing = failed_only as f64 / seen as f64;
         let report = distinct >= s.next_report && failing >= ratio && distinct >= threshold;
         if s.finding.is_none() && !report {
             // Nothing to say yet: most sources fail once or twice and never become a spray.
@@ -430,6 +437,8 @@ impl PasswordSpray {
                 s.succeeded.insert(at, h);
                 if s.hashed.binary_search(&h).is_err() {
                     s.succeeded_only = s.succeeded_only.saturating_add(1);
+                } else {
+                    s.both = s.both.saturating_add(1);
                 }
             }
         }

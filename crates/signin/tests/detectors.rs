@@ -1227,6 +1227,38 @@ fn a_network_spray_escalates_only_on_a_sprayed_identity() {
 }
 
 #[test]
+fn a_morning_of_typos_at_the_office_is_not_a_spray() {
+    // Twelve colleagues each mistype, then sign in a minute later, from the office's one
+    // address; hundreds more sign in after. Failed-then-got-in is a typo, not a spray.
+    let mut h = Harness::new(PasswordSpray::default());
+    let mut o = home();
+    o.ip = "203.0.113.50";
+    let mut all = Vec::new();
+    for i in 0..12 {
+        let who = format!("emp{i}@x.com");
+        all.extend(h.run(&event(
+            &who,
+            at_min(i * 2),
+            &format!("t{i}"),
+            &o,
+            failed(FailureReason::BadPassword),
+        )));
+        all.extend(h.run(&event(&who, at_min(i * 2 + 1), &format!("r{i}"), &o, ok())));
+    }
+    for i in 12..400 {
+        let who = format!("emp{i}@x.com");
+        all.extend(h.run(&event(
+            &who,
+            at_min(30) + Duration::from_secs(i),
+            &format!("n{i}"),
+            &o,
+            ok(),
+        )));
+    }
+    assert!(all.is_empty(), "{all:?}");
+}
+
+#[test]
 fn busy_egress_with_typos_is_not_a_spray() {
     let mut h = Harness::new(PasswordSpray::default());
     let egress = "203.0.113.10";

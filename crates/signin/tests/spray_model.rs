@@ -4,7 +4,8 @@
 //!
 //! The rule, per source (an IPv4 address, or an IPv6 /64: the last two addresses share one): a
 //! spray runs while its failures are at most the window apart; it is reported once enough
-//! distinct identities failed and enough of the identities seen at the source failed from it,
+//! distinct identities failed and enough of the identities seen at the source failed from it
+//! without then signing in,
 //! again each time the failing identities double, at high from the start when an identity
 //! already signed in from the source during the spray, again (high) when an identity then signs
 //! in from it, and closed when it goes quiet for the window.
@@ -188,7 +189,7 @@ fn model(steps: &[Step]) -> Vec<Said> {
                 sp.identities.insert(s.who);
                 let distinct = sp.identities.len();
                 let seen = sp.identities.union(&sp.succeeded).count();
-                let failing = distinct as f64 / seen as f64;
+                let failing = sp.identities.difference(&sp.succeeded).count() as f64 / seen as f64;
                 let report = distinct >= sp.next_report
                     && failing >= MIN_FAILURE_RATIO
                     && distinct >= MIN_IDENTITIES;
