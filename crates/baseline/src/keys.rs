@@ -376,13 +376,10 @@ pub(crate) fn observations(event: &Event) -> Observations<'_> {
     if let Some(c) = &o.country {
         out.push_text(Dimension::Country, c, true);
     }
-    match (&o.city, &o.geo) {
+    match (&o.city, o.point()) {
         (Some(city), _) => out.push_text(Dimension::City, city, true),
-        // (0, 0) is a zeroed field, not a place (see `palisade_geo`).
-        (None, Some(p)) if p.lat != 0.0 || p.lon != 0.0 => {
-            out.push(Dimension::City, cell_key(p), Label::Cell(*p))
-        }
-        (None, _) => {}
+        (None, Some(p)) => out.push(Dimension::City, cell_key(&p), Label::Cell(p)),
+        (None, None) => {}
     }
     if let Some(asn) = o.asn {
         out.push(Dimension::Asn, u64::from(asn), Label::None);

@@ -5,7 +5,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use palisade_schema::{GeoPoint, Origin, Timestamp};
+use palisade_schema::{Origin, Timestamp};
 
 use crate::spot::NameTable;
 use crate::{AccuracyDefaults, LearnedLocations, Location, LocationSource, Precision, Spot};
@@ -84,13 +84,6 @@ impl<R: GeoResolver> GeoResolver for Option<R> {
     fn network(&self, ip: IpAddr) -> Option<Network> {
         self.as_ref()?.network(ip)
     }
-}
-
-/// The coordinates the event supplies, unless they are exactly (0, 0): "null island", in the
-/// Gulf of Guinea, is what vendors and pipelines write for an unknown location (a zeroed
-/// field), not where anyone signs in from. Such an event is located as if it had none.
-fn event_point(origin: &Origin) -> Option<GeoPoint> {
-    origin.geo.filter(|g| g.lat != 0.0 || g.lon != 0.0)
 }
 
 /// The precision an origin's names imply.
@@ -276,7 +269,7 @@ impl Geolocator {
     }
 
     fn event_into(&self, origin: &Origin, out: &mut Location) -> bool {
-        let Some(g) = event_point(origin) else {
+        let Some(g) = origin.point() else {
             return false;
         };
         let precision = precision_of(origin);
@@ -317,7 +310,7 @@ impl Geolocator {
     /// assert_eq!(geo.learned().len(), 1);
     /// ```
     pub fn learn(&mut self, origin: &Origin, at: Timestamp) {
-        let (Some(ip), Some(g)) = (origin.ip, event_point(origin)) else {
+        let (Some(ip), Some(g)) = (origin.ip, origin.point()) else {
             return;
         };
         let Geolocator {
@@ -447,7 +440,7 @@ impl Geolocator {
     /// assert!(geo.from_event(&zero).is_none());
     /// ```
     pub fn from_event(&self, origin: &Origin) -> Option<Location> {
-        let g = event_point(origin)?;
+        let g = origin.point()?;
         let precision = precision_of(origin);
         let radius = match g.accuracy_km {
             Some(r) if r.is_finite() && r >= 0.0 => r,
@@ -482,7 +475,7 @@ fn event_spot(
     origin: &Origin,
     near: Option<&Spot>,
 ) -> Option<Spot> {
-    let g = event_point(origin)?;
+    let g = origin.point()?;
     let precision = precision_of(origin);
     let radius = match g.accuracy_km {
         Some(r) if r.is_finite() && r >= 0.0 => r,

@@ -100,7 +100,22 @@ pub struct Origin {
 impl Origin {
     /// Whether the origin says anything about where it is (coordinates, country or city).
     pub fn has_location(&self) -> bool {
-        self.geo.is_some() || self.country.is_some() || self.city.is_some()
+        self.point().is_some() || self.country.is_some() || self.city.is_some()
+    }
+
+    /// The coordinates, unless they are exactly (0, 0): "null island", in the Gulf of Guinea,
+    /// is what vendors and pipelines write for an unknown location (a zeroed field), not where
+    /// anyone signs in from. Everything that locates an origin reads its coordinates here.
+    ///
+    /// ```
+    /// use palisade_schema::{GeoPoint, Origin};
+    /// let mut o = Origin { geo: GeoPoint::new(-33.87, 151.21, None), ..Origin::default() };
+    /// assert!(o.point().is_some());
+    /// o.geo = GeoPoint::new(0.0, 0.0, None);
+    /// assert!(o.point().is_none() && !o.has_location());
+    /// ```
+    pub fn point(&self) -> Option<GeoPoint> {
+        self.geo.filter(|g| g.lat != 0.0 || g.lon != 0.0)
     }
 }
 
