@@ -91,18 +91,10 @@ impl Adapter for GoogleWorkspace {
                 Some(parts) => parts,
                 // Checked only once an event is mapped: an activity of unmapped events is
                 // unsupported, whatever its id and time.
-                None => shared.insert(Shared::read(&rec, id)?),
+                None => shared.insert(Shared::read(&rec, app, id)?),
             };
-            // Google's id of an activity is its application, time and unique qualifier (the
-            // qualifier is unique only among activities of the same time), so all three are in
-            // the event's id: qualifiers that repeat at other times never merge two events.
-            let mut event_id = String::with_capacity(parts.qualifier.len() + name.len() + 48);
-            event_id.push_str(app);
-            event_id.push('/');
-            event_id.push_str(&parts.time.to_string());
-            event_id.push('/');
-            event_id.push_str(&parts.qualifier);
-            event_id.push('#');
+            let mut event_id = String::with_capacity(parts.id_prefix.len() + name.len() + 4);
+            event_id.push_str(&parts.id_prefix);
             event_id.push_str(name);
             if repeats > 0 {
                 event_id.push('#');
@@ -146,7 +138,11 @@ impl Adapter for GoogleWorkspace {
 
 /// What every event of one activity carries.
 struct Shared {
-    qualifier: String,
+    /// `<application>/<time>/<uniqueQualifier>#`, what every event id of the record starts
+    /// with. Google's id of an activity is its application, time and unique qualifier (the
+    /// qualifier is unique only among activities of the same time), so all three are in it:
+    /// qualifiers that repeat at other times never merge two events.
+    id_prefix: String,
     time: Timestamp,
     tenant: Option<String>,
     actor: Option<Identity>,
@@ -154,9 +150,10 @@ struct Shared {
 }
 
 impl Shared {
-    fn read(rec: &Record<'_>, id: &ActivityId<'_>) -> Result<Shared, BadRecordReason> {
+    fn read(rec: &Record<'_>, app: &str, id: &ActivityId<'_>) -> Result<Shared, BadRecordReason> {
         let qualifier = required_id(&id.unique_qualifier, "id.uniqueQualifier")?;
         let time = rfc3339_time(&id.time, "id.time")?;
+        let id_prefix = format!("{app}/{time}/{qualifier}#");
         let actor = rec.actor.get().and_then(|a| {
             let email = a.email.text()?;
             let mut who = Identity::new(email);
@@ -164,7 +161,7 @@ impl Shared {
             Some(who)
         });
         Ok(Shared {
-            qualifier,
+            id_prefix,
             time,
             tenant: id.customer_id.id_text().map(|c| c.into_owned()),
             actor,
