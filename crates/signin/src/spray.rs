@@ -341,19 +341,7 @@ impl PasswordSpray {
         s.failures += 1;
         s.evidence.push(event.id.clone());
         if let Some(who) = event.identity() {
-            let h = stable_hash(&[who.as_str()]);
-            if let Err(at) = s.hashed.binary_search(&h) {
-                if s.hashed.len() < cap {
-                    s.hashed.insert(at, h);
-                    if s.succeeded.binary_search(&h).is_ok() {
-                        // Saturating: a snapshot's counts are input too.
-                        s.succeeded_only = s.succeeded_only.saturating_sub(1);
-                        s.both = s.both.saturating_add(1);
-                    }
-                } else {
-                    s.saturated = true;
-                }
-            }
+            s.note_failed(stable_hash(&[who.as_str()]), cap);
             if let Err(at) = s.listed.binary_search(who) {
                 if s.listed.len() < MAX_EVIDENCE_IDS {
                     s.listed.insert(at, who.clone());
@@ -389,7 +377,7 @@ impl PasswordSpray {
                 .with_confidence(0.7);
             // Identities that got in from the source while the spray was building up.
             for (who, id) in std::mem::take(&mut s.signed_in) {
-                if s.may_be_compromised(&key, &who) {
+                if s.may_be_compromised(&key, stable_hash(&[who.as_str()])) {
                     // An address's sign-ins went into evidence when they happened.
                     let late = matches!(key, SourceKey::Asn(_)).then_some(id.as_str());
                     s.compromise(who, late);
@@ -432,16 +420,7 @@ impl PasswordSpray {
         let Some(who) = event.identity() else { return };
         let before = s.bytes();
         let h = stable_hash(&[who.as_str()]);
-        if let Err(at) = s.succeeded.binary_search(&h) {
-            if s.succeeded.len() < cap {
-                s.succeeded.insert(at, h);
-                if s.hashed.binary_search(&h).is_err() {
-                    s.succeeded_only = s.succeeded_only.saturating_add(1);
-                } else {
-                    s.both = s.both.saturating_add(1);
-                }
-            }
-        }
+        s.note_succeeded(h, cap);
         if s.finding.is_none() {
             if s.signed_in.len() < MAX_EVIDENCE_IDS && !s.signed_in.iter().any(|(k, _)| k == who) {
                 // From the spraying address itself the sign-in is evidence now, in event order.
@@ -450,7 +429,7 @@ impl PasswordSpray {
                 }
                 s.signed_in.push((who.clone(), event.id.clone()));
             }
-        } else if s.may_be_compromised(&key, who) && s.compromise(who.clone(), Some(&event.id)) {
+        } else if s.may_be_compromised(&key, h) && s.compromise(who.clone(), Some(&event.id)) {
             let text = summary(&key, s);
             if let Some(f) = &mut s.finding {
                 f.evidence = s.evidence.clone();
@@ -466,18 +445,52 @@ impl PasswordSpray {
     }
 }
 
+/// Adds `h` to the sorted set unless it holds `cap` values: `Some(true)` when added,
+/// `Some(false)` when already there, `None` when full.
+fn insert_capped(set: &mut Vec<u64>, h: u64, cap: usize) -> Option<bool> {
+    match set.binary_search(&h) {
+        Ok(_) => Some(false),
+        Err(_) if set.len() >= cap => None,
+        Err(at) => {
+            set.insert(at, h);
+            Some(true)
+        }
+    }
+}
+
 impl Source {
-    /// Whether `who` signing in from the source means the spray got in: from the spraying
-    /// address itself anyone's sign-in does (an account the attacker guessed right first time
-    /// never failed); from a whole network, only a sprayed identity's does, since the network
-    /// also carries the organisation's ordinary sign-ins.
-    fn may_be_compromised(&self, key: &SourceKey, who: &IdentityKey) -> bool {
+    /// Counts identity `h` as failed from the source. (Counts saturate: a snapshot's are input
+    /// too.)
+    fn note_failed(&mut self, h: u64, cap: usize) {
+        match insert_capped(&mut self.hashed, h, cap) {
+            Some(true) if self.succeeded.binary_search(&h).is_ok() => {
+                self.succeeded_only = self.succeeded_only.saturating_sub(1);
+                self.both = self.both.saturating_add(1);
+            }
+            None => self.saturated = true,
+            _ => {}
+        }
+    }
+
+    /// Counts identity `h` as signed in from the source.
+    fn note_succeeded(&mut self, h: u64, cap: usize) {
+        if insert_capped(&mut self.succeeded, h, cap) == Some(true) {
+            if self.hashed.binary_search(&h).is_ok() {
+                self.both = self.both.saturating_add(1);
+            } else {
+                self.succeeded_only = self.succeeded_only.saturating_add(1);
+            }
+        }
+    }
+
+    /// Whether identity `h` signing in from the source means the spray got in: from the
+    /// spraying address itself anyone's sign-in does (an account the attacker guessed right
+    /// first time never failed); from a whole network, only a sprayed identity's does, since
+    /// the network also carries the organisation's ordinary sign-ins.
+    fn may_be_compromised(&self, key: &SourceKey, h: u64) -> bool {
         match key {
             SourceKey::Ip(_) => true,
-            SourceKey::Asn(_) => self
-                .hashed
-                .binary_search(&stable_hash(&[who.as_str()]))
-                .is_ok(),
+            SourceKey::Asn(_) => self.hashed.binary_search(&h).is_ok(),
         }
     }
 
