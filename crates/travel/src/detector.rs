@@ -477,11 +477,12 @@ impl Judge<'_> {
         if prev.ip.is_some() && prev.ip == cur.ip {
             return None;
         }
-        // Both ends' countries, when both are known and differ.
-        let abroad = matches!(
-            (prev.spot.country(), cur.spot.country()),
-            (Some(a), Some(b)) if !a.eq_ignore_ascii_case(b)
-        );
+        // Both ends' countries compared, when both are known.
+        let same_country = match (prev.spot.country(), cur.spot.country()) {
+            (Some(a), Some(b)) => Some(a.eq_ignore_ascii_case(b)),
+            _ => None,
+        };
+        let abroad = same_country == Some(false);
         let same_session = cur.session != 0 && cur.session == prev.session;
         let same_device = cur.device != 0 && cur.device == prev.device;
         if (same_session || same_device) && !abroad {
@@ -497,11 +498,8 @@ impl Judge<'_> {
         }
         // A carrier's address is located to its country only: within that country it says
         // nothing about where the phone is.
-        if !abroad && (self.is_mobile(prev) || self.is_mobile(cur)) {
-            let countries = (prev.spot.country(), cur.spot.country());
-            if matches!(countries, (Some(_), Some(_))) {
-                return None;
-            }
+        if same_country == Some(true) && (self.is_mobile(prev) || self.is_mobile(cur)) {
+            return None;
         }
         let elapsed = cur.time.since(prev.time);
         let min_elapsed = Duration::from_secs(i64::from(self.config.min_elapsed_secs));
