@@ -149,6 +149,11 @@ struct Source {
     finding: Option<Finding>,
     next_report: usize,
     compromised: Vec<IdentityKey>,
+    /// Bytes of the text held in `signed_in`, `listed`, `evidence` and `compromised`, kept as
+    /// they change so the size estimate costs nothing per event (a network source sees every
+    /// sign-in of its network).
+    #[serde(skip)]
+    text: usize,
 }
 
 impl Source {
@@ -156,25 +161,46 @@ impl Source {
         self.last + window
     }
 
+    /// The estimate of the source's heap bytes. The finding's lists mirror the source's, so
+    /// they count the held text again.
     fn bytes(&self) -> usize {
         200 + (self.hashed.capacity() + self.succeeded.capacity()) * 8
-            + self
-                .signed_in
-                .iter()
-                .map(|(k, id)| k.as_str().len() + id.len() + 48)
-                .sum::<usize>()
-            + self
-                .listed
-                .iter()
-                .map(|k| k.as_str().len() + 24)
-                .sum::<usize>()
-            + self
-                .evidence
-                .event_ids
-                .iter()
-                .map(|s| s.len() + 24)
-                .sum::<usize>()
-            + self.finding.as_ref().map_or(0, state::finding_bytes)
+            + self.text
+            + self.finding.as_ref().map_or(0, |f| {
+                size_of::<Finding>() + f.summary.capacity() + self.text
+            })
+    }
+
+    /// Recounts `text` from the lists (after a restore).
+    fn recount(&mut self) {
+        self.text = self
+            .signed_in
+            .iter()
+            .map(|(k, id)| k.as_str().len() + id.len() + 48)
+            .chain(self.listed.iter().map(|k| k.as_str().len() + 24))
+            .chain(self.compromised.iter().map(|k| k.as_str().len() + 24))
+            .chain(self.evidence.event_ids.iter().map(|s| s.len() + 24))
+            .sum();
+    }
+
+    /// Adds an event to the evidence (the list keeps the first ids and counts the rest).
+    fn add_evidence(&mut self, id: &str) {
+        if self.evidence.event_ids.len() < MAX_EVIDENCE_IDS {
+            self.text += id.len() + 24;
+        }
+        self.evidence.push(id);
+    }
+
+    /// Brings the finding up to date with the source before it is emitted: between reports
+    /// the source only counts, so a long spray costs no copy of its lists per failure.
+    fn refresh(&mut self, key: &SourceKey) {
+        let text = summary(key, self);
+        if let Some(f) = &mut self.finding {
+            f.evidence.clone_from(&self.evidence);
+            f.identities.clone_from(&self.listed);
+            f.last_seen = f.last_seen.max(self.last);
+            f.summary = text;
+        }
     }
 }
 
@@ -282,6 +308,7 @@ impl PasswordSpray {
     fn drop_source(&mut self, key: &SourceKey, out: &mut Vec<Finding>) {
         if let Some(mut s) = self.sources.remove(key) {
             self.bytes = self.bytes.saturating_sub(s.bytes());
+            s.refresh(key);
             if let Some(f) = &mut s.finding {
                 out.push(state::revise(f, FindingStatus::Closed));
             }
@@ -324,6 +351,7 @@ impl PasswordSpray {
                 finding: None,
                 next_report: self.threshold(&key),
                 compromised: Vec::new(),
+                text: 0,
             };
             self.bytes += s.bytes();
             self.expiry.set(&key, None, s.deadline(window));
@@ -339,11 +367,12 @@ impl PasswordSpray {
         let old_deadline = s.deadline(window);
         s.last = s.last.max(event.time);
         s.failures += 1;
-        s.evidence.push(event.id.clone());
+        s.add_evidence(&event.id);
         if let Some(who) = event.identity() {
             s.note_failed(stable_hash(&[who.as_str()]), cap);
             if let Err(at) = s.listed.binary_search(who) {
                 if s.listed.len() < MAX_EVIDENCE_IDS {
+                    s.text += who.as_str().len() + 24;
                     s.listed.insert(at, who.clone());
                 }
             }
@@ -358,16 +387,15 @@ impl PasswordSpray {
         if s.finding.is_none() && !report {
             // Nothing to say yet: most sources fail once or twice and never become a spray.
         } else if s.finding.is_some() {
-            let text = summary(&key, s);
-            let Some(f) = &mut s.finding else { return };
-            f.evidence = s.evidence.clone();
-            f.last_seen = s.last;
-            f.identities = s.listed.clone();
-            f.entities.add_origin_of(event);
-            f.summary = text;
+            if let Some(f) = &mut s.finding {
+                f.entities.add_origin_of(event);
+            }
             if report {
                 s.next_report = distinct.saturating_mul(2);
-                out.push(state::revise(f, FindingStatus::Open));
+                s.refresh(&key);
+                if let Some(f) = &mut s.finding {
+                    out.push(state::revise(f, FindingStatus::Open));
+                }
             }
         } else {
             let first_id = s.evidence.first().unwrap_or(&event.id).to_owned();
@@ -377,6 +405,7 @@ impl PasswordSpray {
                 .with_confidence(0.7);
             // Identities that got in from the source while the spray was building up.
             for (who, id) in std::mem::take(&mut s.signed_in) {
+                s.text = s.text.saturating_sub(who.as_str().len() + id.len() + 48);
                 if s.may_be_compromised(&key, stable_hash(&[who.as_str()])) {
                     // An address's sign-ins went into evidence when they happened.
                     let late = matches!(key, SourceKey::Asn(_)).then_some(id.as_str());
@@ -425,19 +454,18 @@ impl PasswordSpray {
             if s.signed_in.len() < MAX_EVIDENCE_IDS && !s.signed_in.iter().any(|(k, _)| k == who) {
                 // From the spraying address itself the sign-in is evidence now, in event order.
                 if matches!(key, SourceKey::Ip(_)) {
-                    s.evidence.push(event.id.clone());
+                    s.add_evidence(&event.id);
                 }
+                s.text += who.as_str().len() + event.id.len() + 48;
                 s.signed_in.push((who.clone(), event.id.clone()));
             }
         } else if s.may_be_compromised(&key, h) && s.compromise(who.clone(), Some(&event.id)) {
-            let text = summary(&key, s);
+            s.refresh(&key);
             if let Some(f) = &mut s.finding {
-                f.evidence = s.evidence.clone();
                 f.last_seen = f.last_seen.max(event.time);
                 f.severity = f.severity.max(Severity::High);
                 f.confidence = 0.9;
                 f.entities.add_origin_of(event);
-                f.summary = text;
                 out.push(state::revise(f, FindingStatus::Open));
             }
         }
@@ -503,9 +531,10 @@ impl Source {
         if self.compromised.len() >= MAX_EVIDENCE_IDS {
             return false;
         }
+        self.text += who.as_str().len() + 24;
         self.compromised.insert(at, who);
         if let Some(id) = id {
-            self.evidence.push(id.to_owned());
+            self.add_evidence(id);
         }
         true
     }
@@ -570,12 +599,18 @@ impl Detector for PasswordSpray {
         // Spray state is keyed on sources, not identities; dropping a name from the lists would
         // change findings about other identities, so only the listed name is removed.
         for s in self.sources.values_mut() {
+            let before = s.bytes();
+            let mut removed = 0;
             if let Ok(at) = s.listed.binary_search(identity) {
                 s.listed.remove(at);
+                removed += identity.as_str().len() + 24;
             }
             if let Ok(at) = s.compromised.binary_search(identity) {
                 s.compromised.remove(at);
+                removed += identity.as_str().len() + 24;
             }
+            s.text = s.text.saturating_sub(removed);
+            self.bytes = (self.bytes + s.bytes()).saturating_sub(before);
         }
     }
 
@@ -595,12 +630,61 @@ impl Detector for PasswordSpray {
         self.expiry.clear();
         self.bytes = 0;
         let mut map = FxHashMap::default();
-        for (k, s) in sources {
+        for (k, mut s) in sources {
+            s.recount();
             self.expiry.set(&k, None, s.deadline(window));
             self.bytes += s.bytes();
             map.insert(k, s);
         }
         self.sources = map;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palisade_schema::{Identity, SignIn, SignInStage, Source as Vendor};
+    use proptest::prelude::*;
+
+    fn sign_in(step: u8, who: u8, from: u8, ok: bool) -> Event {
+        let t = Timestamp::from_millis_unchecked(1_709_280_000_000 + i64::from(step) * 20_000);
+        let act = if ok {
+            SignIn::success(SignInStage::Primary)
+        } else {
+            SignIn::failure(SignInStage::Primary, FailureReason::BadPassword)
+        };
+        let mut e = Event::new(t, format!("e{step}"), Vendor::Entra, Activity::SignIn(act))
+            .with_actor(Identity::new(&format!("user{who}@contoso.example")));
+        e.origin.ip = Some(IpAddr::from([198, 51, 100, from % 3]));
+        e.origin.asn = Some(64_500 + u32::from(from % 2));
+        e
+    }
+
+    proptest! {
+        /// The size estimate kept as lists change is the one counted from scratch, through
+        /// sprays, successes, reports and forgotten identities.
+        #[test]
+        fn the_kept_size_is_the_counted_size(
+            steps in prop::collection::vec((0u8..40, 0u8..6, any::<bool>(), 0u8..30), 1..300)
+        ) {
+            let mut det = PasswordSpray::default();
+            let mut out = Vec::new();
+            for (n, (who, from, ok, forget)) in steps.into_iter().enumerate() {
+                let e = sign_in(n as u8, who, from, ok && who % 4 == 0);
+                det.observe(&e, &Context::empty(), &mut out);
+                if forget == 0 {
+                    det.forget(&IdentityKey::new(&format!("user{who}@contoso.example")));
+                }
+                let mut sum = 0;
+                for s in det.sources.values() {
+                    let mut counted = s.clone();
+                    counted.recount();
+                    prop_assert_eq!(s.text, counted.text);
+                    sum += s.bytes();
+                }
+                prop_assert_eq!(det.bytes, sum);
+            }
+        }
     }
 }
