@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 /// | `hiding_folders` | RSS Feeds, Conversation History, Archive, ... (+ translations) | where moved mail goes unseen |
 /// | `risky_sign_in_lookback_minutes` | `240` | how far back a risky sign-in raises a rule's severity |
 /// | `risky_sign_in_detectors` | unfamiliar_signin, failed_then_success, impossible_travel, mfa_fatigue | findings that count as a risky sign-in |
+/// | `risky_sign_in_min_severity` | `medium` | the least severity such a finding needs to count |
 /// | `min_severity` | `low` | findings below this are not emitted |
 ///
 /// ```
@@ -53,9 +54,15 @@ pub struct MailboxRulesConfig {
     /// A risky sign-in finding for the same identity this many minutes (or fewer) before the rule
     /// change raises its severity one step.
     pub risky_sign_in_lookback_minutes: u32,
-    /// Detector names whose findings (at low or above) count as a risky sign-in. Findings of any
-    /// detector with technique T1078.004 or T1621 at medium or above count too.
+    /// Detector names whose findings count as a risky sign-in (at `risky_sign_in_min_severity`
+    /// or above). Findings of any detector with technique T1078.004 or T1621 count too, at
+    /// that severity and never below medium.
     pub risky_sign_in_detectors: Vec<String>,
+    /// The least severity a named detector's finding needs to count as a risky sign-in. The
+    /// default, medium, leaves out what the sign-in detectors themselves judged low: a move
+    /// between a VPN egress and home, a profile still learning. Counting those would raise every
+    /// ordinary rule of a VPN user to medium.
+    pub risky_sign_in_min_severity: Severity,
     /// Findings below this severity are not emitted.
     pub min_severity: Severity,
 }
@@ -193,6 +200,7 @@ impl Default for MailboxRulesConfig {
             hiding_folders: owned(DEFAULT_HIDING_FOLDERS),
             risky_sign_in_lookback_minutes: 240,
             risky_sign_in_detectors: owned(DEFAULT_RISKY_SIGN_IN_DETECTORS),
+            risky_sign_in_min_severity: Severity::Medium,
             min_severity: Severity::Low,
         }
     }

@@ -137,8 +137,9 @@ impl MailboxRules {
                     f.technique,
                     Technique::ValidCloudAccounts | Technique::MfaRequestGeneration
                 );
-                (named && f.severity >= Severity::Low)
-                    || (technique && f.severity >= Severity::Medium)
+                let floor = self.config.risky_sign_in_min_severity;
+                (named && f.severity >= floor)
+                    || (technique && f.severity >= floor.max(Severity::Medium))
             })
             // Latest first; ties broken by severity then id so the choice never depends on order.
             .max_by(|a, b| {

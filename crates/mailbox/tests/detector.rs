@@ -178,7 +178,7 @@ fn a_risky_sign_in_inside_the_lookback_raises_severity_one_step() {
         (
             signin_ref(
                 "unfamiliar_signin",
-                Severity::Low,
+                Severity::Medium,
                 Technique::ValidCloudAccounts,
                 "2024-03-04T10:00:00Z",
             ),
@@ -202,7 +202,18 @@ fn a_risky_sign_in_inside_the_lookback_raises_severity_one_step() {
             ),
             Severity::Critical,
         ),
-        // Too old (lookback 4 h), an unknown detector below medium, later than the rule, or our own.
+        // What the sign-in detectors themselves judged low (a VPN hop, a profile still
+        // learning), too old (lookback 4 h), an unknown detector below medium, later than the
+        // rule, or our own.
+        (
+            signin_ref(
+                "impossible_travel",
+                Severity::Low,
+                Technique::ValidCloudAccounts,
+                "2024-03-04T10:00:00Z",
+            ),
+            Severity::High,
+        ),
         (
             signin_ref(
                 "unfamiliar_signin",
@@ -272,6 +283,42 @@ fn a_risky_sign_in_inside_the_lookback_raises_severity_one_step() {
     assert!(out[0]
         .summary
         .ends_with("20 minutes after a risky sign-in (unfamiliar_signin, medium))"));
+}
+
+#[test]
+fn the_least_severity_of_a_risky_sign_in_is_a_setting() {
+    let e = rule_event(
+        "evt-1",
+        "2024-03-04T10:20:00Z",
+        "alice@contoso.com",
+        reference_rule(),
+    );
+    let low = signin_ref(
+        "impossible_travel",
+        Severity::Low,
+        Technique::ValidCloudAccounts,
+        "2024-03-04T10:00:00Z",
+    );
+    let high = signin_ref(
+        "impossible_travel",
+        Severity::High,
+        Technique::ValidCloudAccounts,
+        "2024-03-04T10:00:00Z",
+    );
+    for (floor, signin, expected) in [
+        (Severity::Low, &low, Severity::Critical),
+        (Severity::Medium, &low, Severity::High),
+        (Severity::Critical, &high, Severity::High),
+    ] {
+        let mut d = MailboxRules::new(MailboxRulesConfig {
+            org_domains: vec!["contoso.com".into()],
+            risky_sign_in_min_severity: floor,
+            ..MailboxRulesConfig::default()
+        })
+        .unwrap();
+        let out = observe(&mut d, &e, std::slice::from_ref(signin));
+        assert_eq!(out[0].severity, expected, "floor {floor}, {signin:?}");
+    }
 }
 
 #[test]

@@ -50,14 +50,8 @@ fn events_sorted_ids_unique_and_labels_point_at_real_events() {
 }
 
 #[test]
-fn large_population_is_fast_and_has_every_archetype() {
-    let started = std::time::Instant::now();
+fn large_population_has_every_archetype() {
     let s = generate(&PopulationConfig::new(5), &AttackKind::ALL);
-    let took = started.elapsed();
-    assert!(
-        took.as_secs_f64() < 3.0,
-        "200 users x 30 days took {took:?}"
-    );
     for a in Archetype::ALL {
         assert!(s.personas.iter().any(|p| p.archetype == a), "{a:?} missing");
     }

@@ -209,7 +209,12 @@ pub(crate) fn live(gen: &mut Gen<'_>, p: &Person, people: &[Person], rng: &mut R
         }
     }
 
-    if p.archetype == Archetype::InboxRules {
+    // VPN users keep mail rules too, made through the egress minutes after signing in there: a
+    // move between home and the egress is reported low, and must not make an ordinary rule
+    // look like an intruder's.
+    if p.archetype == Archetype::InboxRules
+        || (p.archetype == Archetype::VpnUser && rng.chance(0.5))
+    {
         inbox_rules(gen, p, people, rng);
     }
 }
@@ -282,7 +287,7 @@ fn flow(
 }
 
 /// Two or three ordinary rules on working days: a newsletter folder, ticket mail marked read and
-/// filed, and an internal forward to an assistant.
+/// filed, and an internal forward to an assistant. A VPN user signs in through the egress first.
 fn inbox_rules(gen: &mut Gen<'_>, p: &Person, people: &[Person], rng: &mut Rng) {
     let days = i64::from(gen.cfg.days.max(1));
     let domain = gen.cfg.domain.clone();
@@ -341,9 +346,17 @@ fn inbox_rules(gen: &mut Gen<'_>, p: &Person, people: &[Person], rng: &mut Rng) 
             day += 1;
         }
         let at = gen.local(day, 10.0 + rng.f64() * 6.0, p.city().utc_offset_min);
-        let session = gen.session();
         let device = p.laptop_on(day).clone();
-        let origin = p.office_origin(rng, &device, session);
+        let origin = if p.archetype == Archetype::VpnUser {
+            let before = at - Duration::from_mins(5 + rng.range_i64(0, 25));
+            flow(gen, p, rng, before, Place::Egress, &[], &device, false);
+            let session = gen.session();
+            let home = p.home_origin(&device, session.clone());
+            p.egress_origin(&device, session).unwrap_or(home)
+        } else {
+            let session = gen.session();
+            p.office_origin(rng, &device, session)
+        };
         // The mail service logs the client address only.
         let origin = Origin {
             ip: origin.ip,
