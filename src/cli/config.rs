@@ -23,6 +23,8 @@ pub(crate) struct Config {
     pub(crate) pipeline: PipelineConfig,
     /// The organisation's own domains and user aliases.
     pub(crate) organisation: Organisation,
+    /// Where addresses are: GeoIP databases every event is located with.
+    pub(crate) geo: GeoSettings,
     /// Per-identity baselines: learning period, decay, caps.
     pub(crate) baseline: BaselineConfig,
     /// Each detector's settings.
@@ -89,6 +91,18 @@ impl Default for IngestSettings {
             bad_record_examples: 10,
         }
     }
+}
+
+/// GeoIP databases for the whole pipeline.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub(crate) struct GeoSettings {
+    /// `.mmdb` files (MaxMind GeoLite2/GeoIP2 City and ASN, DB-IP Lite), consulted in order.
+    /// An event whose source logged an address without a place (Microsoft 365, CloudTrail,
+    /// Google Workspace) or without a network gets them from here before the baselines and
+    /// detectors read it, so every detector judges its country and network. Files named in
+    /// `[detectors.impossible_travel] mmdb` are used the same way. Default: none.
+    pub(crate) mmdb: Vec<std::path::PathBuf>,
 }
 
 /// Who the organisation is, for joining identities across sources.

@@ -3,11 +3,12 @@
 use std::io::Write;
 
 use palisade::baseline::BaselineStore;
+use palisade::geo::{GeoEnricher, MmdbResolver};
 use palisade::mailbox::MailboxRules;
 use palisade::mfa_fatigue::MfaFatigue;
 use palisade::pipeline::{Pipeline, PipelineError};
 use palisade::signin::{FailedThenSuccess, PasswordSpray, UnfamiliarSignIn};
-use palisade::travel::{ImpossibleTravel, TravelError};
+use palisade::travel::{ImpossibleTravel, TravelConfig, TravelError};
 
 use super::config::Config;
 
@@ -26,12 +27,28 @@ pub(crate) enum BuildError {
 /// not stop the run (a bad line in an egress list) are written to `warnings`.
 ///
 /// The organisation's domains (`[organisation] domains`) are shared with every detector that
-/// judges "inside or outside the organisation" unless its own settings name domains.
+/// judges "inside or outside the organisation" unless its own settings name domains. GeoIP
+/// databases (`[geo] mmdb`, and the travel detector's own `mmdb`) locate every event first.
 pub(crate) fn pipeline(config: &Config, warnings: &mut dyn Write) -> Result<Pipeline, BuildError> {
     let mut builder = Pipeline::builder()
         .config(config.pipeline.clone())
         .profiles(BaselineStore::new(config.baseline.clone())?);
     let d = &config.detectors;
+    // One set of databases locates every event, before anything reads it; the travel detector
+    // then finds its events located and needs no lookups of its own.
+    let mut databases = config.geo.mmdb.clone();
+    for path in &d.impossible_travel.settings.mmdb {
+        if !databases.contains(path) {
+            databases.push(path.clone());
+        }
+    }
+    if !databases.is_empty() {
+        let mut db = MmdbResolver::new().with_defaults(d.impossible_travel.settings.accuracy);
+        for path in &databases {
+            db.add_file(path).map_err(TravelError::from)?;
+        }
+        builder = builder.enricher(GeoEnricher::new(db));
+    }
     if d.unfamiliar_signin.enabled {
         builder = builder.detector(UnfamiliarSignIn::new(d.unfamiliar_signin.settings.clone())?);
     }
@@ -47,7 +64,10 @@ pub(crate) fn pipeline(config: &Config, warnings: &mut dyn Write) -> Result<Pipe
         builder = builder.detector(MfaFatigue::new(d.mfa_fatigue.settings.clone())?);
     }
     if d.impossible_travel.enabled {
-        let travel = ImpossibleTravel::new(d.impossible_travel.settings.clone())?;
+        let travel = ImpossibleTravel::new(TravelConfig {
+            mmdb: Vec::new(),
+            ..d.impossible_travel.settings.clone()
+        })?;
         for problem in travel.problems() {
             let _ = writeln!(warnings, "palisade: warning: {problem}");
         }

@@ -1,9 +1,9 @@
 //! Palisade's core: the traits every stage implements and the values they exchange.
 //!
 //! ```text
-//! Event ──► Detector ──► Finding ──► Correlator ──► Incident ──► Responder ──► Decision
-//!              ▲
-//!         ProfileView (the identity's baseline, read-only)
+//! Event ──► Enricher ──► Detector ──► Finding ──► Correlator ──► Incident ──► Responder ──► Decision
+//!                           ▲
+//!                      ProfileView (the identity's baseline, read-only)
 //! ```
 //!
 //! Data flows one way; each stage is a trait here so an integrator can replace any of them and
@@ -14,6 +14,7 @@
 mod context;
 mod decision;
 mod detector;
+mod enricher;
 mod error;
 mod finding;
 mod fingerprint;
@@ -26,6 +27,7 @@ mod severity;
 pub use context::Context;
 pub use decision::{Action, Decision, DecisionMode, Responder};
 pub use detector::Detector;
+pub use enricher::Enricher;
 pub use error::Error;
 pub use finding::{
     BaselineMaturity, Entities, Evidence, Finding, FindingRef, FindingStatus, MAX_EVIDENCE_IDS,

@@ -12,6 +12,9 @@
 //!   [`Precision`]: city 50 km, region 200 km, country 1,000 km — see [`AccuracyDefaults`]).
 //! - [`Spot`]: a [`Location`] in 40 bytes with shared (interned) names, for state kept per
 //!   identity and per address ([`Geolocator::locate_spot`]).
+//! - [`GeoEnricher`]: a [`GeoResolver`]'s answers added to events whose source logged a bare
+//!   address, so baselines and every detector see their country and network (a pipeline
+//!   [`Enricher`](palisade_core::Enricher)).
 //! - [`EgressRegistry`]: VPN/SASE, corporate, private relay, satellite and hosting/cloud networks,
 //!   loaded from text files ([format](egress)) so users extend them without a rebuild.
 //!
@@ -38,6 +41,7 @@
 #![forbid(unsafe_code)]
 
 pub mod egress;
+mod enricher;
 mod error;
 mod learned;
 mod location;
@@ -47,6 +51,7 @@ mod resolver;
 mod spot;
 
 pub use egress::{Cidr, EgressKind, EgressList, EgressMatch, EgressRegistry, MatchedBy};
+pub use enricher::GeoEnricher;
 pub use error::GeoError;
 pub use learned::{LearnedLocations, LearnedSnapshot};
 pub use location::{

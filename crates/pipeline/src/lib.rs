@@ -2,10 +2,10 @@
 //! findings to a correlator and its incidents to a responder.
 //!
 //! ```text
-//! push / run_batch ──► dedup ──► reorder buffer ──► detectors ──► profiles.learn
-//!                                 (watermark)          │
-//!                                                      ▼
-//!                      Output.findings ◄── recent lists, correlator ──► responder
+//! push / run_batch ──► enrichers ──► dedup ──► reorder buffer ──► detectors ──► profiles.learn
+//!                                                (watermark)          │
+//!                                                                     ▼
+//!                                     Output.findings ◄── recent lists, correlator ──► responder
 //! ```
 //!
 //! # Batch and streaming

@@ -9,8 +9,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use palisade_core::{
-    decode_frames, encode_frames, Context, Correlator, Detector, Error, FindingRef, NoProfiles,
-    ProfileStore, Responder,
+    decode_frames, encode_frames, Context, Correlator, Detector, Enricher, Error, FindingRef,
+    NoProfiles, ProfileStore, Responder,
 };
 use palisade_schema::{Duration, Event, IdentityKey, Source, Timestamp};
 
@@ -27,8 +27,8 @@ const BUDGET_CHECK_EVERY: u32 = 1024;
 /// into an entry cap.
 const DEDUP_COST_ESTIMATE: usize = 128;
 
-/// Assembles a [`Pipeline`]: detectors (run in the order added), a profile store, an optional
-/// correlator and responder, and settings.
+/// Assembles a [`Pipeline`]: enrichers and detectors (each run in the order added), a profile
+/// store, an optional correlator and responder, and settings.
 ///
 /// ```
 /// use palisade_pipeline::{Pipeline, PipelineConfig};
@@ -39,6 +39,7 @@ const DEDUP_COST_ESTIMATE: usize = 128;
 /// assert!(p.watermark().is_none());
 /// ```
 pub struct PipelineBuilder {
+    enrichers: Vec<Box<dyn Enricher>>,
     detectors: Vec<Box<dyn Detector>>,
     profiles: Box<dyn ProfileStore>,
     correlator: Option<Box<dyn Correlator>>,
@@ -49,6 +50,7 @@ pub struct PipelineBuilder {
 impl std::fmt::Debug for PipelineBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PipelineBuilder")
+            .field("enrichers", &self.enrichers.len())
             .field(
                 "detectors",
                 &self.detectors.iter().map(|d| d.name()).collect::<Vec<_>>(),
@@ -61,6 +63,13 @@ impl std::fmt::Debug for PipelineBuilder {
 }
 
 impl PipelineBuilder {
+    /// Adds an enricher; enrichers run in the order added, on each event as it arrives, before
+    /// anything else reads it (deduplication, ordering, profiles, detectors).
+    pub fn enricher(mut self, e: impl Enricher + 'static) -> Self {
+        self.enrichers.push(Box::new(e));
+        self
+    }
+
     /// Adds a detector; detectors run in the order added.
     pub fn detector(mut self, d: impl Detector + 'static) -> Self {
         self.detectors.push(Box::new(d));
@@ -102,6 +111,7 @@ impl PipelineBuilder {
             dedup_window: span(self.config.dedup_window_secs),
             horizon: span(self.config.recent_findings_horizon_secs),
             budget,
+            enrichers: self.enrichers,
             detectors: self.detectors,
             profiles: self.profiles,
             correlator: self.correlator,
@@ -152,6 +162,7 @@ impl PipelineBuilder {
 /// assert_eq!(p.watermark(), Some(t));
 /// ```
 pub struct Pipeline {
+    enrichers: Vec<Box<dyn Enricher>>,
     detectors: Vec<Box<dyn Detector>>,
     profiles: Box<dyn ProfileStore>,
     correlator: Option<Box<dyn Correlator>>,
@@ -195,6 +206,7 @@ impl Pipeline {
     /// A builder with no detectors, no profiles, no correlator, no responder, default settings.
     pub fn builder() -> PipelineBuilder {
         PipelineBuilder {
+            enrichers: Vec::new(),
             detectors: Vec::new(),
             profiles: Box::new(NoProfiles),
             correlator: None,
@@ -207,8 +219,9 @@ impl Pipeline {
     /// the total order `(time, source, id)` once the watermark passes them; an event older
     /// than what was already released (or than the watermark) is processed at once, marked
     /// late. Duplicates and implausible times are dropped and counted.
-    pub fn push(&mut self, event: Event, out: &mut Output) {
+    pub fn push(&mut self, mut event: Event, out: &mut Output) {
         self.stats.events_in += 1;
+        self.enrich(&mut event);
         if !self.admit(&event) {
             return;
         }
@@ -262,9 +275,14 @@ impl Pipeline {
     /// been processed), and the plausible-time guard does not apply: the whole input is known,
     /// so a far-future record is simply processed last. Anything still buffered from earlier
     /// pushes is released first.
-    pub fn run_batch(&mut self, events: Vec<Event>, out: &mut Output) {
+    pub fn run_batch(&mut self, mut events: Vec<Event>, out: &mut Output) {
         while let Some(e) = self.buffer.pop() {
             self.process(&e, false, out);
+        }
+        if !self.enrichers.is_empty() {
+            for e in &mut events {
+                self.enrich(e);
+            }
         }
         for i in batch_order(&events) {
             let e = &events[i];
@@ -371,6 +389,12 @@ impl Pipeline {
         let m = self.source_max.entry(source).or_insert(t);
         if t > *m {
             *m = t;
+        }
+    }
+
+    fn enrich(&mut self, event: &mut Event) {
+        for e in &mut self.enrichers {
+            e.enrich(event);
         }
     }
 

@@ -175,3 +175,69 @@ fn pipelines_are_send() {
     fn send<T: Send>() {}
     send::<Pipeline>();
 }
+
+/// Names the country of addresses in 192.0.2.0/24, where the event named none.
+struct DocumentationNet;
+impl palisade_core::Enricher for DocumentationNet {
+    fn enrich(&mut self, e: &mut Event) {
+        let ours =
+            matches!(e.origin.ip, Some(std::net::IpAddr::V4(a)) if a.octets()[..3] == [192, 0, 2]);
+        if ours && e.origin.country.is_none() {
+            e.origin.country = Some("AU".into());
+        }
+    }
+}
+
+/// Event ids and countries, as a detector saw them.
+type SeenCountries = std::sync::Arc<std::sync::Mutex<Vec<(String, Option<String>)>>>;
+
+/// Records the country of every event it observes.
+struct Countries(SeenCountries);
+impl Detector for Countries {
+    fn name(&self) -> &'static str {
+        "countries"
+    }
+    fn observe(&mut self, e: &Event, _: &Context<'_>, _: &mut Vec<Finding>) {
+        self.0
+            .lock()
+            .unwrap()
+            .push((e.id.clone(), e.origin.country.clone()));
+    }
+}
+
+#[test]
+fn detectors_see_events_as_the_enrichers_left_them_in_batch_and_streaming() {
+    let events = || {
+        let mut bare = success(0, "bare", "u@x.com", Source::M365);
+        bare.origin.ip = Some("192.0.2.7".parse().unwrap());
+        let mut named = success(10, "named", "u@x.com", Source::M365);
+        named.origin.ip = Some("192.0.2.8".parse().unwrap());
+        named.origin.country = Some("NZ".into());
+        let mut elsewhere = success(20, "elsewhere", "u@x.com", Source::M365);
+        elsewhere.origin.ip = Some("198.51.100.1".parse().unwrap());
+        vec![bare, named, elsewhere]
+    };
+    let expected = [
+        ("bare".to_owned(), Some("AU".to_owned())),
+        ("named".to_owned(), Some("NZ".to_owned())),
+        ("elsewhere".to_owned(), None),
+    ];
+    for streaming in [false, true] {
+        let seen = SeenCountries::default();
+        let mut p = Pipeline::builder()
+            .enricher(DocumentationNet)
+            .detector(Countries(std::sync::Arc::clone(&seen)))
+            .build()
+            .unwrap();
+        let mut out = Output::default();
+        if streaming {
+            for e in events() {
+                p.push(e, &mut out);
+            }
+            p.finish(&mut out);
+        } else {
+            p.run_batch(events(), &mut out);
+        }
+        assert_eq!(*seen.lock().unwrap(), expected, "streaming: {streaming}");
+    }
+}

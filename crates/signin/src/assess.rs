@@ -305,7 +305,8 @@ fn has_value(event: &Event, dim: Dimension) -> bool {
 /// The least anchor an identity's own browser family gives, however much of the tenant uses
 /// it: below the 0.5 that makes a client the identity's own (see `failed_then_success`), enough
 /// that a trip with the usual browser and no device id (Okta names none for browsers) does not
-/// read as an intruder on location alone.
+/// read as an intruder on location alone. A sign-in that names no client at all counts the
+/// same.
 const MIN_UA_ANCHOR: f64 = 0.4;
 
 /// Measures `event` against `profile` (as it was before the event).
@@ -396,7 +397,15 @@ pub(crate) fn assess(event: &Event, profile: &dyn ProfileView, w: &NoveltyWeight
     }
     // A familiar browser family on a device the identity has never used is a new machine
     // running a common browser, not the identity's own client: the device id outranks it.
-    a.anchor = if device_new {
+    a.anchor = if !a.client_named {
+        // A source that names no client (Google Workspace's login audit) cannot tell a
+        // traveller's own laptop from an intruder's machine: its location counts as it would
+        // beside the identity's usual browser family, so a trip alone stays below medium there
+        // as it does where the client is named. What else the story holds (failed attempts
+        // first, a vendor's proxy flag, a burst of pushes, a speed no plane makes) still
+        // raises it, in this detector or the others.
+        MIN_UA_ANCHOR
+    } else if device_new {
         device_anchor
     } else {
         device_anchor.max(ua_anchor)

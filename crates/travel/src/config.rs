@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(cfg.speed_kmh, 900.0);
 /// assert_eq!(cfg.min_distance_km, 300.0);
 /// assert!(cfg.validate().is_ok());
+/// let nan: TravelConfig = serde_json::from_str(r#"{"accuracy": {"city_km": -1}}"#).unwrap();
+/// assert!(nan.validate().is_err());
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -80,7 +82,9 @@ pub struct TravelConfig {
     /// Egress list files to load (format: `palisade_geo::egress`). Default none.
     pub egress_lists: Vec<PathBuf>,
     /// `.mmdb` geolocation databases (GeoLite2 City/ASN, DB-IP Lite), consulted in order for
-    /// events that carry only an IP address. Default none.
+    /// events that carry only an IP address. Default none. (In a pipeline with a
+    /// `palisade_geo::GeoEnricher` over the same files, events arrive located and this list
+    /// can stay empty.)
     pub mmdb: Vec<PathBuf>,
 }
 
@@ -134,6 +138,15 @@ impl TravelConfig {
                 "mobile_radius_km must be >= 0, not {}",
                 self.mobile_radius_km
             ));
+        }
+        for (name, km) in [
+            ("accuracy.city_km", self.accuracy.city_km),
+            ("accuracy.region_km", self.accuracy.region_km),
+            ("accuracy.country_km", self.accuracy.country_km),
+        ] {
+            if !(km.is_finite() && km >= 0.0) {
+                return Err(format!("{name} must be >= 0, not {km}"));
+            }
         }
         if self.min_elapsed_secs == 0 {
             return Err("min_elapsed_secs must be at least 1".into());
