@@ -64,11 +64,77 @@ impl<'de: 'a, 'a> Deserialize<'de> for Name<'a> {
     }
 }
 
+/// An unsigned number in whichever width the file stored it (the format lets a writer pick
+/// the smallest that holds it: an ASN file may store small numbers as uint16); anything else
+/// reads as absent rather than failing the whole record.
+#[derive(Clone, Copy, Debug)]
+struct Unsigned(Option<u64>);
+
+impl Unsigned {
+    fn u32(self) -> Option<u32> {
+        self.0.and_then(|n| u32::try_from(n).ok())
+    }
+}
+
+impl<'de> Deserialize<'de> for Unsigned {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Option<u64>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an unsigned number")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Option<u64>, E> {
+                Ok(Some(v))
+            }
+            fn visit_u128<E: serde::de::Error>(self, v: u128) -> Result<Option<u64>, E> {
+                Ok(u64::try_from(v).ok())
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Option<u64>, E> {
+                Ok(u64::try_from(v).ok())
+            }
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Option<u64>, E> {
+                Ok(None)
+            }
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Option<u64>, E> {
+                Ok(None)
+            }
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                _: &'de str,
+            ) -> Result<Option<u64>, E> {
+                Ok(None)
+            }
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> Result<Option<u64>, E> {
+                Ok(None)
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut m: M,
+            ) -> Result<Option<u64>, M::Error> {
+                while m
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(None)
+            }
+            fn visit_seq<S: serde::de::SeqAccess<'de>>(
+                self,
+                mut s: S,
+            ) -> Result<Option<u64>, S::Error> {
+                while s.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(None)
+            }
+        }
+        Ok(Unsigned(d.deserialize_any(V)?))
+    }
+}
+
 #[derive(Deserialize)]
 struct MaxMindLocation {
     latitude: Option<f64>,
     longitude: Option<f64>,
-    accuracy_radius: Option<u16>,
+    accuracy_radius: Option<Unsigned>,
 }
 
 /// Every field either layout may hold; absent ones stay `None`.
@@ -86,7 +152,7 @@ struct Record<'a> {
     subdivisions: Option<Vec<Name<'a>>>,
     location: Option<MaxMindLocation>,
     // Both MaxMind ASN and @ip-location-db ASN files.
-    autonomous_system_number: Option<u32>,
+    autonomous_system_number: Option<Unsigned>,
     autonomous_system_organization: Option<&'a str>,
     // @ip-location-db flat layout: country_code, state1, city, latitude, longitude.
     country_code: Option<&'a str>,
@@ -222,7 +288,7 @@ impl GeoResolver for MmdbResolver {
             // file does not know the address.
             let Some(rec) = db.lookup(ip) else { continue };
             if asn.is_none() {
-                if let Some(n) = rec.autonomous_system_number {
+                if let Some(n) = rec.autonomous_system_number.and_then(Unsigned::u32) {
                     asn = Some((n, rec.autonomous_system_organization));
                 }
             }
@@ -244,7 +310,7 @@ impl GeoResolver for MmdbResolver {
         self.databases.iter().find_map(|db| {
             let rec = db.lookup(ip)?;
             Some(Network {
-                asn: rec.autonomous_system_number?,
+                asn: rec.autonomous_system_number.and_then(Unsigned::u32)?,
                 org: rec.autonomous_system_organization.map(str::to_owned),
             })
         })
@@ -279,7 +345,10 @@ impl MmdbResolver {
         } else {
             Precision::Country
         };
-        let radius = radius.map_or_else(|| self.defaults.radius_km(precision), f32::from);
+        let radius = match radius.and_then(|r| r.0) {
+            Some(km) => km as f32,
+            None => self.defaults.radius_km(precision),
+        };
         Some(
             Location::new(lat, lon, radius, precision, LocationSource::Database)?
                 .with_place(country, region, city),

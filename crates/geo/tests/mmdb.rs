@@ -193,3 +193,29 @@ fn geolocator_order_event_then_database_then_learned() {
         .is_none());
     assert!(g.locate(&Origin::default(), t).is_none());
 }
+
+/// The spec lets a writer pick the smallest unsigned type that holds a number: an ASN file
+/// may store small ASNs as uint16, and a city file its radius as uint32.
+#[test]
+fn numbers_in_any_unsigned_width_are_read() {
+    let mut w = mmdb_writer::MmdbWriter::new("GeoLite2-ASN");
+    w.insert(
+        "192.0.2.0/24",
+        &mmdb_writer::Value::map([
+            ("autonomous_system_number", mmdb_writer::Value::U16(7922)),
+            (
+                "autonomous_system_organization",
+                mmdb_writer::Value::s("Comcast"),
+            ),
+        ]),
+    );
+    w.insert(
+        "198.51.100.0/24",
+        &mmdb_writer::Value::map([("autonomous_system_number", mmdb_writer::Value::U64(64500))]),
+    );
+    let mut db = MmdbResolver::new();
+    db.add_bytes(w.finish(), "asn").unwrap();
+    let n = db.network(ip("192.0.2.9")).unwrap();
+    assert_eq!((n.asn, n.org.as_deref()), (7922, Some("Comcast")));
+    assert_eq!(db.network(ip("198.51.100.9")).map(|n| n.asn), Some(64500));
+}

@@ -452,8 +452,17 @@ fn origin(rec: &Record<'_>, notes: &mut Notes) -> Origin {
     if let Some(ep) = rec.src_endpoint.0.as_ref() {
         origin.ip = text(&ep.ip).and_then(parse_ip);
         if let Some(loc) = ep.location.0.as_ref() {
-            if loc.lat.present || loc.long.present {
-                origin.geo = match (loc.lat.as_f64(), loc.long.as_f64()) {
+            // `lat`/`long` since OCSF 1.3; before, `coordinates` as GeoJSON orders them:
+            // longitude first.
+            let point = if loc.lat.present || loc.long.present {
+                Some((loc.lat.as_f64(), loc.long.as_f64()))
+            } else if loc.coordinates.present {
+                Some((loc.coordinates.lat, loc.coordinates.lon))
+            } else {
+                None
+            };
+            if let Some(point) = point {
+                origin.geo = match point {
                     (Some(lat), Some(lon)) => GeoPoint::new(lat, lon, None),
                     _ => None,
                 };
@@ -618,6 +627,7 @@ struct Endpoint<'a> {
 struct GeoLocation<'a> {
     lat: Num,
     long: Num,
+    coordinates: LonLat,
     #[serde(borrow)]
     city: Text<'a>,
     #[serde(borrow)]
@@ -681,6 +691,15 @@ impl Num {
             Number::Float(f) => Some(f),
         }
     }
+}
+
+/// A GeoJSON position, `[longitude, latitude]` (a third number, the altitude, is ignored);
+/// `present` is set when the key existed at all, whatever it held.
+#[derive(Clone, Copy, Debug, Default)]
+struct LonLat {
+    present: bool,
+    lon: Option<f64>,
+    lat: Option<f64>,
 }
 
 /// A string, kept borrowed when it has no escapes; any other JSON type reads as absent.
@@ -822,6 +841,31 @@ impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
             lenient_rest!(None, [bool, unit, map, seq]);
         }
         Ok(Text(d.deserialize_any(V(PhantomData))?))
+    }
+}
+
+impl<'de> Deserialize<'de> for LonLat {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = (Option<f64>, Option<f64>);
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let lon = seq.next_element::<Num>()?.and_then(|n| n.as_f64());
+                let lat = seq.next_element::<Num>()?.and_then(|n| n.as_f64());
+                drain_seq(seq)?;
+                Ok((lon, lat))
+            }
+            lenient_rest!((None, None), [bool, unit, num, str, map]);
+        }
+        let (lon, lat) = d.deserialize_any(V)?;
+        Ok(LonLat {
+            present: true,
+            lon,
+            lat,
+        })
     }
 }
 

@@ -285,3 +285,51 @@ fn malformed_records_between_good_ones_in_memory() {
         }
     ));
 }
+
+/// OCSF before 1.3 gave a location's point as `coordinates`, longitude first (GeoJSON order);
+/// 1.3 added `lat`/`long`, which win when both are there.
+#[test]
+fn coordinates_of_earlier_ocsf_versions_are_longitude_first() {
+    let record = |uid: &str, location: &str| {
+        format!(
+            r#"{{"class_uid":3002,"activity_id":1,"status_id":1,"time":1715590800000,"metadata":{{"uid":"{uid}","version":"1.1.0"}},"user":{{"name":"carol@x.example"}},"src_endpoint":{{"ip":"1.129.10.20","location":{location}}}}}"#
+        )
+    };
+    let input = [
+        record(
+            "pair",
+            r#"{"city":"Sydney","country":"AU","coordinates":[151.2093,-33.8688]}"#,
+        ),
+        record("altitude", r#"{"coordinates":[8.6821,50.1109,112.0]}"#),
+        record(
+            "both",
+            r#"{"lat":51.5,"long":-0.12,"coordinates":[151.2,-33.8]}"#,
+        ),
+        record("out_of_range", r#"{"coordinates":[200.0,95.0]}"#),
+        record("one_number", r#"{"coordinates":[151.2]}"#),
+        record("not_an_array", r#"{"coordinates":"151.2,-33.8"}"#),
+        record("none", r#"{"country":"AU"}"#),
+    ]
+    .join("\n");
+    let mut events = Vec::new();
+    let report = Ingest::new().read_from(
+        Path::new("mem"),
+        input.as_bytes(),
+        |e| events.push(e),
+        |p| panic!("{p}"),
+    );
+    assert_eq!(report.events, 7);
+    let point = |id: &str| by_id(&events, id).origin.geo.map(|g| (g.lat, g.lon));
+    assert_eq!(point("pair"), Some((-33.8688, 151.2093)));
+    assert_eq!(point("altitude"), Some((50.1109, 8.6821)));
+    assert_eq!(point("both"), Some((51.5, -0.12)));
+    for unusable in ["out_of_range", "one_number", "not_an_array", "none"] {
+        assert_eq!(point(unusable), None, "{unusable}");
+    }
+    // Present but unusable points are counted; an absent one is not.
+    assert_eq!(report.coords_dropped, 3);
+    assert_eq!(
+        by_id(&events, "pair").origin.city.as_deref(),
+        Some("Sydney")
+    );
+}

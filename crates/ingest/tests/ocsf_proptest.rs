@@ -67,7 +67,17 @@ fn ocsf_record() -> impl Strategy<Value = Value> {
         )
     };
     let location = proptest::collection::btree_map(
-        proptest::sample::select(&["lat", "long", "city", "country", "region", "isp"][..]),
+        proptest::sample::select(
+            &[
+                "lat",
+                "long",
+                "coordinates",
+                "city",
+                "country",
+                "region",
+                "isp",
+            ][..],
+        ),
         any_json(),
         0..6,
     );
