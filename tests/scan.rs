@@ -548,3 +548,35 @@ fn duo_bare_usernames_join_the_organisation_but_aws_user_names_do_not() {
     assert_eq!(who("cloudtrail").len(), 1);
     assert!(!who("cloudtrail")[0].ends_with("@contoso.com"), "{out:#?}");
 }
+
+/// Record types an attacker makes up (here 600 of them, with names of a kilobyte, over three
+/// files) cannot grow the summary: names are cut short and types past the first few hundred
+/// are counted together.
+#[test]
+fn unsupported_record_types_are_counted_within_bounds() {
+    let inputs: Vec<Input> = (0..3)
+        .map(|file| {
+            let mut text = String::new();
+            for i in 0..200 {
+                let kind = format!("made.up.{file}.{i}.{}", "x".repeat(1000));
+                text.push_str(&format!(
+                    "{{\"uuid\":\"u-{file}-{i}\",\"published\":\"2024-03-04T09:00:00.000Z\",\"eventType\":\"{kind}\"}}\n"
+                ));
+            }
+            Input::Bytes {
+                name: format!("made-up-{file}.jsonl").into(),
+                bytes: text.into_bytes(),
+            }
+        })
+        .collect();
+    let mut pipeline = Pipeline::builder().build().unwrap();
+    let report = scan(&inputs, &mut pipeline, &ScanOptions::default(), &mut |_| {}).unwrap();
+    let kinds = &report.summary.skipped_unsupported;
+    assert_eq!(kinds.values().sum::<u64>(), 600);
+    assert_eq!(kinds.len(), palisade::ingest::MAX_UNSUPPORTED_KINDS + 1);
+    assert_eq!(kinds[palisade::ingest::OTHER_KINDS], 600 - 256);
+    assert!(kinds
+        .keys()
+        .all(|k| k.len() <= palisade::ingest::MAX_KIND_BYTES));
+    assert_eq!(report.summary.bad_records.count, 0);
+}

@@ -28,7 +28,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use palisade_core::{Decision, Finding, Incident};
-use palisade_ingest::{Ingest, IngestError, IngestOptions, Location};
+use palisade_ingest::{FileReport, Ingest, IngestError, IngestOptions, Location};
 use palisade_pipeline::{Output, Pipeline, PipelineError};
 use palisade_schema::{Event, IdentityKey, Source};
 
@@ -264,6 +264,7 @@ pub fn scan(
     let mut summary = Summary::new();
     let mut examples: Vec<BadRecordExample> = Vec::new();
     let mut events: Vec<Event> = Vec::new();
+    let mut unsupported = FileReport::default();
     for input in sorted {
         progress(Progress::Reading(input.name()));
         let mut first_problem: Option<IngestError> = None;
@@ -299,10 +300,10 @@ pub fn scan(
         summary.bad_records.count += report.bad_records;
         summary.coords_dropped += report.coords_dropped;
         summary.truncated_files += u64::from(report.truncated);
-        for (kind, n) in &report.skipped_unsupported {
-            *summary.skipped_unsupported.entry(kind.clone()).or_default() += n;
-        }
+        // Bounded however many files name however many types.
+        unsupported.add(&report);
     }
+    summary.skipped_unsupported = unsupported.skipped_unsupported;
     examples.sort();
     summary.bad_records.first = examples;
     summary.events_read = events.len() as u64;

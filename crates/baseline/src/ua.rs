@@ -7,6 +7,18 @@
 use std::cell::RefCell;
 use std::fmt;
 
+/// Slots in the per-thread cache of parsed user agents.
+const SLOTS: usize = 1024;
+
+/// The longest user agent the cache keeps: real ones run to a few hundred bytes.
+const LONGEST_KEPT: usize = 512;
+
+type Slot = Option<(Box<str>, UaFamily)>;
+
+thread_local! {
+    static CACHE: RefCell<Vec<Slot>> = RefCell::new(vec![None; SLOTS]);
+}
+
 /// A browser (or client program) family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
@@ -133,12 +145,15 @@ impl UaFamily {
     ///
     /// Parsing scans the string for a score of tokens, and a tenant has few distinct user
     /// agents, so results are kept in a small per-thread cache (verified by the full string, so
-    /// a cached answer is always the parsed one).
+    /// a cached answer is always the parsed one). Strings longer than any real browser's are
+    /// parsed every time and never kept, so the cache holds at most 1024 × 512 bytes whatever
+    /// the input.
     pub fn of(ua: &str) -> Self {
-        const SLOTS: usize = 1024;
-        type Slot = Option<(Box<str>, UaFamily)>;
-        thread_local! {
-            static CACHE: RefCell<Vec<Slot>> = RefCell::new(vec![None; SLOTS]);
+        if ua.len() > LONGEST_KEPT {
+            return UaFamily {
+                browser: browser_of(ua),
+                os: os_of(ua),
+            };
         }
         let slot = (cache_slot(ua) % SLOTS as u64) as usize;
         CACHE.with(|c| {
@@ -374,6 +389,20 @@ fn os_named(name: &str) -> Os {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn padded_user_agents_are_parsed_alike_and_not_kept() {
+        let ua = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like \
+                  Gecko) Chrome/120.0.0.0 Safari/537.36";
+        let padded = format!("{ua}{}", " x".repeat(100_000));
+        for _ in 0..2 {
+            assert_eq!(UaFamily::of(&padded), UaFamily::of(ua));
+        }
+        let kept =
+            |needle: &str| CACHE.with(|c| c.borrow().iter().flatten().any(|(k, _)| &**k == needle));
+        assert!(kept(ua));
+        assert!(!kept(&padded));
+    }
 
     #[test]
     fn real_user_agents() {

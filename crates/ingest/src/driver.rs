@@ -39,7 +39,9 @@ pub struct FileReport {
     pub records_read: u64,
     /// Events produced.
     pub events: u64,
-    /// Records of types no detector needs, by the vendor's type name.
+    /// Records of types no detector needs, by the vendor's type name (at most
+    /// [`MAX_UNSUPPORTED_KINDS`] names of at most [`MAX_KIND_BYTES`] bytes; records of further
+    /// types are counted under [`OTHER_KINDS`], so input cannot grow this without bound).
     pub skipped_unsupported: BTreeMap<String, u64>,
     /// Records rejected (each also reported through `on_problem`).
     pub bad_records: u64,
@@ -49,7 +51,48 @@ pub struct FileReport {
     pub truncated: bool,
 }
 
+/// Distinct unsupported record types [`FileReport::skipped_unsupported`] names.
+pub const MAX_UNSUPPORTED_KINDS: usize = 256;
+
+/// The longest type name [`FileReport::skipped_unsupported`] keeps; longer ones are cut.
+pub const MAX_KIND_BYTES: usize = 64;
+
+/// Where [`FileReport::skipped_unsupported`] counts record types past the first
+/// [`MAX_UNSUPPORTED_KINDS`].
+pub const OTHER_KINDS: &str = "(other types)";
+
 impl FileReport {
+    /// Counts `n` records of an unsupported type, within the bounds on names.
+    ///
+    /// ```
+    /// use palisade_ingest::{FileReport, MAX_UNSUPPORTED_KINDS, OTHER_KINDS};
+    /// let mut r = FileReport::default();
+    /// for i in 0..MAX_UNSUPPORTED_KINDS + 10 {
+    ///     r.count_unsupported(&format!("okta event {i}"), 1);
+    /// }
+    /// r.count_unsupported("okta event 0", 1);
+    /// assert_eq!(r.skipped_unsupported.len(), MAX_UNSUPPORTED_KINDS + 1);
+    /// assert_eq!(r.skipped_unsupported[OTHER_KINDS], 10);
+    /// assert_eq!(r.skipped_unsupported["okta event 0"], 2);
+    /// r.count_unsupported(&"x".repeat(10_000), 1);
+    /// assert!(r.skipped_unsupported.keys().all(|k| k.len() <= 64));
+    /// ```
+    pub fn count_unsupported(&mut self, kind: &str, n: u64) {
+        let mut end = kind.len().min(MAX_KIND_BYTES);
+        while !kind.is_char_boundary(end) {
+            end -= 1;
+        }
+        let kind = &kind[..end];
+        let kinds = &mut self.skipped_unsupported;
+        if let Some(count) = kinds.get_mut(kind) {
+            *count += n;
+        } else if kinds.len() < MAX_UNSUPPORTED_KINDS {
+            kinds.insert(kind.to_owned(), n);
+        } else {
+            *kinds.entry(OTHER_KINDS.to_owned()).or_default() += n;
+        }
+    }
+
     /// Adds another file's counts to this one (for a run's totals).
     ///
     /// ```
@@ -64,7 +107,7 @@ impl FileReport {
         self.records_read += other.records_read;
         self.events += other.events;
         for (kind, n) in &other.skipped_unsupported {
-            *self.skipped_unsupported.entry(kind.clone()).or_default() += n;
+            self.count_unsupported(kind, *n);
         }
         self.bad_records += other.bad_records;
         self.coords_dropped += other.coords_dropped;
@@ -203,9 +246,7 @@ impl Ingest {
                             report.events += out.len() as u64;
                             out.drain(..).for_each(&mut on_event);
                         }
-                        Ok(Parsed::Unsupported(kind)) => {
-                            *report.skipped_unsupported.entry(kind).or_default() += 1;
-                        }
+                        Ok(Parsed::Unsupported(kind)) => report.count_unsupported(&kind, 1),
                         Err(reason) => {
                             report.bad_records += 1;
                             on_problem(IngestError::BadRecord {

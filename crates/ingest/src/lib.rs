@@ -104,7 +104,9 @@ pub mod okta;
 
 pub use adapter::{Adapter, Notes, Parsed};
 pub use country::country_code;
-pub use driver::{FileReport, Ingest, IngestOptions};
+pub use driver::{
+    FileReport, Ingest, IngestOptions, MAX_KIND_BYTES, MAX_UNSUPPORTED_KINDS, OTHER_KINDS,
+};
 pub use error::{BadRecordReason, IngestError, Location};
 pub use other_logs::recognize_other_log;
 pub use reader::{Format, RawRecord, ReadItem, RecordReader, DEFAULT_MAX_RECORD_BYTES};

@@ -8,23 +8,9 @@ use std::collections::{BinaryHeap, HashMap};
 use palisade_core::{stable_hash, Finding, FindingRef};
 use palisade_schema::{Event, IdentityKey, Source, Timestamp};
 
-/// Rough heap cost of one buffered event: the struct plus its strings.
+/// Cost of one buffered event: the struct, everything it owns, and its slot and heap key.
 pub(crate) fn event_bytes(e: &Event) -> usize {
-    let ident = |i: &Option<palisade_schema::Identity>| {
-        i.as_ref().map_or(0, |i| {
-            i.key.as_str().len()
-                + i.vendor_id.as_ref().map_or(0, String::len)
-                + i.display_name.as_ref().map_or(0, String::len)
-        })
-    };
-    std::mem::size_of::<Event>()
-        + 16
-        + e.id.len()
-        + ident(&e.actor)
-        + ident(&e.subject)
-        + e.tenant.as_ref().map_or(0, String::len)
-        + e.correlation_id.as_ref().map_or(0, String::len)
-        + 128
+    std::mem::size_of::<Event>() + e.heap_bytes() + 48
 }
 
 /// The reorder buffer: events parked in slots, and a min-heap of small keys pointing at them.

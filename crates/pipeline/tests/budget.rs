@@ -108,3 +108,32 @@ fn nothing_is_evicted_within_the_budget() {
     assert_eq!(p.stats().evicted, 0);
     assert_eq!(p.tracked_identities(), 50);
 }
+
+/// Events with large fields (a 100 KB user agent each, from a source that stalls so nothing is
+/// released by the watermark) fill the reorder buffer by what they really hold: the buffer
+/// releases early and stays within a quarter of the budget.
+#[test]
+fn the_reorder_buffer_counts_everything_an_event_holds() {
+    let mut p = Pipeline::builder()
+        .config(PipelineConfig {
+            memory_budget_mb: 8,
+            allowed_lateness_secs: 3600,
+            ..PipelineConfig::default()
+        })
+        .build()
+        .unwrap();
+    let mut out = Output::default();
+    let padding = "x".repeat(100_000);
+    let mut peak = 0;
+    for i in 0..400i64 {
+        let mut e = success(i, &format!("big-{i}"), "u@x.com", Source::Okta);
+        e.origin.user_agent = Some(padding.clone());
+        p.push(e, &mut out);
+        peak = peak.max(p.memory_bytes());
+    }
+    // 400 events of 100 KB are 40 MB: without counting the user agents they would all wait.
+    assert!(p.buffered() < 30, "{} buffered", p.buffered());
+    assert!(peak <= 2 * 1024 * 1024 + 200_000, "peak {peak}");
+    p.finish(&mut out);
+    assert_eq!(p.stats().events_processed, 400);
+}

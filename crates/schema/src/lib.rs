@@ -53,6 +53,7 @@ mod event;
 mod identity;
 mod origin;
 mod signals;
+mod size;
 mod time;
 
 pub use activity::{
