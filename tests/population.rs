@@ -2,7 +2,8 @@
 //! stories together) exported as an identity provider's and a mail service's log files, scanned
 //! by the `palisade` binary with one configuration file, and its findings scored against the
 //! stories. Every story is found at medium or above and no one else is raised to medium, over
-//! many seeds (`PALISADE_SEEDS` sweeps more) and four identity providers' shapes.
+//! many seeds (`PALISADE_SEEDS` sweeps more), with four identity providers' shapes beside the
+//! Microsoft 365 audit log, and that log alone.
 //!
 //! This is where detectors meet each other: a finding one of them reports low (a VPN user's
 //! hop to the corporate egress) reaches the others through the pipeline's recent findings, and
@@ -202,4 +203,11 @@ fn google_workspace_and_microsoft_365() {
 #[test]
 fn ocsf_and_microsoft_365() {
     stories_found_and_no_one_else_raised(Source::Ocsf);
+}
+
+/// A tenant whose only log is Microsoft 365's audit log: sign-ins are `UserLoggedIn` and
+/// `UserLoginFailed` records with a bare `ClientIP`, located through the city database.
+#[test]
+fn microsoft_365_alone() {
+    stories_found_and_no_one_else_raised(Source::M365);
 }
