@@ -122,6 +122,8 @@ fn run(inputs: &[Input], source: Option<String>, strict: bool, out: &OutputArgs)
         max_record_bytes: config.ingest.max_record_bytes,
         bad_record_examples: config.ingest.bad_record_examples,
         identities: identity_join(&config),
+        hold_bytes: config.ingest.hold_mb.max(1).saturating_mul(1 << 20),
+        spill_dir: config.ingest.spill_dir.clone(),
     };
     let bar = progress_bar(out.quiet);
     let mut on_progress = |p: Progress<'_>| match p {
@@ -134,7 +136,7 @@ fn run(inputs: &[Input], source: Option<String>, strict: bool, out: &OutputArgs)
             bar.finish_and_clear();
             let code = match e {
                 ScanError::Strict(_) => EXIT_STRICT,
-                ScanError::Write(_) => EXIT_OUTPUT,
+                ScanError::Write(_) | ScanError::Spill(_) => EXIT_OUTPUT,
                 ScanError::Pipeline(_) => EXIT_USAGE,
                 _ => EXIT_INPUT,
             };

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use palisade::core::{Context, Detector, Finding, Severity, Technique};
 use palisade::pipeline::Pipeline;
-use palisade::scan::{scan, write_jsonl, Input, ScanOptions, ScanReport};
+use palisade::scan::{scan, write_jsonl, Input, ScanError, ScanOptions, ScanReport};
 use palisade::schema::{Duration, Event, IdentityKey, Timestamp};
 use serde_json::Value;
 
@@ -579,4 +579,65 @@ fn unsupported_record_types_are_counted_within_bounds() {
         .keys()
         .all(|k| k.len() <= palisade::ingest::MAX_KIND_BYTES));
     assert_eq!(report.summary.bad_records.count, 0);
+}
+
+/// A scan that holds little in memory (its events sorted into runs in temporary files, merged
+/// back for detection) says exactly what one holding everything says, and leaves no files.
+#[test]
+fn spilling_to_disk_changes_nothing_in_the_output() {
+    use palisade::mfa_fatigue::MfaFatigue;
+    use palisade::signin::{FailedThenSuccess, PasswordSpray, UnfamiliarSignIn};
+    use palisade::travel::ImpossibleTravel;
+    use palisade_testkit::shapes::{render, Okta};
+    use palisade_testkit::{generate, AttackKind, PopulationConfig};
+
+    let s = generate(&PopulationConfig::small(7), &AttackKind::ALL);
+    let text = render(&Okta, &s.events).text;
+    // Two files whose events interleave in time, so runs from both must be merged.
+    let lines: Vec<&str> = text.lines().collect();
+    let odd: Vec<&str> = lines.iter().skip(1).step_by(2).copied().collect();
+    let even: Vec<&str> = lines.iter().step_by(2).copied().collect();
+    let inputs = vec![
+        Input::bytes("a.okta.jsonl", (odd.join("\n") + "\n").into_bytes()),
+        Input::bytes("b.okta.jsonl", (even.join("\n") + "\n").into_bytes()),
+    ];
+    let pipeline = || {
+        Pipeline::builder()
+            .profiles(palisade::baseline::BaselineStore::default())
+            .detector(UnfamiliarSignIn::default())
+            .detector(FailedThenSuccess::default())
+            .detector(PasswordSpray::default())
+            .detector(MfaFatigue::default())
+            .detector(ImpossibleTravel::default())
+            .build()
+            .unwrap()
+    };
+    let run = |options: &ScanOptions| {
+        let report = scan(&inputs, &mut pipeline(), options, &mut |_| {}).unwrap();
+        jsonl(&report, true)
+    };
+    let held = run(&ScanOptions::default());
+    let dir = tempfile::tempdir().unwrap();
+    let spilled = run(&ScanOptions {
+        hold_bytes: 200_000,
+        spill_dir: Some(dir.path().to_owned()),
+        ..ScanOptions::default()
+    });
+    assert!(held.lines().count() > 10, "{held}");
+    assert_eq!(spilled, held);
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+
+    // Nowhere to put the runs: a scan that must spill says so; one that need not, does not.
+    let nowhere = ScanOptions {
+        hold_bytes: 200_000,
+        spill_dir: Some(dir.path().join("missing")),
+        ..ScanOptions::default()
+    };
+    let err = scan(&inputs, &mut pipeline(), &nowhere, &mut |_| {}).unwrap_err();
+    assert!(matches!(err, ScanError::Spill(_)), "{err}");
+    let roomy = ScanOptions {
+        hold_bytes: 1 << 30,
+        ..nowhere
+    };
+    assert!(scan(&inputs, &mut pipeline(), &roomy, &mut |_| {}).is_ok());
 }

@@ -82,6 +82,13 @@ pub(crate) struct IngestSettings {
     pub(crate) max_record_bytes: usize,
     /// How many bad records the summary lists. Default 10.
     pub(crate) bad_record_examples: usize,
+    /// Mebibytes of events held in memory before they are sorted and written to temporary
+    /// files (merged back in order for detection, with the same output): a scan's memory stays
+    /// bounded whatever the size of its input. Default 256 (at least 1).
+    pub(crate) hold_mb: usize,
+    /// Where those temporary files go. Default: the system's temporary directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) spill_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for IngestSettings {
@@ -89,6 +96,8 @@ impl Default for IngestSettings {
         IngestSettings {
             max_record_bytes: 1 << 20,
             bad_record_examples: 10,
+            hold_mb: 256,
+            spill_dir: None,
         }
     }
 }

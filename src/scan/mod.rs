@@ -22,6 +22,7 @@
 //! ```
 
 mod records;
+mod spill;
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -82,6 +83,13 @@ pub struct ScanOptions {
     pub bad_record_examples: usize,
     /// How bare usernames join the organisation's other identities.
     pub identities: IdentityJoin,
+    /// Bytes of events held in memory for the batch (default 256 MiB). Past it they are sorted
+    /// and written to a temporary file, and the files are merged back in order when the pipeline
+    /// runs: an input of any size scans in bounded memory, with the same output.
+    pub hold_bytes: usize,
+    /// Where those files go (default: the system's temporary directory). They are removed when
+    /// the scan ends.
+    pub spill_dir: Option<PathBuf>,
 }
 
 /// Joins a source's bare usernames (Duo logs `jdoe`) to the organisation's identities.
@@ -162,6 +170,8 @@ impl Default for ScanOptions {
             max_record_bytes: 1 << 20,
             bad_record_examples: 10,
             identities: IdentityJoin::default(),
+            hold_bytes: 256 << 20,
+            spill_dir: None,
         }
     }
 }
@@ -191,6 +201,10 @@ pub enum ScanError {
     /// Output could not be written.
     #[error("cannot write output: {0}")]
     Write(#[from] io::Error),
+    /// Events past [`ScanOptions::hold_bytes`] could not be written to, or read back from,
+    /// their temporary files.
+    #[error("cannot hold events in temporary files: {0}")]
+    Spill(io::Error),
 }
 
 /// Everything a scan produced: every emission in order, and the summary.
@@ -263,14 +277,20 @@ pub fn scan(
 
     let mut summary = Summary::new();
     let mut examples: Vec<BadRecordExample> = Vec::new();
-    let mut events: Vec<Event> = Vec::new();
+    let dir = options.spill_dir.clone().unwrap_or_else(spill::default_dir);
+    let mut held = spill::Held::new(options.hold_bytes, dir);
+    let mut spill_failed: Option<io::Error> = None;
     let mut unsupported = FileReport::default();
     for input in sorted {
         progress(Progress::Reading(input.name()));
         let mut first_problem: Option<IngestError> = None;
         let mut on_event = |mut e: Event| {
             options.identities.apply(&mut e);
-            events.push(e);
+            if spill_failed.is_none() {
+                if let Err(err) = held.push(e) {
+                    spill_failed = Some(err);
+                }
+            }
         };
         let mut on_problem = |p: IngestError| {
             if let Some(ex) = example_of(&p) {
@@ -290,6 +310,9 @@ pub fn scan(
                 ingest.read_from(name, bytes.as_slice(), &mut on_event, &mut on_problem)
             }
         };
+        if let Some(err) = spill_failed.take() {
+            return Err(ScanError::Spill(err));
+        }
         if options.strict {
             if let Some(p) = first_problem {
                 return Err(ScanError::Strict(p));
@@ -306,11 +329,16 @@ pub fn scan(
     summary.skipped_unsupported = unsupported.skipped_unsupported;
     examples.sort();
     summary.bad_records.first = examples;
-    summary.events_read = events.len() as u64;
+    summary.events_read = held.len();
 
     progress(Progress::Detecting(summary.events_read));
     let mut output = Output::default();
-    pipeline.run_batch(events, &mut output);
+    let mut failed = None;
+    let events = held.into_sorted(&mut failed).map_err(ScanError::Spill)?;
+    pipeline.run_sorted(events, &mut output);
+    if let Some(err) = failed {
+        return Err(ScanError::Spill(err));
+    }
 
     let mut report = ScanReport { output, summary };
     fill_from_pipeline(&mut report, pipeline);

@@ -116,4 +116,4 @@ mod track;
 pub use config::PipelineConfig;
 pub use error::PipelineError;
 pub use output::{Output, PipelineStats};
-pub use pipeline::{Pipeline, PipelineBuilder};
+pub use pipeline::{batch_cmp, Pipeline, PipelineBuilder};

@@ -258,9 +258,7 @@ impl Pipeline {
     /// End of input: releases everything buffered (held events too) in order, then advances
     /// every stage to the last event time.
     pub fn finish(&mut self, out: &mut Output) {
-        while let Some(e) = self.buffer.pop() {
-            self.process(&e, false, out);
-        }
+        self.release_all(out);
         if let Some(last) = self.last_released {
             if Some(last) > self.watermark {
                 self.watermark = Some(last);
@@ -276,38 +274,76 @@ impl Pipeline {
     /// so a far-future record is simply processed last. Anything still buffered from earlier
     /// pushes is released first.
     pub fn run_batch(&mut self, mut events: Vec<Event>, out: &mut Output) {
-        while let Some(e) = self.buffer.pop() {
-            self.process(&e, false, out);
-        }
+        // Ordered as the events came (before enrichment), as `run_sorted`'s callers order them.
+        let order = batch_order(&events);
+        self.release_all(out);
         if !self.enrichers.is_empty() {
             for e in &mut events {
                 self.enrich(e);
             }
         }
-        for i in batch_order(&events) {
-            let e = &events[i];
-            self.stats.events_in += 1;
-            if !self.admit(e) {
-                continue;
-            }
-            if self.is_late(e.time) {
-                self.stats.late_events += 1;
-                self.process(e, true, out);
-                continue;
-            }
-            if let Some(last) = self.last_released {
-                if e.time > last && Some(last) > self.watermark {
-                    self.watermark = Some(last);
-                    self.advance_all(last, out);
-                }
-            }
-            if self.newest.is_none_or_before(e.time) {
-                self.newest = Some(e.time);
-            }
-            self.raise_source(e.source, e.time);
-            self.process(e, false, out);
+        for i in order {
+            self.batch_step(&events[i], out);
         }
         self.finish(out);
+    }
+
+    /// Batch, for input already in [`batch_cmp`] order and too large to hold at once (the
+    /// `scan` command sorts runs of it on disk and merges them into this): processes the
+    /// events as they come, exactly as [`run_batch`](Pipeline::run_batch) would the same
+    /// events, then finishes. An event out of order is processed late, as in streaming.
+    ///
+    /// ```
+    /// use palisade_pipeline::{batch_cmp, Output, Pipeline};
+    /// use palisade_schema::*;
+    /// let at = |s: i64| Timestamp::from_millis_unchecked(1_709_542_800_000 + s * 1000);
+    /// let mut events: Vec<Event> = (0..4).rev()
+    ///     .map(|i| Event::new(at(i), format!("e{i}"), Source::Okta, Activity::SessionStart))
+    ///     .collect();
+    /// events.sort_by(batch_cmp);
+    /// let mut p = Pipeline::builder().build().unwrap();
+    /// let mut out = Output::default();
+    /// p.run_sorted(events, &mut out);
+    /// assert_eq!((p.stats().events_processed, p.stats().late_events), (4, 0));
+    /// ```
+    pub fn run_sorted(&mut self, events: impl IntoIterator<Item = Event>, out: &mut Output) {
+        self.release_all(out);
+        for mut e in events {
+            self.enrich(&mut e);
+            self.batch_step(&e, out);
+        }
+        self.finish(out);
+    }
+
+    /// Releases whatever earlier pushes left in the reorder buffer.
+    fn release_all(&mut self, out: &mut Output) {
+        while let Some(e) = self.buffer.pop() {
+            self.process(&e, false, out);
+        }
+    }
+
+    /// One event of a batch, in batch order.
+    fn batch_step(&mut self, e: &Event, out: &mut Output) {
+        self.stats.events_in += 1;
+        if !self.admit(e) {
+            return;
+        }
+        if self.is_late(e.time) {
+            self.stats.late_events += 1;
+            self.process(e, true, out);
+            return;
+        }
+        if let Some(last) = self.last_released {
+            if e.time > last && Some(last) > self.watermark {
+                self.watermark = Some(last);
+                self.advance_all(last, out);
+            }
+        }
+        if self.newest.is_none_or_before(e.time) {
+            self.newest = Some(e.time);
+        }
+        self.raise_source(e.source, e.time);
+        self.process(e, false, out);
     }
 
     /// The watermark: every event at or before it has been (or, arriving now, will be as late)
@@ -716,6 +752,35 @@ impl Pipeline {
 /// Sorts small keys rather than moving large events; runs sharing a time and source are then
 /// ordered by id, and by content when even the ids are equal (so which of two differing
 /// records with one id is kept, the first, does not depend on the input order).
+/// The order batches are processed in: event time, source, event id, then (for records that
+/// share all three) their content, so equal keys never depend on input order.
+///
+/// ```
+/// use palisade_pipeline::batch_cmp;
+/// use palisade_schema::*;
+/// use std::cmp::Ordering::Less;
+/// let t = Timestamp::from_millis_unchecked(1_709_542_800_000);
+/// let z = Event::new(t, "z", Source::Okta, Activity::SessionStart);
+/// let later = Event::new(t + Duration::from_secs(1), "a", Source::Okta, Activity::SessionStart);
+/// let a = Event::new(t, "a", Source::Okta, Activity::SessionStart);
+/// assert_eq!(batch_cmp(&z, &later), Less, "time first");
+/// assert_eq!(batch_cmp(&a, &z), Less, "then (after the source) the id");
+/// ```
+pub fn batch_cmp(a: &Event, b: &Event) -> std::cmp::Ordering {
+    (a.time, a.source)
+        .cmp(&(b.time, b.source))
+        .then_with(|| same_key_cmp(a, b))
+}
+
+/// Two events of the same time and source: by id, then by content.
+fn same_key_cmp(a: &Event, b: &Event) -> std::cmp::Ordering {
+    a.id.cmp(&b.id).then_with(|| {
+        let ja = serde_json::to_vec(a).unwrap_or_default();
+        let jb = serde_json::to_vec(b).unwrap_or_default();
+        ja.cmp(&jb)
+    })
+}
+
 fn batch_order(events: &[Event]) -> Vec<usize> {
     let mut keys: Vec<(Timestamp, Source, usize)> = events
         .iter()
@@ -731,13 +796,7 @@ fn batch_order(events: &[Event]) -> Vec<usize> {
             end += 1;
         }
         if end - start > 1 {
-            order[start..end].sort_by(|&a, &b| {
-                events[a].id.cmp(&events[b].id).then_with(|| {
-                    let ja = serde_json::to_vec(&events[a]).unwrap_or_default();
-                    let jb = serde_json::to_vec(&events[b]).unwrap_or_default();
-                    ja.cmp(&jb)
-                })
-            });
+            order[start..end].sort_by(|&a, &b| same_key_cmp(&events[a], &events[b]));
         }
         start = end;
     }
