@@ -597,9 +597,12 @@ fn spilling_to_disk_changes_nothing_in_the_output() {
     let lines: Vec<&str> = text.lines().collect();
     let odd: Vec<&str> = lines.iter().skip(1).step_by(2).copied().collect();
     let even: Vec<&str> = lines.iter().step_by(2).copied().collect();
+    // And a third that repeats records of the first: duplicates across runs are dropped alike.
+    let repeated = &odd[..odd.len() / 3];
     let inputs = vec![
         Input::bytes("a.okta.jsonl", (odd.join("\n") + "\n").into_bytes()),
         Input::bytes("b.okta.jsonl", (even.join("\n") + "\n").into_bytes()),
+        Input::bytes("c.okta.jsonl", (repeated.join("\n") + "\n").into_bytes()),
     ];
     let pipeline = || {
         Pipeline::builder()
@@ -624,6 +627,8 @@ fn spilling_to_disk_changes_nothing_in_the_output() {
         ..ScanOptions::default()
     });
     assert!(held.lines().count() > 10, "{held}");
+    let summary: Value = serde_json::from_str(held.lines().last().unwrap()).unwrap();
+    assert!(summary["duplicates"].as_u64().unwrap() >= repeated.len() as u64 / 2);
     assert_eq!(spilled, held);
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
 
