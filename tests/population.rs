@@ -116,8 +116,8 @@ fn scan(s: &Scenario, idp: Source, dir: &Path) -> Vec<Finding> {
     std::fs::write(&db, city_database(s)).unwrap();
     let config = dir.join("palisade.toml");
     let toml = format!(
-        "[organisation]\ndomains = [\"contoso.com.au\"]\n\n\
-         [detectors.impossible_travel]\negress_lists = [{lists:?}]\nmmdb = [{db:?}]\n",
+        "[organisation]\ndomains = [\"contoso.com.au\"]\n\n[geo]\nmmdb = [{db:?}]\n\n\
+         [detectors.impossible_travel]\negress_lists = [{lists:?}]\n",
         lists = lists.display().to_string(),
         db = db.display().to_string(),
     );

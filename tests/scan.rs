@@ -3,6 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../crates/geo/tests/support/mmdb_writer.rs"]
+mod mmdb_writer;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -620,17 +623,20 @@ fn spilling_to_disk_changes_nothing_in_the_output() {
         jsonl(&report, true)
     };
     let held = run(&ScanOptions::default());
-    let dir = tempfile::tempdir().unwrap();
-    let spilled = run(&ScanOptions {
-        hold_bytes: 200_000,
-        spill_dir: Some(dir.path().to_owned()),
-        ..ScanOptions::default()
-    });
     assert!(held.lines().count() > 10, "{held}");
     let summary: Value = serde_json::from_str(held.lines().last().unwrap()).unwrap();
     assert!(summary["duplicates"].as_u64().unwrap() >= repeated.len() as u64 / 2);
-    assert_eq!(spilled, held);
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    let dir = tempfile::tempdir().unwrap();
+    // A few runs; then hundreds, more than may be open at once, merged as they pile up.
+    for hold_bytes in [200_000, 15_000] {
+        let spilled = run(&ScanOptions {
+            hold_bytes,
+            spill_dir: Some(dir.path().to_owned()),
+            ..ScanOptions::default()
+        });
+        assert_eq!(spilled, held, "holding {hold_bytes} bytes");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
 
     // Nowhere to put the runs: a scan that must spill says so; one that need not, does not.
     let nowhere = ScanOptions {
@@ -645,4 +651,50 @@ fn spilling_to_disk_changes_nothing_in_the_output() {
         ..nowhere
     };
     assert!(scan(&inputs, &mut pipeline(), &roomy, &mut |_| {}).is_ok());
+}
+
+/// A GeoIP database that cannot be opened, or radii it would use that make no sense, stop the
+/// run before it starts, naming what is wrong; a readable one is used.
+#[test]
+fn geo_databases_are_checked_before_the_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = fixture(FILES[0]).display().to_string();
+    let config = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let missing = config(
+        "missing.toml",
+        "[geo]\nmmdb = [\"/nonexistent/city.mmdb\"]\n",
+    );
+    let run = palisade(&["scan", "-q", "--config", &missing, &input]);
+    assert_eq!(run.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        said.contains("[geo] mmdb") && said.contains("/nonexistent/city.mmdb"),
+        "{said}"
+    );
+
+    let db = dir.path().join("city.mmdb");
+    std::fs::write(&db, mmdb_writer::test_city_db()).unwrap();
+    let db = db.display().to_string();
+    let nonsense = config(
+        "nonsense.toml",
+        &format!(
+            "[geo]\nmmdb = [{db:?}]\n[detectors.impossible_travel]\nenabled = false\n\
+             [detectors.impossible_travel.accuracy]\ncity_km = -5.0\n"
+        ),
+    );
+    let run = palisade(&["scan", "-q", "--config", &nonsense, &input]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("city_km"));
+
+    let fine = config("fine.toml", &format!("[geo]\nmmdb = [{db:?}]\n"));
+    assert_eq!(
+        palisade(&["scan", "-q", "--config", &fine, &input])
+            .status
+            .code(),
+        Some(0)
+    );
 }

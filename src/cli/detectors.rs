@@ -3,7 +3,7 @@
 use std::io::Write;
 
 use palisade::baseline::BaselineStore;
-use palisade::geo::{GeoEnricher, MmdbResolver};
+use palisade::geo::{GeoEnricher, GeoError, MmdbResolver};
 use palisade::mailbox::MailboxRules;
 use palisade::mfa_fatigue::MfaFatigue;
 use palisade::pipeline::{Pipeline, PipelineError};
@@ -21,6 +21,8 @@ pub(crate) enum BuildError {
     Core(#[from] palisade::core::Error),
     #[error(transparent)]
     Travel(#[from] TravelError),
+    #[error("[geo] mmdb: {0}")]
+    Geo(#[from] GeoError),
 }
 
 /// A pipeline with every enabled built-in detector, configured from `config`. Problems that do
@@ -43,9 +45,13 @@ pub(crate) fn pipeline(config: &Config, warnings: &mut dyn Write) -> Result<Pipe
         }
     }
     if !databases.is_empty() {
-        let mut db = MmdbResolver::new().with_defaults(d.impossible_travel.settings.accuracy);
+        // The radii a database answer without its own takes are the travel detector's settings,
+        // checked here too in case that detector is off.
+        let travel = &d.impossible_travel.settings;
+        travel.validate().map_err(TravelError::Config)?;
+        let mut db = MmdbResolver::new().with_defaults(travel.accuracy);
         for path in &databases {
-            db.add_file(path).map_err(TravelError::from)?;
+            db.add_file(path)?;
         }
         builder = builder.enricher(GeoEnricher::new(db));
     }

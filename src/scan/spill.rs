@@ -1,27 +1,25 @@
 //! The events of a batch scan, held in memory up to a bound and past it sorted into runs on disk,
 //! then merged back in batch order: a scan's memory does not grow with its input, and its output
 //! is the same as if every event had been held.
+//!
+//! Runs are anonymous temporary files (unlinked when created, so nothing is left behind however
+//! the process ends, and no name in a shared directory can be raced), and at most
+//! [`MAX_RUNS`] are open at once: more are first merged into one.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
 use palisade_pipeline::batch_cmp;
 use palisade_schema::Event;
 
-/// A sorted run written to a temporary file, removed when dropped.
-struct Run {
-    path: PathBuf,
-}
+/// Runs open at once; when spilling one more would pass it, the runs are merged into one.
+const MAX_RUNS: usize = 64;
 
-impl Drop for Run {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
+/// A sorted run in an anonymous temporary file, one event a line.
+struct Run(File);
 
 /// Events waiting for a batch: in memory up to `limit` bytes, the rest in sorted runs on disk.
 pub(super) struct Held {
@@ -61,58 +59,88 @@ impl Held {
         Ok(())
     }
 
-    /// Sorts what is in memory and writes it out as a run.
+    /// Writes what is in memory out as a sorted run (merging the runs into one first when
+    /// there are already as many as may be open).
     fn spill(&mut self) -> io::Result<()> {
-        static NEXT: AtomicU64 = AtomicU64::new(0);
-        self.events.sort_by(batch_cmp);
-        let name = format!(
-            "palisade-scan-{}-{}.jsonl",
-            std::process::id(),
-            NEXT.fetch_add(1, AtomicOrdering::Relaxed)
-        );
-        let run = Run {
-            path: self.dir.join(name),
-        };
-        let mut w = BufWriter::new(File::create(&run.path)?);
-        for e in self.events.drain(..) {
-            serde_json::to_writer(&mut w, &e)?;
-            w.write_all(b"\n")?;
+        if self.runs.len() + 1 >= MAX_RUNS {
+            let runs = std::mem::take(&mut self.runs);
+            let mut failed = None;
+            let merged = merge(runs, Vec::new(), &mut failed)?;
+            let run = self.write_run(merged)?;
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            self.runs.push(run);
         }
-        w.flush()?;
+        let events = std::mem::take(&mut self.events);
+        let run = self.write_run(sorted(events))?;
         self.runs.push(run);
         self.bytes = 0;
         Ok(())
     }
 
+    fn write_run(&self, events: impl Iterator<Item = Event>) -> io::Result<Run> {
+        let mut w = BufWriter::new(tempfile::tempfile_in(&self.dir)?);
+        for e in events {
+            serde_json::to_writer(&mut w, &e)?;
+            w.write_all(b"\n")?;
+        }
+        let mut file = w.into_inner().map_err(io::IntoInnerError::into_error)?;
+        file.seek(SeekFrom::Start(0))?;
+        Ok(Run(file))
+    }
+
     /// Every event in batch order: the runs and what is still in memory, merged. A run that
     /// cannot be read back ends the stream; the error is left in `failed`.
-    pub(super) fn into_sorted<'a>(
+    pub(super) fn into_sorted(
         mut self,
-        failed: &'a mut Option<io::Error>,
-    ) -> io::Result<Box<dyn Iterator<Item = Event> + 'a>> {
-        self.events.sort_by(batch_cmp);
+        failed: &mut Option<io::Error>,
+    ) -> io::Result<Box<dyn Iterator<Item = Event> + '_>> {
+        let events = std::mem::take(&mut self.events);
         if self.runs.is_empty() {
-            return Ok(Box::new(std::mem::take(&mut self.events).into_iter()));
+            return Ok(Box::new(sorted(events)));
         }
-        let mut sources: Vec<Source> = Vec::with_capacity(self.runs.len() + 1);
-        for run in &self.runs {
-            sources.push(Source::File(BufReader::new(File::open(&run.path)?)));
-        }
-        sources.push(Source::Memory(std::mem::take(&mut self.events).into_iter()));
-        Ok(Box::new(Merge {
-            heap: BinaryHeap::new(),
-            sources,
-            started: false,
+        Ok(Box::new(merge(
+            std::mem::take(&mut self.runs),
+            events,
             failed,
-            _runs: std::mem::take(&mut self.runs),
-        }))
+        )?))
     }
+}
+
+/// `events` in batch order, sorted by index so the events themselves move once.
+fn sorted(events: Vec<Event>) -> impl Iterator<Item = Event> {
+    let mut order: Vec<usize> = (0..events.len()).collect();
+    order.sort_by(|&a, &b| batch_cmp(&events[a], &events[b]));
+    let mut slots: Vec<Option<Event>> = events.into_iter().map(Some).collect();
+    order.into_iter().filter_map(move |i| slots[i].take())
+}
+
+/// The runs and `events` (any order) merged in batch order.
+fn merge(
+    runs: Vec<Run>,
+    events: Vec<Event>,
+    failed: &mut Option<io::Error>,
+) -> io::Result<Merge<'_>> {
+    let mut sources: Vec<Source> = Vec::with_capacity(runs.len() + 1);
+    for Run(file) in runs {
+        sources.push(Source::File(BufReader::new(file)));
+    }
+    if !events.is_empty() {
+        sources.push(Source::Memory(Box::new(sorted(events))));
+    }
+    Ok(Merge {
+        heap: BinaryHeap::new(),
+        sources,
+        started: false,
+        failed,
+    })
 }
 
 /// Where a merge reads one sorted run from.
 enum Source {
     File(BufReader<File>),
-    Memory(std::vec::IntoIter<Event>),
+    Memory(Box<dyn Iterator<Item = Event>>),
 }
 
 impl Source {
@@ -159,8 +187,6 @@ struct Merge<'a> {
     sources: Vec<Source>,
     started: bool,
     failed: &'a mut Option<io::Error>,
-    /// Kept until the merge is done, so the files stay until read.
-    _runs: Vec<Run>,
 }
 
 impl Merge<'_> {

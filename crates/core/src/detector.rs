@@ -54,7 +54,10 @@ pub trait Detector: Send {
     /// Event time has reached `now` (watermark or heartbeat): close windows, forget expired state.
     fn advance(&mut self, _now: Timestamp, _out: &mut Vec<Finding>) {}
 
-    /// Drops all state about `identity` (memory-budget eviction).
+    /// Drops the state kept for `identity` (memory-budget eviction). State kept for something
+    /// else that merely names the identity (a password spray's source, listing the accounts
+    /// it tried) may keep the name: it is bounded on its own, and the identities evicted
+    /// first, sprayed once, are that state's evidence.
     fn forget(&mut self, _identity: &IdentityKey) {}
 
     /// Approximate heap bytes of state held, for the pipeline's memory budget.

@@ -13,8 +13,11 @@ use palisade_schema::Event;
 ///
 /// Rules every implementation follows:
 /// - it only adds: what the source said is never overwritten;
-/// - the result depends only on the event (and fixed data such as a database file), never on
-///   the wall clock or on earlier events, so a snapshot needs nothing from it.
+/// - what it adds depends only on the event (and fixed data such as a database file), never on
+///   the wall clock or on earlier events, so a snapshot needs nothing from it. (`enrich` takes
+///   `&mut self` for caches of such answers, not for state.)
+///
+/// `Option<E>`, `Vec<E>` and `Box<dyn Enricher>` are enrichers too.
 ///
 /// ```
 /// use palisade_core::Enricher;
@@ -45,5 +48,21 @@ pub trait Enricher: Send {
 impl<E: Enricher + ?Sized> Enricher for Box<E> {
     fn enrich(&mut self, event: &mut Event) {
         (**self).enrich(event);
+    }
+}
+
+impl<E: Enricher> Enricher for Option<E> {
+    fn enrich(&mut self, event: &mut Event) {
+        if let Some(e) = self {
+            e.enrich(event);
+        }
+    }
+}
+
+impl<E: Enricher> Enricher for Vec<E> {
+    fn enrich(&mut self, event: &mut Event) {
+        for e in self {
+            e.enrich(event);
+        }
     }
 }

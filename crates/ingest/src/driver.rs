@@ -39,9 +39,9 @@ pub struct FileReport {
     pub records_read: u64,
     /// Events produced.
     pub events: u64,
-    /// Records of types no detector needs, by the vendor's type name (at most
-    /// [`MAX_UNSUPPORTED_KINDS`] names of at most [`MAX_KIND_BYTES`] bytes; records of further
-    /// types are counted under [`OTHER_KINDS`], so input cannot grow this without bound).
+    /// Records of types no detector needs, by the vendor's type name: [`MAX_UNSUPPORTED_KINDS`]
+    /// names of at most [`MAX_KIND_BYTES`] bytes, and records of any further type counted
+    /// together under [`OTHER_KINDS`], so input cannot grow this without bound.
     pub skipped_unsupported: BTreeMap<String, u64>,
     /// Records rejected (each also reported through `on_problem`).
     pub bad_records: u64,

@@ -747,11 +747,6 @@ impl Pipeline {
     }
 }
 
-/// The indices of `events` in the total order `(time, source, id)`.
-///
-/// Sorts small keys rather than moving large events; runs sharing a time and source are then
-/// ordered by id, and by content when even the ids are equal (so which of two differing
-/// records with one id is kept, the first, does not depend on the input order).
 /// The order batches are processed in: event time, source, event id, then (for records that
 /// share all three) their content, so equal keys never depend on input order.
 ///
@@ -781,6 +776,11 @@ fn same_key_cmp(a: &Event, b: &Event) -> std::cmp::Ordering {
     })
 }
 
+/// The indices of `events` in the total order `(time, source, id)`.
+///
+/// Sorts small keys rather than moving large events; runs sharing a time and source are then
+/// ordered by id, and by content when even the ids are equal (so which of two differing
+/// records with one id is kept, the first, does not depend on the input order).
 fn batch_order(events: &[Event]) -> Vec<usize> {
     let mut keys: Vec<(Timestamp, Source, usize)> = events
         .iter()

@@ -206,7 +206,7 @@ impl Detector for Countries {
 }
 
 #[test]
-fn detectors_see_events_as_the_enrichers_left_them_in_batch_and_streaming() {
+fn detectors_see_events_as_the_enrichers_left_them_however_they_arrive() {
     let events = || {
         let mut bare = success(0, "bare", "u@x.com", Source::M365);
         bare.origin.ip = Some("192.0.2.7".parse().unwrap());
@@ -222,7 +222,7 @@ fn detectors_see_events_as_the_enrichers_left_them_in_batch_and_streaming() {
         ("named".to_owned(), Some("NZ".to_owned())),
         ("elsewhere".to_owned(), None),
     ];
-    for streaming in [false, true] {
+    for mode in ["batch", "streaming", "sorted"] {
         let seen = SeenCountries::default();
         let mut p = Pipeline::builder()
             .enricher(DocumentationNet)
@@ -230,14 +230,20 @@ fn detectors_see_events_as_the_enrichers_left_them_in_batch_and_streaming() {
             .build()
             .unwrap();
         let mut out = Output::default();
-        if streaming {
-            for e in events() {
-                p.push(e, &mut out);
+        match mode {
+            "streaming" => {
+                for e in events() {
+                    p.push(e, &mut out);
+                }
+                p.finish(&mut out);
             }
-            p.finish(&mut out);
-        } else {
-            p.run_batch(events(), &mut out);
+            "sorted" => {
+                let mut sorted = events();
+                sorted.sort_by(palisade_pipeline::batch_cmp);
+                p.run_sorted(sorted, &mut out);
+            }
+            _ => p.run_batch(events(), &mut out),
         }
-        assert_eq!(*seen.lock().unwrap(), expected, "streaming: {streaming}");
+        assert_eq!(*seen.lock().unwrap(), expected, "{mode}");
     }
 }

@@ -2,8 +2,8 @@
 //! hold events (a pipeline's reorder buffer) can keep within a memory budget whatever the input.
 
 use crate::{
-    AccountChange, Activity, Event, Identity, MailboxRule, MfaDevice, Origin, RuleAction,
-    VendorSignals,
+    AccountChange, Activity, Event, FailureReason, Identity, MailboxRule, MfaDevice, Origin,
+    Outcome, RuleAction, VendorSignals,
 };
 
 fn text(s: &str) -> usize {
@@ -60,29 +60,64 @@ fn rule(r: &MailboxRule) -> usize {
         + list(&c.body_contains)
         + list(&c.sent_to)
         + std::mem::size_of_val(r.actions.as_slice())
-        + r.actions
-            .iter()
-            .map(|a| match a {
-                RuleAction::MoveToFolder(s)
-                | RuleAction::CopyToFolder(s)
-                | RuleAction::ForwardTo(s)
-                | RuleAction::ForwardAsAttachmentTo(s)
-                | RuleAction::RedirectTo(s) => text(s),
-                _ => 0,
-            })
-            .sum::<usize>()
+        + r.actions.iter().map(action).sum::<usize>()
+}
+
+// Every match below names every variant (no `_`), so a variant added with text of its own
+// fails to compile here until it is counted.
+
+fn action(a: &RuleAction) -> usize {
+    match a {
+        RuleAction::MoveToFolder(s)
+        | RuleAction::CopyToFolder(s)
+        | RuleAction::ForwardTo(s)
+        | RuleAction::ForwardAsAttachmentTo(s)
+        | RuleAction::RedirectTo(s) => text(s),
+        RuleAction::MarkAsRead
+        | RuleAction::Delete
+        | RuleAction::PermanentDelete
+        | RuleAction::StopProcessingRules => 0,
+    }
+}
+
+fn outcome(o: &Outcome) -> usize {
+    match o {
+        Outcome::Failure {
+            reason: FailureReason::Other(why),
+        } => text(why),
+        Outcome::Failure {
+            reason:
+                FailureReason::BadPassword
+                | FailureReason::UnknownUser
+                | FailureReason::MfaRequired
+                | FailureReason::MfaDenied
+                | FailureReason::MfaTimeout
+                | FailureReason::MfaFraudReported
+                | FailureReason::MfaFailed
+                | FailureReason::Locked
+                | FailureReason::PolicyBlocked,
+        }
+        | Outcome::Success => 0,
+    }
 }
 
 fn activity(a: &Activity) -> usize {
     match a {
-        Activity::SignIn(s) => opt(&s.app),
+        Activity::SignIn(s) => opt(&s.app) + outcome(&s.outcome),
         Activity::MailboxRule(r) => rule(r),
         Activity::MailboxForwarding(f) => opt(&f.mailbox) + opt(&f.forward_to),
         Activity::MailItemsAccessed(m) => opt(&m.mailbox) + list(&m.folders),
         Activity::FileAccess(f) => opt(&f.object),
-        Activity::AccountChange(AccountChange::RoleGranted { role }) => opt(role),
+        Activity::AccountChange(change) => match change {
+            AccountChange::RoleGranted { role } => opt(role),
+            AccountChange::MfaFactorEnrolled { .. }
+            | AccountChange::MfaFactorRemoved { .. }
+            | AccountChange::MfaFactorsReset
+            | AccountChange::PasswordChanged
+            | AccountChange::PasswordReset => 0,
+        },
         Activity::Other { name } => text(name),
-        _ => 0,
+        Activity::MfaPrompt(_) | Activity::SessionStart | Activity::SessionRevoke => 0,
     }
 }
 
@@ -98,6 +133,11 @@ impl Event {
     /// let bare = e.heap_bytes();
     /// e.origin.user_agent = Some("x".repeat(1_000_000));
     /// assert!(e.heap_bytes() >= bare + 1_000_000);
+    /// // A vendor's own words for a failure (CloudTrail's `errorMessage`) count too.
+    /// let why = FailureReason::Other("y".repeat(1_000_000));
+    /// let failed = Event::new(t, "e2", Source::CloudTrail,
+    ///     Activity::SignIn(SignIn::failure(SignInStage::Primary, why)));
+    /// assert!(failed.heap_bytes() >= 1_000_000);
     /// ```
     pub fn heap_bytes(&self) -> usize {
         text(&self.id)

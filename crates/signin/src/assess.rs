@@ -305,8 +305,8 @@ fn has_value(event: &Event, dim: Dimension) -> bool {
 /// The least anchor an identity's own browser family gives, however much of the tenant uses
 /// it: below the 0.5 that makes a client the identity's own (see `failed_then_success`), enough
 /// that a trip with the usual browser and no device id (Okta names none for browsers) does not
-/// read as an intruder on location alone. A sign-in that names no client at all counts the
-/// same.
+/// read as an intruder on location alone. A sign-in that names no client, of an identity whose
+/// sign-ins never do, counts the same.
 const MIN_UA_ANCHOR: f64 = 0.4;
 
 /// Measures `event` against `profile` (as it was before the event).
@@ -397,13 +397,15 @@ pub(crate) fn assess(event: &Event, profile: &dyn ProfileView, w: &NoveltyWeight
     }
     // A familiar browser family on a device the identity has never used is a new machine
     // running a common browser, not the identity's own client: the device id outranks it.
-    a.anchor = if !a.client_named {
-        // A source that names no client (Google Workspace's login audit) cannot tell a
-        // traveller's own laptop from an intruder's machine: its location counts as it would
-        // beside the identity's usual browser family, so a trip alone stays below medium there
-        // as it does where the client is named. What else the story holds (failed attempts
-        // first, a vendor's proxy flag, a burst of pushes, a speed no plane makes) still
-        // raises it, in this detector or the others.
+    a.anchor = if !a.client_named && !knows_clients(profile) {
+        // An identity whose sign-ins never name a client (Google Workspace's login audit names
+        // none) cannot tell a traveller's own laptop from an intruder's machine: its location
+        // counts as it would beside the identity's usual browser family, so a trip alone stays
+        // below medium there as it does where the client is named. What else the story holds
+        // (failed attempts first, a vendor's proxy flag, a burst of pushes, a speed no plane
+        // makes) still raises it, in this detector or the others. Where the identity's
+        // sign-ins do name their client, one that names none is no anchor at all: legacy
+        // protocols and scripts send no user agent.
         MIN_UA_ANCHOR
     } else if device_new {
         device_anchor
@@ -413,6 +415,13 @@ pub(crate) fn assess(event: &Event, profile: &dyn ProfileView, w: &NoveltyWeight
     a.place = place;
     a.own_device = device_anchor >= 1.0 && !device_new;
     a
+}
+
+/// Whether the identity's sign-ins have named their client (a user agent or a device).
+fn knows_clients(profile: &dyn ProfileView) -> bool {
+    [Dimension::UserAgent, Dimension::Device]
+        .into_iter()
+        .any(|d| !profile.top_values(d).is_empty())
 }
 
 fn short(v: &str) -> String {

@@ -83,6 +83,16 @@ impl PasswordSprayConfig {
     }
 }
 
+/// What one kept string costs: its text and its `String`.
+fn text_bytes(text: &str) -> usize {
+    text.len() + 24
+}
+
+/// What one kept (identity, event id) pair costs.
+fn pair_bytes(who: &IdentityKey, id: &str) -> usize {
+    text_bytes(who.as_str()) + text_bytes(id)
+}
+
 /// Where a spray comes from: an IPv4 address, an IPv6 /64 (one host or subscriber holds a
 /// whole /64, so rotating through it is one source), or an autonomous system.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -176,17 +186,17 @@ impl Source {
         self.text = self
             .signed_in
             .iter()
-            .map(|(k, id)| k.as_str().len() + id.len() + 48)
-            .chain(self.listed.iter().map(|k| k.as_str().len() + 24))
-            .chain(self.compromised.iter().map(|k| k.as_str().len() + 24))
-            .chain(self.evidence.event_ids.iter().map(|s| s.len() + 24))
+            .map(|(k, id)| pair_bytes(k, id))
+            .chain(self.listed.iter().map(|k| text_bytes(k.as_str())))
+            .chain(self.compromised.iter().map(|k| text_bytes(k.as_str())))
+            .chain(self.evidence.event_ids.iter().map(|s| text_bytes(s)))
             .sum();
     }
 
     /// Adds an event to the evidence (the list keeps the first ids and counts the rest).
     fn add_evidence(&mut self, id: &str) {
         if self.evidence.event_ids.len() < MAX_EVIDENCE_IDS {
-            self.text += id.len() + 24;
+            self.text += text_bytes(id);
         }
         self.evidence.push(id);
     }
@@ -372,7 +382,7 @@ impl PasswordSpray {
             s.note_failed(stable_hash(&[who.as_str()]), cap);
             if let Err(at) = s.listed.binary_search(who) {
                 if s.listed.len() < MAX_EVIDENCE_IDS {
-                    s.text += who.as_str().len() + 24;
+                    s.text += text_bytes(who.as_str());
                     s.listed.insert(at, who.clone());
                 }
             }
@@ -405,7 +415,7 @@ impl PasswordSpray {
                 .with_confidence(0.7);
             // Identities that got in from the source while the spray was building up.
             for (who, id) in std::mem::take(&mut s.signed_in) {
-                s.text = s.text.saturating_sub(who.as_str().len() + id.len() + 48);
+                s.text = s.text.saturating_sub(pair_bytes(&who, &id));
                 if s.may_be_compromised(&key, stable_hash(&[who.as_str()])) {
                     // An address's sign-ins went into evidence when they happened.
                     let late = matches!(key, SourceKey::Asn(_)).then_some(id.as_str());
@@ -456,7 +466,7 @@ impl PasswordSpray {
                 if matches!(key, SourceKey::Ip(_)) {
                     s.add_evidence(&event.id);
                 }
-                s.text += who.as_str().len() + event.id.len() + 48;
+                s.text += pair_bytes(who, &event.id);
                 s.signed_in.push((who.clone(), event.id.clone()));
             }
         } else if s.may_be_compromised(&key, h) && s.compromise(who.clone(), Some(&event.id)) {
@@ -531,7 +541,7 @@ impl Source {
         if self.compromised.len() >= MAX_EVIDENCE_IDS {
             return false;
         }
-        self.text += who.as_str().len() + 24;
+        self.text += text_bytes(who.as_str());
         self.compromised.insert(at, who);
         if let Some(id) = id {
             self.add_evidence(id);

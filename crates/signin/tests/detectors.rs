@@ -212,6 +212,36 @@ fn traveller_on_own_laptop_stays_low_attacker_is_high() {
 /// The device outranks the browser family, and the place discounts the client: a new laptop
 /// on the home network is low; the same new laptop on a network nobody here uses is not; a
 /// stranger's machine abroad running the identity's usual browser is a stranger all the same.
+/// Where an identity's sign-ins name their client, one that names none (legacy protocols,
+/// scripts) from another continent is no traveller's laptop: medium or above. Where they never
+/// do (Google Workspace), a trip is as ambiguous as with the usual browser: low.
+#[test]
+fn a_sign_in_naming_no_client_is_judged_by_what_the_identity_usually_names() {
+    let bare = |o: &Origin| {
+        let mut e = event("bo@x.com", at_min(41 * DAY), "bare", o, ok());
+        e.origin.user_agent = None;
+        e.origin.device_id = None;
+        e
+    };
+    let mut named = Harness::new(UnfamiliarSignIn::default());
+    named.learn_home("bo@x.com");
+    let f = named.run(&bare(&attacker()));
+    assert_eq!(f.len(), 1);
+    assert!(f[0].severity >= Severity::Medium, "{}", f[0].summary);
+
+    let mut never = Harness::new(UnfamiliarSignIn::default());
+    for d in 0..40 {
+        let e = from(
+            Source::GoogleWorkspace,
+            event("bo@x.com", at_min(d * DAY), &format!("h{d}"), &home(), ok()),
+        );
+        assert!(never.run(&e).is_empty());
+    }
+    let f = never.run(&from(Source::GoogleWorkspace, bare(&paris_hotel())));
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].severity, Severity::Low, "{}", f[0].summary);
+}
+
 #[test]
 fn new_laptop_at_home_is_low_a_stranger_with_a_familiar_browser_is_high() {
     let mut h = Harness::new(UnfamiliarSignIn::default());
