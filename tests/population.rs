@@ -17,9 +17,7 @@
 #[path = "../crates/geo/tests/support/mmdb_writer.rs"]
 mod mmdb_writer;
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::net::IpAddr;
 use std::path::Path;
 use std::process::Command;
 
@@ -77,30 +75,6 @@ fn egress_lists(s: &Scenario) -> String {
     text
 }
 
-/// A city database answering for every address the population uses, with the place the
-/// generator put it (what a GeoLite2 City file says of a real address).
-fn city_database(s: &Scenario) -> Vec<u8> {
-    let mut places: BTreeMap<IpAddr, (String, String, f64, f64)> = BTreeMap::new();
-    for e in &s.events {
-        let (Some(ip), Some(g)) = (e.origin.ip, e.origin.geo) else {
-            continue;
-        };
-        let cc = e.origin.country.clone().unwrap_or_default();
-        let city = e.origin.city.clone().unwrap_or_default();
-        places.insert(ip, (cc, city, g.lat, g.lon));
-    }
-    let mut w = mmdb_writer::MmdbWriter::new("GeoLite2-City");
-    for (ip, (cc, city, lat, lon)) in &places {
-        let bits = if ip.is_ipv4() { 32 } else { 128 };
-        let city = (!city.is_empty()).then_some(city.as_str());
-        w.insert(
-            &format!("{ip}/{bits}"),
-            &mmdb_writer::city(cc, None, city, *lat, *lon, 20),
-        );
-    }
-    w.finish()
-}
-
 /// The scenario exported, configured and scanned; the findings the binary wrote.
 fn scan(s: &Scenario, idp: Source, dir: &Path) -> Vec<Finding> {
     let exported = export(s, idp, Source::M365);
@@ -113,7 +87,7 @@ fn scan(s: &Scenario, idp: Source, dir: &Path) -> Vec<Finding> {
     let lists = dir.join("egress.txt");
     std::fs::write(&lists, egress_lists(s)).unwrap();
     let db = dir.join("city.mmdb");
-    std::fs::write(&db, city_database(s)).unwrap();
+    std::fs::write(&db, mmdb_writer::city_db_of(&s.events)).unwrap();
     let config = dir.join("palisade.toml");
     let toml = format!(
         "[organisation]\ndomains = [\"contoso.com.au\"]\n\n[geo]\nmmdb = [{db:?}]\n\n\

@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!(cfg.speed_kmh, 900.0);
 /// assert_eq!(cfg.min_distance_km, 300.0);
 /// assert!(cfg.validate().is_ok());
-/// let nan: TravelConfig = serde_json::from_str(r#"{"accuracy": {"city_km": -1}}"#).unwrap();
-/// assert!(nan.validate().is_err());
+/// let negative: TravelConfig = serde_json::from_str(r#"{"accuracy": {"city_km": -1}}"#).unwrap();
+/// assert!(negative.validate().is_err());
 /// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]

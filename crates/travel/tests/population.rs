@@ -11,8 +11,6 @@
 #[path = "../../geo/tests/support/mmdb_writer.rs"]
 mod mmdb_writer;
 
-use std::collections::BTreeMap;
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use palisade_core::{Context, Detector, Finding, Severity};
@@ -153,28 +151,14 @@ fn one_configuration_over_the_seeds_entra() {
 }
 
 /// A city database answering for every address the population uses, with the place the
-/// generator put it (what a GeoLite2 City file says of a real address).
+/// generator put it.
 fn city_database(s: &Scenario) -> MmdbResolver {
-    let mut places: BTreeMap<IpAddr, (String, String, f64, f64)> = BTreeMap::new();
-    for e in &s.events {
-        let (Some(ip), Some(g)) = (e.origin.ip, e.origin.geo) else {
-            continue;
-        };
-        let cc = e.origin.country.clone().unwrap_or_default();
-        let city = e.origin.city.clone().unwrap_or_default();
-        places.insert(ip, (cc, city, g.lat, g.lon));
-    }
-    let mut w = mmdb_writer::MmdbWriter::new("GeoLite2-City");
-    for (ip, (cc, city, lat, lon)) in &places {
-        let bits = if ip.is_ipv4() { 32 } else { 128 };
-        let city = (!city.is_empty()).then_some(city.as_str());
-        w.insert(
-            &format!("{ip}/{bits}"),
-            &mmdb_writer::city(cc, None, city, *lat, *lon, 20),
-        );
-    }
     let mut db = MmdbResolver::new();
-    db.add_bytes(w.finish(), "generated city database").unwrap();
+    db.add_bytes(
+        mmdb_writer::city_db_of(&s.events),
+        "generated city database",
+    )
+    .unwrap();
     db
 }
 

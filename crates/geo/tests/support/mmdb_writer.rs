@@ -310,3 +310,27 @@ pub fn test_flat_db() -> Vec<u8> {
     );
     w.finish()
 }
+
+/// A city database answering for every located address among `events` with the place the event
+/// gives it (what a GeoLite2 City file says of a real address), each address a host network.
+pub fn city_db_of<'a>(events: impl IntoIterator<Item = &'a palisade_schema::Event>) -> Vec<u8> {
+    let mut places = std::collections::BTreeMap::new();
+    for e in events {
+        let (Some(ip), Some(g)) = (e.origin.ip, e.origin.geo) else {
+            continue;
+        };
+        let cc = e.origin.country.clone().unwrap_or_default();
+        let city = e.origin.city.clone().unwrap_or_default();
+        places.insert(ip, (cc, city, g.lat, g.lon));
+    }
+    let mut w = MmdbWriter::new("GeoLite2-City");
+    for (ip, (cc, city, lat, lon)) in &places {
+        let bits = if ip.is_ipv4() { 32 } else { 128 };
+        let city = (!city.is_empty()).then_some(city.as_str());
+        w.insert(
+            &format!("{ip}/{bits}"),
+            &self::city(cc, None, city, *lat, *lon, 20),
+        );
+    }
+    w.finish()
+}
