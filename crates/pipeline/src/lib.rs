@@ -2,7 +2,7 @@
 //! findings to a correlator and its incidents to a responder.
 //!
 //! ```text
-//! push / run_batch ──► enrichers ──► dedup ──► reorder buffer ──► detectors ──► profiles.learn
+//! push / run_batch ──► dedup ──► enrichers ──► reorder buffer ──► detectors ──► profiles.learn
 //!                                                (watermark)          │
 //!                                                                     ▼
 //!                                     Output.findings ◄── recent lists, correlator ──► responder

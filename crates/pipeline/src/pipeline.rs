@@ -63,8 +63,8 @@ impl std::fmt::Debug for PipelineBuilder {
 }
 
 impl PipelineBuilder {
-    /// Adds an enricher; enrichers run in the order added, on each event as it arrives, before
-    /// anything else reads it (deduplication, ordering, profiles, detectors).
+    /// Adds an enricher; enrichers run in the order added, on each event as it arrives (once it
+    /// is known not to be a duplicate), before ordering, profiles and detectors read it.
     pub fn enricher(mut self, e: impl Enricher + 'static) -> Self {
         self.enrichers.push(Box::new(e));
         self
@@ -221,10 +221,10 @@ impl Pipeline {
     /// late. Duplicates and implausible times are dropped and counted.
     pub fn push(&mut self, mut event: Event, out: &mut Output) {
         self.stats.events_in += 1;
-        self.enrich(&mut event);
         if !self.admit(&event) {
             return;
         }
+        self.enrich(&mut event);
         if self.is_late(event.time) {
             // A late event never registers its source: a source that joins hours behind the
             // others must not hold everyone's watermark back.
@@ -277,13 +277,8 @@ impl Pipeline {
         // Ordered as the events came (before enrichment), as `run_sorted`'s callers order them.
         let order = batch_order(&events);
         self.release_all(out);
-        if !self.enrichers.is_empty() {
-            for e in &mut events {
-                self.enrich(e);
-            }
-        }
         for i in order {
-            self.batch_step(&events[i], out);
+            self.batch_step(&mut events[i], out);
         }
         self.finish(out);
     }
@@ -309,8 +304,7 @@ impl Pipeline {
     pub fn run_sorted(&mut self, events: impl IntoIterator<Item = Event>, out: &mut Output) {
         self.release_all(out);
         for mut e in events {
-            self.enrich(&mut e);
-            self.batch_step(&e, out);
+            self.batch_step(&mut e, out);
         }
         self.finish(out);
     }
@@ -322,12 +316,14 @@ impl Pipeline {
         }
     }
 
-    /// One event of a batch, in batch order.
-    fn batch_step(&mut self, e: &Event, out: &mut Output) {
+    /// One event of a batch, in batch order: admitted, enriched, processed.
+    fn batch_step(&mut self, e: &mut Event, out: &mut Output) {
         self.stats.events_in += 1;
         if !self.admit(e) {
             return;
         }
+        self.enrich(e);
+        let e = &*e;
         if self.is_late(e.time) {
             self.stats.late_events += 1;
             self.process(e, true, out);
