@@ -277,7 +277,7 @@ pub fn scan(
 
     let mut summary = Summary::new();
     let mut examples: Vec<BadRecordExample> = Vec::new();
-    let dir = options.spill_dir.clone().unwrap_or_else(spill::default_dir);
+    let dir = options.spill_dir.clone().unwrap_or_else(std::env::temp_dir);
     let mut held = spill::Held::new(options.hold_bytes, dir);
     let mut spill_failed: Option<io::Error> = None;
     let mut unsupported = FileReport::default();

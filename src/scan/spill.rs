@@ -223,8 +223,3 @@ impl Iterator for Merge<'_> {
         Some(event)
     }
 }
-
-/// The directory runs go to by default: the system's temporary directory.
-pub(super) fn default_dir() -> PathBuf {
-    std::env::temp_dir()
-}

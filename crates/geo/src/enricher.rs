@@ -64,25 +64,28 @@ impl<R: GeoResolver> Enricher for GeoEnricher<R> {
     fn enrich(&mut self, event: &mut Event) {
         let origin = &mut event.origin;
         let Some(ip) = origin.ip else { return };
-        if origin.geo.is_none() {
-            if let Some(found) = self.resolver.resolve(ip) {
-                let agrees = match (&origin.country, &found.country) {
-                    (Some(said), Some(known)) => said.eq_ignore_ascii_case(known),
-                    _ => true,
-                };
-                if agrees {
-                    origin.geo = GeoPoint::new(found.lat(), found.lon(), Some(found.accuracy_km()));
-                    fill(&mut origin.country, found.country);
-                    fill(&mut origin.region, found.region);
-                    fill(&mut origin.city, found.city);
-                }
-                if origin.asn.is_none() && found.asn.is_some() {
-                    origin.asn = found.asn;
-                    fill(&mut origin.as_org, found.as_org);
-                }
+        // A place the resolver knows comes with every network it knows (the trait's contract),
+        // so the network is asked for separately only when no place was: one lookup an event.
+        let found = match origin.geo {
+            None => self.resolver.resolve(ip),
+            Some(_) => None,
+        };
+        if let Some(found) = found {
+            let agrees = match (&origin.country, &found.country) {
+                (Some(said), Some(known)) => said.eq_ignore_ascii_case(known),
+                _ => true,
+            };
+            if agrees {
+                origin.geo = GeoPoint::new(found.lat(), found.lon(), Some(found.accuracy_km()));
+                fill(&mut origin.country, found.country);
+                fill(&mut origin.region, found.region);
+                fill(&mut origin.city, found.city);
             }
-        }
-        if origin.asn.is_none() {
+            if origin.asn.is_none() && found.asn.is_some() {
+                origin.asn = found.asn;
+                fill(&mut origin.as_org, found.as_org);
+            }
+        } else if origin.asn.is_none() {
             if let Some(network) = self.resolver.network(ip) {
                 origin.asn = Some(network.asn);
                 fill(&mut origin.as_org, network.org);

@@ -36,7 +36,8 @@ use crate::{AccuracyDefaults, LearnedLocations, Location, LocationSource, Precis
 /// assert!(Office.resolve("192.0.2.1".parse().unwrap()).is_none());
 /// ```
 pub trait GeoResolver: Send + Sync {
-    /// The location of `ip`, if this source knows it.
+    /// The location of `ip`, if this source knows it, with its autonomous system when the
+    /// source knows that too (callers holding an answer do not ask [`GeoResolver::network`]).
     fn resolve(&self, ip: IpAddr) -> Option<Location>;
 
     /// The autonomous system of `ip`, if this source knows it (an ASN database knows networks
