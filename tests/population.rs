@@ -22,7 +22,7 @@ use std::path::Path;
 use std::process::Command;
 
 use palisade::core::{Finding, Severity};
-use palisade::schema::Source;
+use palisade::schema::{RiskLevel, Source};
 use palisade_testkit::population::places::{city, CITIES, HOMES};
 use palisade_testkit::shapes::export;
 use palisade_testkit::{generate, Archetype, AttackKind, PopulationConfig, Scenario, Score};
@@ -184,4 +184,72 @@ fn ocsf_and_microsoft_365() {
 #[test]
 fn microsoft_365_alone() {
     stories_found_and_no_one_else_raised(Source::M365);
+}
+
+/// Where the identity provider gives its own verdict, the intruder's sign-ins it flags are
+/// raised by it: Google marks the reference case's logins suspicious, Entra rates them medium
+/// risk, and each such sign-in's `unfamiliar_signin` finding is medium or above and says who
+/// judged what. (In Google Workspace nothing else names the client, so without the mark a
+/// first login from another continent reads as a traveller's, low.) No one else is raised.
+#[test]
+fn vendor_verdicts_raise_the_sign_ins_they_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    for idp in [Source::GoogleWorkspace, Source::Entra] {
+        for seed in palisade_testkit::seeds(0..4) {
+            let mut s = population(seed, idp);
+            let flagged: std::collections::BTreeSet<String> = s
+                .labels
+                .iter()
+                .filter(|l| l.kind == AttackKind::ReferenceCase)
+                .flat_map(|l| l.evidence.iter().cloned())
+                .collect();
+            let mut marked = Vec::new();
+            for e in &mut s.events {
+                if flagged.contains(&e.id) && e.activity.is_successful_sign_in() {
+                    let v = &mut e.vendor_signals;
+                    match idp {
+                        Source::GoogleWorkspace => v.reasons.push("is_suspicious".into()),
+                        _ => {
+                            v.risk_level = Some(RiskLevel::Medium);
+                            v.risk_event_types = vec!["unfamiliarFeatures".into()];
+                        }
+                    }
+                    // Google's record ids are its own: a sign-in is known by who and when.
+                    marked.push((e.identity().cloned(), e.time));
+                }
+            }
+            assert!(!marked.is_empty(), "seed {seed}: nothing to flag");
+            let findings = scan(&s, idp, dir.path());
+            let verdict = match idp {
+                Source::GoogleWorkspace => "Google marks the login suspicious",
+                _ => "Entra rates the sign-in medium risk (unfamiliarFeatures)",
+            };
+            let mut raised = 0;
+            for (who, at) in &marked {
+                let f = findings.iter().find(|f| {
+                    f.detector == "unfamiliar_signin"
+                        && f.identity == *who
+                        && (f.first_seen..=f.last_seen).contains(at)
+                });
+                // An MFA step or a session's later sign-ins join the finding of its first.
+                let Some(f) = f else { continue };
+                assert!(
+                    f.severity >= Severity::Medium && f.summary.contains(verdict),
+                    "seed {seed} ({idp}): {} {}",
+                    f.severity,
+                    f.summary
+                );
+                raised += 1;
+            }
+            assert!(raised > 0, "seed {seed} ({idp}): no flagged sign-in found");
+            let score = Score::of(&s, &STORIES, &findings, Severity::Medium);
+            assert!(
+                score
+                    .false_positives_at_or_above(Severity::Medium)
+                    .is_empty(),
+                "seed {seed} ({idp}):\n{}",
+                score.report(Severity::Medium)
+            );
+        }
+    }
 }

@@ -1,9 +1,10 @@
 //! The detector set the command-line tool runs, built from the configuration.
 
 use std::io::Write;
+use std::sync::Arc;
 
 use palisade::baseline::BaselineStore;
-use palisade::geo::{GeoEnricher, GeoError, MmdbResolver};
+use palisade::geo::{EgressRegistry, GeoEnricher, GeoError, MmdbResolver};
 use palisade::mailbox::MailboxRules;
 use palisade::mfa_fatigue::MfaFatigue;
 use palisade::pipeline::{Pipeline, PipelineError};
@@ -26,7 +27,8 @@ pub(crate) enum BuildError {
 }
 
 /// A pipeline with every enabled built-in detector, configured from `config`. Problems that do
-/// not stop the run (a bad line in an egress list) are written to `warnings`.
+/// not stop the run (a bad line in an egress list) are written to `warnings`. The egress lists
+/// (`[detectors.impossible_travel] egress_lists`) serve the sign-in detector too.
 ///
 /// The organisation's domains (`[organisation] domains`) are shared with every detector that
 /// judges "inside or outside the organisation" unless its own settings name domains. GeoIP
@@ -55,8 +57,23 @@ pub(crate) fn pipeline(config: &Config, warnings: &mut dyn Write) -> Result<Pipe
         }
         builder = builder.enricher(GeoEnricher::new(db));
     }
+    // One set of egress lists (named in the travel detector's settings) for every detector
+    // that asks what kind of network an address is on, loaded once.
+    let travel = &d.impossible_travel.settings;
+    let mut egress = if travel.builtin_egress {
+        EgressRegistry::builtin()
+    } else {
+        EgressRegistry::new()
+    };
+    for path in &travel.egress_lists {
+        for problem in egress.add_file(path).map_err(TravelError::from)? {
+            let _ = writeln!(warnings, "palisade: warning: {problem}");
+        }
+    }
+    let egress = Arc::new(egress);
     if d.unfamiliar_signin.enabled {
-        builder = builder.detector(UnfamiliarSignIn::new(d.unfamiliar_signin.settings.clone())?);
+        let unfamiliar = UnfamiliarSignIn::new(d.unfamiliar_signin.settings.clone())?;
+        builder = builder.detector(unfamiliar.with_egress(Arc::clone(&egress)));
     }
     if d.failed_then_success.enabled {
         builder = builder.detector(FailedThenSuccess::new(
@@ -70,14 +87,14 @@ pub(crate) fn pipeline(config: &Config, warnings: &mut dyn Write) -> Result<Pipe
         builder = builder.detector(MfaFatigue::new(d.mfa_fatigue.settings.clone())?);
     }
     if d.impossible_travel.enabled {
+        // Its databases and lists are the shared ones above.
         let travel = ImpossibleTravel::new(TravelConfig {
             mmdb: Vec::new(),
-            ..d.impossible_travel.settings.clone()
+            egress_lists: Vec::new(),
+            builtin_egress: false,
+            ..travel.clone()
         })?;
-        for problem in travel.problems() {
-            let _ = writeln!(warnings, "palisade: warning: {problem}");
-        }
-        builder = builder.detector(travel);
+        builder = builder.detector(travel.with_egress(egress));
     }
     if d.mailbox_rules.enabled {
         let mut settings = d.mailbox_rules.settings.clone();

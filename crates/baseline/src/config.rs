@@ -12,17 +12,19 @@ use serde::{Deserialize, Serialize};
 /// use palisade_baseline::DimensionCaps;
 /// use palisade_core::Dimension;
 /// let caps = DimensionCaps::default();
-/// assert_eq!(caps.get(Dimension::Country), 3);
-/// assert_eq!(caps.total(), 33);
+/// assert_eq!(caps.get(Dimension::Country), 5);
+/// assert_eq!(caps.total(), 36);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DimensionCaps {
-    /// Countries (default 3).
+    /// Countries (default 5: home, a second home, and the cloud regions, corporate egress or
+    /// frequent destinations an identity keeps returning to; fewer would evict a routine
+    /// country and call it new again).
     pub country: u8,
     /// Cities or geo cells (default 4).
     pub city: u8,
-    /// Autonomous systems (default 4).
+    /// Autonomous systems (default 5).
     pub asn: u8,
     /// IP prefixes, /24 for IPv4 and /48 for IPv6 (default 4).
     pub prefix: u8,
@@ -39,9 +41,9 @@ pub struct DimensionCaps {
 impl Default for DimensionCaps {
     fn default() -> Self {
         DimensionCaps {
-            country: 3,
+            country: 5,
             city: 4,
-            asn: 4,
+            asn: 5,
             prefix: 4,
             device: 3,
             user_agent: 3,

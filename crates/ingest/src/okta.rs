@@ -28,6 +28,8 @@
 //! Push denials come from `deny_push` only (not also from a failed `auth_via_mfa`), so a denial
 //! is never counted twice; approvals and timeouts have no dedicated Okta event, so the MFA step
 //! record also yields the prompt result, under the id `<uuid>#mfa_prompt`.
+//! A prompt and its answer are tied by `authenticationContext.externalSessionId` (the sign-in
+//! flow), never by `transaction.id`, which names a single request.
 
 use palisade_schema::{
     AccountChange, Activity, ClientSoftware, Event, Factor, FailureReason, Identity, MfaPrompt,
@@ -168,12 +170,11 @@ impl Adapter for Okta {
             .find(|t| t.kind.text() == Some("User"))
             .and_then(Party::identity)
             .filter(|s| !actor_is_user || event.actor.as_ref().is_none_or(|a| a.key != s.key));
-        event.correlation_id = rec
-            .transaction
-            .get()
-            .and_then(|t| t.id.text())
-            .map(str::to_owned);
         event.origin = rec.origin(notes);
+        // The flow, not the request: `transaction.id` names the one HTTP request that logged the
+        // event, and a push, the poll that sees it approved and the phone's denial are requests
+        // of their own. The session id (`idx…` in Identity Engine) spans the whole sign-in.
+        event.correlation_id = event.origin.session_id.clone();
         event.vendor_signals = rec.signals();
 
         if let Some(result) = prompt {
@@ -366,7 +367,6 @@ vendor_record! {
         outcome: Obj<OutcomeRec<'a>> = "outcome",
         security_context: Obj<SecurityContext<'a>> = "securityContext",
         debug_context: Obj<DebugContext<'a>> = "debugContext",
-        transaction: Obj<Transaction<'a>> = "transaction",
         request: Obj<Request<'a>> = "request",
         target: List<Obj<Party<'a>>> = "target",
     }
@@ -465,12 +465,6 @@ vendor_record! {
         factor: Scalar<'a> = "factor",
         threat_suspected: Scalar<'a> = "threatSuspected",
         privilege_granted: Scalar<'a> = "privilegeGranted",
-    }
-}
-
-vendor_record! {
-    struct Transaction<'a> {
-        id: Scalar<'a> = "id",
     }
 }
 

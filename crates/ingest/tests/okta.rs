@@ -74,7 +74,8 @@ fn session_start_is_a_primary_sign_in_with_origin_and_signals() {
         .as_deref()
         .unwrap()
         .starts_with("Mozilla/5.0 (Macintosh"));
-    assert_eq!(e.correlation_id.as_deref(), Some("txALICE1"));
+    // The flow ties a prompt to its answer; `transaction.id` names one request only.
+    assert_eq!(e.correlation_id.as_deref(), Some("idxSESSION1"));
     let s = &e.vendor_signals;
     assert_eq!(s.anonymous_proxy, Some(false));
     assert_eq!(s.network_zone, None, "the string \"null\" is no zone");
@@ -310,7 +311,7 @@ fn system_factor_deactivation_removes_the_users_factor() {
     );
     assert_eq!(e.actor.as_ref().unwrap().key.as_str(), "system@okta.com");
     assert_eq!(e.identity().unwrap().as_str(), "bob@example.com");
-    assert_eq!(e.correlation_id.as_deref(), Some("unknown"));
+    assert_eq!(e.correlation_id.as_deref(), Some("idxSESSION1"));
 }
 
 #[test]

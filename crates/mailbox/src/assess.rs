@@ -15,8 +15,10 @@ pub(crate) mod points {
     pub(crate) const HIDING_NAME: u32 = 3;
     /// One-letter name, or a readable name with invisible or look-alike characters.
     pub(crate) const ODD_NAME: u32 = 2;
-    /// Moves (or copies) mail into a hiding folder.
+    /// Moves mail into a hiding folder.
     pub(crate) const HIDING_FOLDER: u32 = 2;
+    /// Moves mail into a filing folder (Archive).
+    pub(crate) const FILING_FOLDER: u32 = 1;
     /// Deletes mail (soft or permanently).
     pub(crate) const DELETE: u32 = 2;
     /// Marks mail as read.
@@ -117,6 +119,8 @@ pub(crate) struct Judgement {
 pub(crate) struct Lens<'a> {
     pub(crate) org: &'a OrgDomains,
     pub(crate) folders: &'a HidingFolders,
+    /// Folders people file their own mail into: moving mail there counts for less.
+    pub(crate) filing: &'a HidingFolders,
     pub(crate) keywords: &'a Keywords,
 }
 
@@ -147,15 +151,16 @@ pub(crate) fn judge_rule(
         reasons.push(how.describe().to_owned());
     }
 
-    let mut hiding_folder: Option<&str> = None;
+    let (mut hiding_folder, mut filing_folder): (Option<&str>, Option<&str>) = (None, None);
     let (mut deletes, mut marks_read, mut stops) = (false, false, false);
     let mut external: Vec<&str> = Vec::new();
     for action in &rule.actions {
         match action {
             // Copying into a hiding folder hides nothing (CopyToFolder falls through): only a
             // move takes mail away.
-            RuleAction::MoveToFolder(f) if hiding_folder.is_none() => {
-                hiding_folder = lens.folders.matching_segment(f);
+            RuleAction::MoveToFolder(f) => {
+                hiding_folder = hiding_folder.or_else(|| lens.folders.matching_segment(f));
+                filing_folder = filing_folder.or_else(|| lens.filing.matching_segment(f));
             }
             RuleAction::MarkAsRead => marks_read = true,
             RuleAction::Delete | RuleAction::PermanentDelete => deletes = true,
@@ -171,10 +176,13 @@ pub(crate) fn judge_rule(
             _ => {}
         }
     }
-    let removes = hiding_folder.is_some() || deletes;
+    let removes = hiding_folder.is_some() || filing_folder.is_some() || deletes;
     if let Some(f) = hiding_folder {
         score += points::HIDING_FOLDER;
         reasons.push(format!("moves mail to the hiding folder '{f}'"));
+    } else if let Some(f) = filing_folder {
+        score += points::FILING_FOLDER;
+        reasons.push(format!("moves mail out of the inbox to '{f}'"));
     }
     if deletes {
         score += points::DELETE;
@@ -465,14 +473,36 @@ fn address_phrase(address: &str, external: &impl Fn(&str) -> bool) -> String {
 mod tests {
     use super::*;
 
-    fn lens_parts() -> (OrgDomains, HidingFolders, Keywords) {
-        let org = OrgDomains::new(&["contoso.com".into()], &["gmail.com".into()], true, 2, 8);
-        let folders = HidingFolders::new(crate::DEFAULT_HIDING_FOLDERS);
-        let kw: Vec<String> = crate::DEFAULT_KEYWORDS
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        (org, folders, Keywords::new(&kw))
+    /// What the judge reads besides the rule: the organisation `contoso.com` and the defaults.
+    struct Parts {
+        org: OrgDomains,
+        folders: HidingFolders,
+        filing: HidingFolders,
+        keywords: Keywords,
+    }
+
+    impl Parts {
+        fn new() -> Self {
+            let kw: Vec<String> = crate::DEFAULT_KEYWORDS
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            Parts {
+                org: OrgDomains::new(&["contoso.com".into()], &["gmail.com".into()], true, 2, 8),
+                folders: HidingFolders::new(crate::DEFAULT_HIDING_FOLDERS),
+                filing: HidingFolders::new(crate::DEFAULT_FILING_FOLDERS),
+                keywords: Keywords::new(&kw),
+            }
+        }
+
+        fn lens(&self) -> Lens<'_> {
+            Lens {
+                org: &self.org,
+                folders: &self.folders,
+                filing: &self.filing,
+                keywords: &self.keywords,
+            }
+        }
     }
 
     fn rule(name: &str, actions: Vec<RuleAction>, conditions: RuleConditions) -> MailboxRule {
@@ -493,12 +523,8 @@ mod tests {
 
     #[test]
     fn the_reference_rule_reads_exactly() {
-        let (org, folders, keywords) = lens_parts();
-        let lens = Lens {
-            org: &org,
-            folders: &folders,
-            keywords: &keywords,
-        };
+        let parts = Parts::new();
+        let lens = parts.lens();
         let r = rule(
             ".",
             vec![
@@ -520,12 +546,8 @@ mod tests {
 
     #[test]
     fn ordinary_rules_stay_below_medium() {
-        let (org, folders, keywords) = lens_parts();
-        let lens = Lens {
-            org: &org,
-            folders: &folders,
-            keywords: &keywords,
-        };
+        let parts = Parts::new();
+        let lens = parts.lens();
         let newsletter = rule(
             "Newsletters",
             vec![
@@ -560,14 +582,65 @@ mod tests {
         }
     }
 
+    /// "Mark receipts read and archive them" is an ordinary rule; the same into RSS Feeds, or the
+    /// reference rule filing a colleague's mail into Archive, is not.
+    #[test]
+    fn filing_into_archive_counts_less_than_hiding() {
+        let parts = Parts::new();
+        let lens = parts.lens();
+        let judge = |name: &str, folder: &str, sender: &str| {
+            let actions = vec![
+                RuleAction::MarkAsRead,
+                RuleAction::MoveToFolder(folder.into()),
+            ];
+            judge_rule(
+                &rule(name, actions, from(sender)),
+                "alice@contoso.com",
+                Some("contoso.com"),
+                &lens,
+            )
+        };
+        let receipts = judge("Receipts", "Archive", "noreply@rides.example");
+        assert_eq!(receipts.score, 2);
+        assert_eq!(severity_of(receipts.score), Severity::Low);
+        assert!(receipts
+            .reasons
+            .iter()
+            .any(|r| r == "moves mail out of the inbox to 'Archive'"));
+        // German Outlook, as a path.
+        let archiv = judge(
+            "Belege",
+            "alice@contoso.com:\\Archiv",
+            "noreply@rides.example",
+        );
+        assert_eq!(archiv.score, 2);
+        let hidden = judge("Receipts", "RSS Feeds", "noreply@rides.example");
+        assert_eq!(severity_of(hidden.score), Severity::Medium);
+        // name 3 + filing 1 + read 1 + colleague 1 + targeted 1
+        let reference = judge(".", "Archive", "bob@contoso.com");
+        assert_eq!(reference.score, 7);
+        assert_eq!(severity_of(reference.score), Severity::High);
+        // Listed as hiding too (an older policy file): hiding wins.
+        let strict = HidingFolders::new(["Archive"]);
+        let lens = Lens {
+            folders: &strict,
+            ..lens
+        };
+        let r = rule(
+            "Receipts",
+            vec![RuleAction::MoveToFolder("Archive".into())],
+            from("noreply@rides.example"),
+        );
+        assert_eq!(
+            judge_rule(&r, "alice@contoso.com", Some("contoso.com"), &lens).score,
+            2
+        );
+    }
+
     #[test]
     fn external_forwarding_is_high_and_hiding_it_is_critical() {
-        let (org, folders, keywords) = lens_parts();
-        let lens = Lens {
-            org: &org,
-            folders: &folders,
-            keywords: &keywords,
-        };
+        let parts = Parts::new();
+        let lens = parts.lens();
         let fwd = rule(
             "Sync",
             vec![RuleAction::ForwardTo("eve@evil.example".into())],
@@ -599,12 +672,8 @@ mod tests {
 
     #[test]
     fn keyword_rules_that_hide_are_at_least_medium() {
-        let (org, folders, keywords) = lens_parts();
-        let lens = Lens {
-            org: &org,
-            folders: &folders,
-            keywords: &keywords,
-        };
+        let parts = Parts::new();
+        let lens = parts.lens();
         let c = RuleConditions {
             subject_contains: vec!["Invoices".into(), "wire".into()],
             ..Default::default()
@@ -636,12 +705,8 @@ mod tests {
 
     #[test]
     fn mailbox_forwarding() {
-        let (org, folders, keywords) = lens_parts();
-        let lens = Lens {
-            org: &org,
-            folders: &folders,
-            keywords: &keywords,
-        };
+        let parts = Parts::new();
+        let lens = parts.lens();
         let out = MailboxForwarding {
             forward_to: Some("smtp:eve@evil.example".into()),
             keep_copy: Some(false),

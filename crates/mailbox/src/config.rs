@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 /// | `max_learned_domains` | `64` | cap on learned (and candidate) domains: bounded state |
 /// | `public_mail_domains` | gmail.com, outlook.com, ... | never the organisation's, even if identities use them |
 /// | `keywords` | invoice, payment, wire, bank, password, ... | condition words attackers watch or hide |
-/// | `hiding_folders` | RSS Feeds, Conversation History, Archive, ... (+ translations) | where moved mail goes unseen |
+/// | `hiding_folders` | RSS Feeds, Conversation History, Deleted Items, ... (+ translations) | where moved mail goes unseen |
+/// | `filing_folders` | Archive (+ translations) | where people file their own mail out of the inbox |
 /// | `risky_sign_in_lookback_minutes` | `240` | how far back a risky sign-in raises a rule's severity |
 /// | `risky_sign_in_detectors` | unfamiliar_signin, failed_then_success, impossible_travel, mfa_fatigue | findings that count as a risky sign-in |
 /// | `risky_sign_in_min_severity` | `medium` | the least severity such a finding needs to count |
@@ -51,6 +52,11 @@ pub struct MailboxRulesConfig {
     /// Folders where moved mail goes unseen. Matched ignoring case, accents, spacing and
     /// punctuation, on every segment of the folder path.
     pub hiding_folders: Vec<String>,
+    /// Folders people file their own mail into, out of the inbox (Outlook's Archive). A rule
+    /// moving mail there scores less than a hiding folder: "mark receipts read and archive them"
+    /// is an ordinary rule, while nobody reads their mail in RSS Feeds. Matched as
+    /// `hiding_folders` are; a folder in both lists counts as hiding.
+    pub filing_folders: Vec<String>,
     /// A risky sign-in finding for the same identity this many minutes (or fewer) before the rule
     /// change raises its severity one step.
     pub risky_sign_in_lookback_minutes: u32,
@@ -97,14 +103,13 @@ pub const DEFAULT_KEYWORDS: &[&str] = &[
     "virus",
 ];
 
-/// Default hiding folders: Outlook's RSS Feeds, RSS Subscriptions, Conversation History, Archive,
+/// Default hiding folders: Outlook's RSS Feeds, RSS Subscriptions, Conversation History,
 /// Deleted Items and Junk Email, Gmail's Trash and Spam, and the common translations of Outlook's
 /// (French, German, Spanish, Italian, Dutch, Portuguese).
 pub const DEFAULT_HIDING_FOLDERS: &[&str] = &[
     "RSS Feeds",
     "RSS Subscriptions",
     "Conversation History",
-    "Archive",
     "Deleted Items",
     "Junk Email",
     "Junk E-mail",
@@ -119,32 +124,33 @@ pub const DEFAULT_HIDING_FOLDERS: &[&str] = &[
     // German
     "RSS-Feeds",
     "Unterhaltungsverlauf",
-    "Archiv",
     "Gelöschte Elemente",
     "Junk-E-Mail",
     // Spanish
     "Fuentes RSS",
     "Historial de conversaciones",
-    "Archivo",
     "Elementos eliminados",
     "Correo no deseado",
     // Italian
     "Feed RSS",
     "Cronologia conversazioni",
-    "Archivio",
     "Posta eliminata",
     "Posta indesiderata",
     // Dutch
     "Gespreksgeschiedenis",
-    "Archief",
     "Verwijderde items",
     "Ongewenste e-mail",
     // Portuguese
     "Feeds RSS",
     "Histórico de Conversas",
-    "Arquivo",
     "Itens Excluídos",
     "Lixo Eletrônico",
+];
+
+/// Default filing folders: Outlook's Archive and its translations (French, German, Spanish,
+/// Italian, Dutch, Portuguese).
+pub const DEFAULT_FILING_FOLDERS: &[&str] = &[
+    "Archive", "Archives", "Archiv", "Archivo", "Archivio", "Archief", "Arquivo",
 ];
 
 /// Default consumer mail domains (never the organisation's).
@@ -198,6 +204,7 @@ impl Default for MailboxRulesConfig {
             public_mail_domains: owned(DEFAULT_PUBLIC_MAIL_DOMAINS),
             keywords: owned(DEFAULT_KEYWORDS),
             hiding_folders: owned(DEFAULT_HIDING_FOLDERS),
+            filing_folders: owned(DEFAULT_FILING_FOLDERS),
             risky_sign_in_lookback_minutes: 240,
             risky_sign_in_detectors: owned(DEFAULT_RISKY_SIGN_IN_DETECTORS),
             risky_sign_in_min_severity: Severity::Medium,

@@ -58,6 +58,7 @@ const SNAPSHOT_VERSION: u32 = 1;
 pub struct MailboxRules {
     config: MailboxRulesConfig,
     folders: HidingFolders,
+    filing: HidingFolders,
     keywords: Keywords,
     domains: OrgDomains,
     lookback: Duration,
@@ -80,6 +81,7 @@ impl MailboxRules {
     fn build(config: MailboxRulesConfig) -> Self {
         MailboxRules {
             folders: HidingFolders::new(&config.hiding_folders),
+            filing: HidingFolders::new(&config.filing_folders),
             keywords: Keywords::new(&config.keywords),
             domains: OrgDomains::new(
                 &config.org_domains,
@@ -237,6 +239,7 @@ impl Detector for MailboxRules {
         let lens = Lens {
             org: &self.domains,
             folders: &self.folders,
+            filing: &self.filing,
             keywords: &self.keywords,
         };
         let judgement = match &event.activity {

@@ -3,8 +3,9 @@
 
 use unicode_normalization::UnicodeNormalization;
 
-/// A set of folder names where mail a rule moves will go unread (RSS Feeds, Conversation History,
-/// Archive, Deleted Items, Junk Email, and their translations).
+/// A set of folder names a rule can move mail into: where it goes unread (RSS Feeds,
+/// Conversation History, Deleted Items, Junk Email, and their translations), or where people file
+/// their own mail (Archive).
 ///
 /// Matching ignores case, accents, spaces, hyphens and other punctuation ("RSS-Feeds" is "RSS
 /// Feeds", "Éléments supprimés" is "elements supprimes"), and looks at every segment of a folder

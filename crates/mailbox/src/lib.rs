@@ -27,7 +27,8 @@
 //! |---|---|
 //! | name empty, invisible or only punctuation (".", "..", "․" U+2024, "。" U+3002, "\u{200B}") | 3 |
 //! | name of one letter, or with invisible / look-alike characters mixed in | 2 |
-//! | moves mail to a hiding folder (RSS Feeds, Conversation History, Archive, Deleted Items, Junk Email, translations) | 2 |
+//! | moves mail to a hiding folder (RSS Feeds, Conversation History, Deleted Items, Junk Email, translations) | 2 |
+//! | ... or to a filing folder (Archive, translations), where people file their own mail | 1 |
 //! | deletes mail (soft or permanent) | 2 |
 //! | marks mail as read | 1 |
 //! | stops processing more rules, when it also hides mail | 1 |
@@ -46,8 +47,8 @@
 //! newsletter moved to "Newsletters", an internal forward to an assistant) yields nothing, and a
 //! rule that marks a ticketing system's mail read stays low. Rule removals are not judged.
 //!
-//! The reference rule scores 8 (name 3, hiding folder 2, read 1, colleague 1, targeted 1): high,
-//! critical after a risky sign-in.
+//! The reference rule scores 8 (name 3, hiding folder 2, read 1, colleague 1, targeted 1; 7 when
+//! it files into Archive instead): high, critical after a risky sign-in.
 //!
 //! # Example
 //!
@@ -100,8 +101,8 @@ mod folder;
 mod name;
 
 pub use config::{
-    MailboxRulesConfig, DEFAULT_HIDING_FOLDERS, DEFAULT_KEYWORDS, DEFAULT_PUBLIC_MAIL_DOMAINS,
-    DEFAULT_RISKY_SIGN_IN_DETECTORS,
+    MailboxRulesConfig, DEFAULT_FILING_FOLDERS, DEFAULT_HIDING_FOLDERS, DEFAULT_KEYWORDS,
+    DEFAULT_PUBLIC_MAIL_DOMAINS, DEFAULT_RISKY_SIGN_IN_DETECTORS,
 };
 pub use detector::{MailboxRules, DETECTOR_NAME};
 pub use domains::address_domain;

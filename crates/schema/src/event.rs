@@ -124,7 +124,8 @@ pub struct Event {
     /// The device that answered an MFA prompt, kept apart from `origin`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mfa_device: Option<MfaDevice>,
-    /// Ties a prompt to its answer (Okta `transaction.id`, Entra `correlationId`, Duo `txid`).
+    /// Ties a prompt to its answer: the records of one sign-in flow share it (Okta
+    /// `authenticationContext.externalSessionId`, Entra `correlationId`, Duo `txid`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub correlation_id: Option<String>,
     /// Interactive, non-interactive or service principal, when the vendor says.

@@ -1,8 +1,8 @@
 //! How unfamiliar a sign-in is for its identity: which properties are new or rare against the
 //! profile, how much each is worth, and the words that explain it.
 
-use palisade_core::{Dimension, ProfileView};
-use palisade_schema::{Activity, Event};
+use palisade_core::{Dimension, Familiarity, ProfileView};
+use palisade_schema::{Activity, Duration, Event};
 use serde::{Deserialize, Serialize};
 
 /// What each unfamiliar property is worth, and when a seen value still counts as rare.
@@ -148,6 +148,10 @@ pub(crate) struct Assessment {
     /// Whether the sign-in came from a device id the identity uses (not merely a familiar
     /// browser family).
     pub(crate) own_device: bool,
+    /// Whether the vendor's anonymous-proxy or Tor flag counts: it does unless the flagged
+    /// network, from that country, is already the identity's routine, so someone who signs in
+    /// through iCloud Private Relay every day is not an alarm every day.
+    pub(crate) anonymous: bool,
 }
 
 impl Assessment {
@@ -335,9 +339,13 @@ pub(crate) fn assess(event: &Event, profile: &dyn ProfileView, w: &NoveltyWeight
     let mut familiar = [None; DIMS.len()];
     let mut shares = [0.0; DIMS.len()];
     profile.event_familiarity(event, &DIMS, &mut familiar, &mut shares);
+    let mut network = None;
     for ((dim, fam), tenant_share) in DIMS.into_iter().zip(familiar).zip(shares) {
         if !has_value(event, dim) {
             continue;
+        }
+        if dim == Dimension::Asn {
+            network = fam;
         }
         let (novelty, rare, share) = match fam {
             None => {
@@ -414,7 +422,29 @@ pub(crate) fn assess(event: &Event, profile: &dyn ProfileView, w: &NoveltyWeight
     };
     a.place = place;
     a.own_device = device_anchor >= 1.0 && !device_new;
+    a.anonymous =
+        event.vendor_signals.says_anonymous() && !routine_network(event, profile, &a, network);
     a
+}
+
+/// Whether the sign-in's country and network are the identity's routine: neither new nor rare,
+/// and, while the profile still learns, a network it has used on more than one day (so the
+/// first flagged sign-ins of a new profile still count).
+fn routine_network(
+    event: &Event,
+    profile: &dyn ProfileView,
+    a: &Assessment,
+    network: Option<Familiarity>,
+) -> bool {
+    // A few sign-ins, over more than a day: a habit, not one morning's session.
+    const HABIT_SIGN_INS: f64 = 3.0;
+    let habit = |f: Familiarity| {
+        f.weight >= HABIT_SIGN_INS && f.last_seen.since(f.first_seen) >= Duration::from_days(1)
+    };
+    has_value(event, Dimension::Country)
+        && !a.is_unfamiliar(Dimension::Country)
+        && !a.is_unfamiliar(Dimension::Asn)
+        && network.is_some_and(|f| profile.trusted() || habit(f))
 }
 
 /// Whether the identity's sign-ins have named their client (a user agent or a device).
@@ -481,7 +511,7 @@ pub(crate) fn describe_novelty(a: &Assessment, event: &Event) -> String {
             format!("new {what}")
         });
     }
-    if event.vendor_signals.says_anonymous() {
+    if a.anonymous {
         let what = if event.vendor_signals.tor == Some(true) {
             "Tor"
         } else {

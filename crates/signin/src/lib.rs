@@ -35,9 +35,11 @@
 
 mod assess;
 mod failed_then_success;
+mod network;
 mod spray;
 mod state;
 mod unfamiliar;
+mod verdict;
 mod vouch;
 
 pub use assess::NoveltyWeights;

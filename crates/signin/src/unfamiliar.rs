@@ -1,17 +1,21 @@
 //! `unfamiliar_signin`: a successful sign-in whose properties are new for its identity.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
 use palisade_core::{
     Context, Detector, Dimension, Error, Finding, FindingStatus, Severity, Technique,
 };
-use palisade_schema::{Duration, Event, IdentityKey, Timestamp};
+use palisade_geo::EgressRegistry;
+use palisade_schema::{Duration, Event, IdentityKey, RiskLevel, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::assess::{assess, describe_history, describe_novelty, Assessment, NoveltyWeights};
+use crate::network::Through;
 use crate::state::{self, Expiry};
+use crate::verdict::Verdict;
 use crate::vouch::{Suspect, Suspects};
 
 const NAME: &str = "unfamiliar_signin";
@@ -40,8 +44,28 @@ pub struct UnfamiliarConfig {
     /// Score for a high finding (default 7.0).
     pub high_score: f64,
     /// What the vendor's anonymous-proxy or Tor flag adds (default 4.0); such a sign-in is at
-    /// least medium, even while the profile is still learning.
+    /// least medium, even while the profile is still learning. A flagged sign-in from a
+    /// country and network that are the identity's routine (known to a trusted profile, or
+    /// used on more than one day while it learns: someone on iCloud Private Relay every day)
+    /// is judged on its other properties alone.
     pub anonymous_score: f64,
+    /// What the identity provider's own verdict of medium risk adds (default 2.5): Entra's or
+    /// Okta's risk level, Google's suspicious-login mark. A familiar sign-in the vendor rates
+    /// medium is low; a trip it rates medium is medium. Counts while the profile learns.
+    pub vendor_medium_score: f64,
+    /// What the vendor's verdict of high risk (or Entra's `confirmedCompromised`) adds (default
+    /// 4.0); such a sign-in is at least medium, even while the profile is still learning.
+    pub vendor_high_score: f64,
+    /// What an interactive sign-in from a hosting or cloud provider's network the identity has
+    /// not used adds (default 3.0): people sign in from homes, offices and phones, not data
+    /// centres. A non-interactive one (a service refreshing a token for the identity) is
+    /// reported low at most, unless the vendor flags or rates it. The networks come from the
+    /// egress lists (see [`UnfamiliarSignIn::with_egress`]).
+    pub hosting_score: f64,
+    /// The share of its weight a new place keeps when the sign-in came through a SASE,
+    /// corporate, private-relay or satellite egress (default 0.25): such an address locates
+    /// the egress (a Zscaler node, an in-flight satellite's ground station), not the person.
+    pub egress_location_factor: f64,
     /// Further sign-ins from the same country and network within this many minutes of the last
     /// one join the open finding (default 60); after it the finding closes.
     pub merge_minutes: i64,
@@ -68,6 +92,10 @@ impl Default for UnfamiliarConfig {
             medium_score: 5.0,
             high_score: 7.0,
             anonymous_score: 4.0,
+            vendor_medium_score: 2.5,
+            vendor_high_score: 4.0,
+            hosting_score: 3.0,
+            egress_location_factor: 0.25,
             merge_minutes: 60,
             follow_up_hours: 168,
             vouch_hours: 168,
@@ -84,12 +112,28 @@ impl UnfamiliarConfig {
             && self.low_score > 0.0
             && self.low_score <= self.medium_score
             && self.medium_score <= self.high_score
-            && self.high_score.is_finite()
-            && self.anonymous_score.is_finite()
-            && self.anonymous_score >= 0.0;
+            && self.high_score.is_finite();
         if !ok {
             return Err(Error::Config(
                 "unfamiliar_signin needs 0 < low_score <= medium_score <= high_score".into(),
+            ));
+        }
+        let added = [
+            self.anonymous_score,
+            self.vendor_medium_score,
+            self.vendor_high_score,
+            self.hosting_score,
+        ];
+        if !added.iter().all(|s| s.is_finite() && *s >= 0.0) {
+            return Err(Error::Config(
+                "unfamiliar_signin needs anonymous_score, vendor_medium_score, \
+                 vendor_high_score and hosting_score finite and not negative"
+                    .into(),
+            ));
+        }
+        if !(0.0..=1.0).contains(&self.egress_location_factor) {
+            return Err(Error::Config(
+                "unfamiliar_signin needs egress_location_factor within 0..=1".into(),
             ));
         }
         if self.merge_minutes <= 0
@@ -141,9 +185,10 @@ struct Restored {
 /// is the user's, once it is seen at home); see [`UnfamiliarConfig::vouch_hours`].
 ///
 /// Every finding carries the baseline's maturity. While a profile is still learning, findings
-/// stay below medium unless the vendor flags an anonymizing proxy or Tor, which counts from the
-/// first sign-in. Sign-ins with no profile at all (the identity's first) are judged only on
-/// those flags.
+/// stay below medium unless the vendor flags an anonymizing proxy or Tor, or gives its own
+/// verdict of medium or high risk (Entra's and Okta's risk level, Google's suspicious-login
+/// mark), which count from the first sign-in. Sign-ins with no profile at all (the identity's
+/// first) are judged only on the proxy flags and a high-risk verdict.
 ///
 /// ```
 /// use palisade_baseline::BaselineStore;
@@ -181,9 +226,11 @@ struct Restored {
 /// assert!(out[0].summary.contains("30 earlier sign-ins over 29 days, all from AU"));
 /// assert_eq!(out[0].baseline.unwrap().sign_ins, 30);
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct UnfamiliarSignIn {
     config: UnfamiliarConfig,
+    /// Which networks are hosting providers or egresses (the built-in lists unless replaced).
+    egress: Arc<EgressRegistry>,
     /// Keyed by a fast hash; snapshots sort, so no output depends on hash order.
     open: FxHashMap<IdentityKey, Open>,
     expiry: Expiry<IdentityKey>,
@@ -191,8 +238,21 @@ pub struct UnfamiliarSignIn {
     suspects: Suspects,
 }
 
+impl Default for UnfamiliarSignIn {
+    fn default() -> Self {
+        UnfamiliarSignIn {
+            config: UnfamiliarConfig::default(),
+            egress: Arc::new(EgressRegistry::builtin()),
+            open: FxHashMap::default(),
+            expiry: Expiry::default(),
+            bytes: 0,
+            suspects: Suspects::default(),
+        }
+    }
+}
+
 impl UnfamiliarSignIn {
-    /// A detector with these settings (validated).
+    /// A detector with these settings (validated) and the built-in egress lists.
     pub fn new(config: UnfamiliarConfig) -> Result<Self, Error> {
         config.validate()?;
         Ok(UnfamiliarSignIn {
@@ -201,31 +261,81 @@ impl UnfamiliarSignIn {
         })
     }
 
+    /// The same detector reading these egress lists (share one registry with the impossible
+    /// travel detector: build it once, hand each an `Arc`).
+    ///
+    /// ```
+    /// use palisade_geo::EgressRegistry;
+    /// use palisade_signin::UnfamiliarSignIn;
+    /// let mut lists = EgressRegistry::builtin();
+    /// let problems = lists.add_text("[corp]\nkind = corporate\nsource = us\n198.51.100.0/24\n", "corp");
+    /// assert!(problems.is_empty());
+    /// let detector = UnfamiliarSignIn::default().with_egress(lists);
+    /// ```
+    pub fn with_egress(mut self, egress: impl Into<Arc<EgressRegistry>>) -> Self {
+        self.egress = egress.into();
+        self
+    }
+
     /// The settings.
     pub fn config(&self) -> &UnfamiliarConfig {
         &self.config
     }
 
-    fn severity(&self, a: &Assessment, anonymous: bool, trusted: bool) -> Option<Severity> {
-        let c = &self.config;
-        let mut score = a.score(&c.weights);
-        if anonymous {
-            score += c.anonymous_score;
+    /// Applies what the sign-in's network says to `a` (see [`Through`]); returns the network
+    /// when it changed the score or may hold the severity down.
+    fn weigh_network(&self, a: &mut Assessment, event: &Event) -> Option<Through> {
+        let through = Through::of(&self.egress, event)?;
+        match through {
+            Through::Egress { .. } if a.location > 0.0 => {
+                a.location *= self.config.egress_location_factor;
+            }
+            Through::Hosting { .. } if a.is_unfamiliar(Dimension::Asn) => {
+                a.other += self.config.hosting_score;
+            }
+            Through::Service { .. } => {}
+            _ => return None,
         }
+        Some(through)
+    }
+
+    /// The sign-in's novelty plus what the vendor's flags and verdict add.
+    fn score(&self, a: &Assessment, verdict: Option<&Verdict>) -> f64 {
+        let c = &self.config;
+        let anonymous = if a.anonymous { c.anonymous_score } else { 0.0 };
+        let vendor = match verdict.map(|v| v.level) {
+            Some(RiskLevel::High) => c.vendor_high_score,
+            Some(_) => c.vendor_medium_score,
+            None => 0.0,
+        };
+        a.score(&c.weights) + anonymous + vendor
+    }
+
+    fn severity(
+        &self,
+        a: &Assessment,
+        verdict: Option<&Verdict>,
+        trusted: bool,
+        service: bool,
+    ) -> Option<Severity> {
+        let c = &self.config;
+        let score = self.score(a, verdict);
+        // What the vendor says needs no mature profile: it comes from outside the profile.
+        let at_least_medium = a.anonymous || verdict.is_some_and(|v| v.level == RiskLevel::High);
         let mut sev = if score >= c.high_score {
             Severity::High
         } else if score >= c.medium_score {
             Severity::Medium
         } else if score >= c.low_score {
             Severity::Low
-        } else if anonymous {
+        } else if at_least_medium {
             Severity::Medium
         } else {
             return None;
         };
-        if anonymous {
+        if at_least_medium {
             sev = sev.max(Severity::Medium);
-        } else if !trusted {
+        } else if service || (!trusted && verdict.is_none()) {
             sev = sev.min(Severity::Low);
         }
         Some(sev)
@@ -366,18 +476,29 @@ impl Detector for UnfamiliarSignIn {
         let Some(identity) = event.identity() else {
             return;
         };
-        let anonymous = event.vendor_signals.says_anonymous();
         // A profile with no sign-in learned yet (one whose first password stage waits for its
         // MFA step) is no history at all, as no profile is.
-        let (assessment, trusted) = match ctx.profile.filter(|p| p.sign_ins() > 0) {
+        let verdict = Verdict::of(event);
+        let (mut assessment, trusted) = match ctx.profile.filter(|p| p.sign_ins() > 0) {
             Some(p) => (assess(event, p, &self.config.weights), p.trusted()),
-            None if anonymous => (Assessment::default(), false),
+            None if verdict.as_ref().is_some_and(|v| v.level == RiskLevel::High) => {
+                (Assessment::default(), false)
+            }
+            None if event.vendor_signals.says_anonymous() => (
+                Assessment {
+                    anonymous: true,
+                    ..Assessment::default()
+                },
+                false,
+            ),
             None => return,
         };
+        let through = self.weigh_network(&mut assessment, event);
+        let service = matches!(through, Some(Through::Service { .. }));
         if !self.suspects.is_empty() {
             self.vouch(event, identity, &assessment, trusted, out);
         }
-        let mut sev = self.severity(&assessment, anonymous, trusted);
+        let mut sev = self.severity(&assessment, verdict.as_ref(), trusted, service);
         if self.extend(event, identity, sev, out) {
             return;
         }
@@ -400,16 +521,28 @@ impl Detector for UnfamiliarSignIn {
             Some(p) => describe_history(p),
             None => "no earlier sign-ins".to_owned(),
         };
-        let mut summary = format!("{}; {history}", describe_novelty(&assessment, event));
+        let service_low = severity < Severity::Medium;
+        let mut what = match &verdict {
+            Some(v) if assessment.novel.is_empty() && !assessment.anonymous => {
+                v.describe(event.source)
+            }
+            Some(v) => format!(
+                "{}, {}",
+                describe_novelty(&assessment, event),
+                v.describe(event.source)
+            ),
+            None => describe_novelty(&assessment, event),
+        };
+        // Named where it changed the score, or held the severity down.
+        if let Some(t) = through.filter(|t| !matches!(t, Through::Service { .. }) || service_low) {
+            what.push_str(", ");
+            what.push_str(&t.describe());
+        }
+        let mut summary = format!("{what}; {history}");
         if follow_up {
             summary.push_str("; follows a recent alert on this identity");
         }
-        let score = assessment.score(&self.config.weights)
-            + if anonymous {
-                self.config.anonymous_score
-            } else {
-                0.0
-            };
+        let score = self.score(&assessment, verdict.as_ref());
         let mut finding = Finding::new(NAME, Some(identity.clone()), &event.id, event.time)
             .with_severity(severity)
             .with_technique(Technique::ValidCloudAccounts)

@@ -209,6 +209,165 @@ fn traveller_on_own_laptop_stays_low_attacker_is_high() {
     );
 }
 
+/// The identity provider's own verdict adds to what the sign-in's novelty scores: a trip Entra
+/// rates medium risk is medium, a familiar sign-in it rates medium is only low, a high rating is
+/// at least medium whatever the profile knows (even with no profile yet), and a low rating (the
+/// vendors give one to many ordinary sign-ins) changes nothing.
+#[test]
+fn the_vendors_own_risk_verdict_adds_to_the_score() {
+    let rated = |id: &str, at: Timestamp, o: &Origin, level: RiskLevel| {
+        let mut e = event("ana@x.com", at, id, o, ok());
+        e.vendor_signals.risk_level = Some(level);
+        e.vendor_signals.risk_event_types = vec!["unfamiliarFeatures".into()];
+        e
+    };
+    let mut h = Harness::new(UnfamiliarSignIn::default());
+    h.learn_home("ana@x.com");
+
+    // A trip alone is low (see above); rated low by Entra, still low.
+    let f = h.run(&rated(
+        "t1",
+        at_min(41 * DAY),
+        &paris_hotel(),
+        RiskLevel::Low,
+    ));
+    assert_eq!(f[0].severity, Severity::Low, "{}", f[0].summary);
+    assert!(!f[0].summary.contains("risk"), "{}", f[0].summary);
+    h.advance(at_min(42 * DAY));
+    // Another trip, rated medium: medium, and the summary says who judged what.
+    let tokyo = Origin {
+        country: "JP",
+        city: "Tokyo",
+        asn: 2516,
+        ip: "133.1.2.3",
+        ..paris_hotel()
+    };
+    let f = h.run(&rated("t2", at_min(43 * DAY), &tokyo, RiskLevel::Medium));
+    assert_eq!(f[0].severity, Severity::Medium, "{}", f[0].summary);
+    assert!(
+        f[0].summary.starts_with("first sign-in from JP (AS2516), ")
+            && f[0]
+                .summary
+                .contains(", Entra rates the sign-in medium risk (unfamiliarFeatures); "),
+        "{}",
+        f[0].summary
+    );
+    h.advance(at_min(44 * DAY));
+    // From home, rated medium: low. Rated high: medium, naming only the verdict.
+    let f = h.run(&rated("h1", at_min(45 * DAY), &home(), RiskLevel::Medium));
+    assert_eq!(f[0].severity, Severity::Low, "{}", f[0].summary);
+    h.advance(at_min(46 * DAY));
+    let f = h.run(&rated("h2", at_min(47 * DAY), &home(), RiskLevel::High));
+    assert_eq!(f[0].severity, Severity::Medium, "{}", f[0].summary);
+    assert!(
+        f[0].summary
+            .starts_with("Entra rates the sign-in high risk (unfamiliarFeatures); "),
+        "{}",
+        f[0].summary
+    );
+
+    // No profile yet: only a high verdict speaks.
+    let mut first = event("new@x.com", at_min(0), "n1", &attacker(), ok());
+    first.vendor_signals.risk_level = Some(RiskLevel::Medium);
+    assert!(h.run(&first).is_empty());
+    let mut first = event("new2@x.com", at_min(0), "n2", &attacker(), ok());
+    first.vendor_signals.risk_state = Some("confirmedCompromised".into());
+    let f = h.run(&first);
+    assert_eq!(f[0].severity, Severity::Medium, "{}", f[0].summary);
+}
+
+/// Egress lists of one hosting provider and one SASE service, as a tenant would write them.
+fn networks() -> palisade_geo::EgressRegistry {
+    let mut lists = palisade_geo::EgressRegistry::new();
+    let problems = lists.add_text(
+        "[vps]\nkind = hosting\nsource = test\nAS14061\n\
+         [zscaler]\nkind = sase\nsource = test\n165.225.0.0/16\n",
+        "test",
+    );
+    assert!(problems.is_empty(), "{problems:?}");
+    lists
+}
+
+/// Nobody's laptop sits in a data centre: a first sign-in from a hosting network with the
+/// identity's usual browser is medium where a trip is low. A service refreshing a token from
+/// one (a non-interactive sign-in) is low at most; a SASE node in another country locates the
+/// node, not the person.
+#[test]
+fn hosting_networks_and_egresses_change_what_a_new_place_means() {
+    let mut h = Harness::new(UnfamiliarSignIn::default().with_egress(networks()));
+    h.learn_home("ana@x.com");
+    let vps = Origin {
+        country: "NL",
+        city: "Amsterdam",
+        asn: 14061,
+        ip: "188.166.9.9",
+        device: None,
+        ua: CHROME_WIN,
+    };
+    let f = h.run(&event("ana@x.com", at_min(41 * DAY), "v1", &vps, ok()));
+    assert_eq!(f[0].severity, Severity::Medium, "{}", f[0].summary);
+    assert!(
+        f[0].summary
+            .contains("from a hosting network (egress list \"vps\")"),
+        "{}",
+        f[0].summary
+    );
+    // The same place with no lists (the built-in ones name DigitalOcean too): a traveller's.
+    let no_lists = || UnfamiliarSignIn::default().with_egress(palisade_geo::EgressRegistry::new());
+    let mut plain = Harness::new(no_lists());
+    plain.learn_home("ana@x.com");
+    let f = plain.run(&event("ana@x.com", at_min(41 * DAY), "v1", &vps, ok()));
+    assert_eq!(f[0].severity, Severity::Low, "{}", f[0].summary);
+
+    // A mail app's cloud refreshing a token from a new country with a new client: low.
+    let mut h = Harness::new(UnfamiliarSignIn::default().with_egress(networks()));
+    h.learn_home("bo@x.com");
+    let cloud = Origin {
+        country: "IE",
+        city: "Dublin",
+        ua: "Outlook-iOS/709.2189947.prod.iphone (4.2351.0)",
+        ..vps
+    };
+    let mut refresh = event("bo@x.com", at_min(41 * DAY), "r1", &cloud, ok());
+    refresh.sign_in_kind = Some(SignInKind::NonInteractive);
+    let f = h.run(&refresh);
+    assert_eq!(f[0].severity, Severity::Low, "{}", f[0].summary);
+    assert!(
+        f[0].summary.contains("a service acting for the identity"),
+        "{}",
+        f[0].summary
+    );
+    // Interactive, the same sign-in is a stranger in a data centre.
+    let mut h = Harness::new(UnfamiliarSignIn::default().with_egress(networks()));
+    h.learn_home("bo@x.com");
+    let f = h.run(&event("bo@x.com", at_min(41 * DAY), "r1", &cloud, ok()));
+    assert!(f[0].severity >= Severity::High, "{}", f[0].summary);
+
+    // Ana's own laptop through a Zscaler node in the US: the node's country counts for little.
+    let node = Origin {
+        country: "US",
+        city: "San Jose",
+        asn: 53813,
+        ip: "165.225.242.17",
+        ..home()
+    };
+    let mut h = Harness::new(UnfamiliarSignIn::default().with_egress(networks()));
+    h.learn_home("ana@x.com");
+    let through = h.run(&event("ana@x.com", at_min(41 * DAY), "z1", &node, ok()));
+    let mut plain = Harness::new(no_lists());
+    plain.learn_home("ana@x.com");
+    let direct = plain.run(&event("ana@x.com", at_min(41 * DAY), "z1", &node, ok()));
+    assert_eq!(direct.len(), 1, "without the list, a trip");
+    assert!(
+        through.is_empty()
+            || through[0]
+                .summary
+                .contains("(sase), which locates the egress"),
+        "{through:?}"
+    );
+    assert!(through.iter().all(|f| f.severity < Severity::Medium));
+}
+
 /// The device outranks the browser family, and the place discounts the client: a new laptop
 /// on the home network is low; the same new laptop on a network nobody here uses is not; a
 /// stranger's machine abroad running the identity's usual browser is a stranger all the same.
@@ -515,6 +674,78 @@ fn learning_profiles_stay_below_medium_unless_anonymous() {
     let f = h.run(&proxy);
     assert_eq!(f[0].severity, Severity::Medium);
     assert_eq!(f[0].baseline, Some(BaselineMaturity::default()));
+}
+
+/// Bo signs in through iCloud Private Relay (flagged as an anonymizing proxy) from home every
+/// other day: an alarm while the profile learns, then the identity's routine; a flagged
+/// sign-in from a country or network it never used still counts.
+#[test]
+fn a_private_relay_habit_is_learned_but_a_new_proxy_still_counts() {
+    let relay = |country: &'static str, city: &'static str, asn: u32| Origin {
+        country,
+        city,
+        asn,
+        ip: "172.224.226.10",
+        device: Some("laptop-1"),
+        ua: CHROME_WIN,
+    };
+    let flagged = |at: Timestamp, id: &str, o: &Origin| {
+        let mut e = event("bo@x.com", at, id, o, ok());
+        e.vendor_signals.anonymous_proxy = Some(true);
+        e
+    };
+    let mut h = Harness::new(UnfamiliarSignIn::default());
+    let mut medium_while_learning = 0;
+    for d in 0..40 {
+        let at = at_min(d * DAY);
+        let f = if d % 2 == 0 {
+            h.run(&event("bo@x.com", at, &format!("h{d}"), &home(), ok()))
+        } else {
+            h.run(&flagged(
+                at,
+                &format!("r{d}"),
+                &relay("AU", "Sydney", 13335),
+            ))
+        };
+        let trusted = h.store.profile("bo@x.com").is_some_and(|p| p.trusted());
+        let alarms: Vec<&Finding> = f
+            .iter()
+            .filter(|f| f.severity >= Severity::Medium && f.status == FindingStatus::Open)
+            .collect();
+        if d >= 30 {
+            assert!(trusted);
+            assert!(alarms.is_empty(), "day {d}: {alarms:?}");
+        } else {
+            medium_while_learning += alarms.len();
+        }
+    }
+    assert!(
+        medium_while_learning > 0,
+        "the flag counts while the profile learns"
+    );
+
+    // The relay's network, but from a country Bo never signs in from.
+    let f = h.run(&flagged(
+        at_min(41 * DAY),
+        "x1",
+        &relay("US", "Ashburn", 13335),
+    ));
+    let open = f.iter().find(|f| f.status == FindingStatus::Open).unwrap();
+    assert!(open.severity >= Severity::Medium);
+    assert!(open
+        .summary
+        .contains("the vendor flags an anonymizing proxy"));
+    // Home country, but a proxy network Bo never used.
+    let f = h.run(&flagged(
+        at_min(43 * DAY),
+        "x2",
+        &relay("AU", "Sydney", 9009),
+    ));
+    let open = f.iter().find(|f| f.status == FindingStatus::Open).unwrap();
+    assert!(open.severity >= Severity::Medium, "{open:?}");
+    assert!(open
+        .summary
+        .contains("the vendor flags an anonymizing proxy"));
 }
 
 #[test]

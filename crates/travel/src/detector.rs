@@ -57,7 +57,9 @@ impl From<TravelError> for Error {
 /// - moves under [`TravelConfig::min_distance_km`] after the radii (default 300 km);
 /// - IPv4/IPv6 flips and mobile-carrier hops within one device session in one country: the
 ///   same session id or device id at both ends with either the address family changing or the
-///   same network (ASN). Into another country the same session is a replay, judged (and high);
+///   same network (ASN). Into another country the same session is a replay, judged (and high).
+///   Where the source names neither session nor device at either end (Google Workspace's login
+///   audit), an address family flip on the same network in the same country stands for one;
 /// - service-principal sign-ins (no person travels);
 /// - a move with an end on a `mobile` egress list, within that country (a carrier's address
 ///   locates its gateway, not the phone), or across a border but inside the end's wider circle
@@ -485,16 +487,22 @@ impl Judge<'_> {
         let abroad = same_country == Some(false);
         let same_session = cur.session != 0 && cur.session == prev.session;
         let same_device = cur.device != 0 && cur.device == prev.device;
-        if (same_session || same_device) && !abroad {
+        let family_flip =
+            matches!((prev.ip, cur.ip), (Some(a), Some(b)) if a.is_ipv4() != b.is_ipv4());
+        let same_network = prev.spot.asn.is_some() && prev.spot.asn == cur.spot.asn;
+        if (same_session || same_device) && !abroad && (family_flip || same_network) {
             // An IPv4/IPv6 flip or a carrier hop within one session or device: the two
             // addresses geolocate differently, the person did not move. Into another country it
             // is a replayed session or a stolen device token, judged as any move.
-            let family_flip =
-                matches!((prev.ip, cur.ip), (Some(a), Some(b)) if a.is_ipv4() != b.is_ipv4());
-            let same_network = prev.spot.asn.is_some() && prev.spot.asn == cur.spot.asn;
-            if family_flip || same_network {
-                return None;
-            }
+            return None;
+        }
+        // A source that names neither session nor device (Google's login audit) cannot show
+        // the two ends are one client: a dual-stack line flipping family on the same network
+        // within the same country stands for it. (Its IPv6 block often locates hundreds of
+        // kilometres from its IPv4 address.)
+        let unnamed = cur.session == 0 && prev.session == 0 && cur.device == 0 && prev.device == 0;
+        if unnamed && same_country == Some(true) && family_flip && same_network {
+            return None;
         }
         // A carrier's address is located to its country only: within that country it says
         // nothing about where the phone is.

@@ -195,6 +195,38 @@ fn ip_family_flips_and_carrier_hops_in_one_session_are_not_travel() {
     assert_eq!(run(&[a, c]).len(), 1);
 }
 
+/// Google's login audit names no session or device: a dual-stack line whose IPv6 block locates
+/// far from its IPv4 address is still one client when the family flips on the same network in
+/// the same country. Another network, or the same flip into another country, is judged.
+#[test]
+fn a_family_flip_on_one_network_is_not_travel_where_the_source_names_no_session() {
+    let mut a = sign_in("a@x.com", "e1", 0, "1.129.0.1", &PERTH);
+    let mut b = sign_in("a@x.com", "e2", 20, "2001:8003::1", &SYDNEY);
+    for e in [&mut a, &mut b] {
+        e.source = Source::GoogleWorkspace;
+        e.origin.asn = Some(1221);
+    }
+    assert!(run(&[a.clone(), b.clone()]).is_empty());
+    // The same family at both ends: a move.
+    let mut c = b.clone();
+    c.origin.ip = "1.130.9.9".parse().ok();
+    assert_eq!(run(&[a.clone(), c]).len(), 1);
+    // Another network: a move.
+    let mut d = b.clone();
+    d.origin.asn = Some(7545);
+    assert_eq!(run(&[a.clone(), d]).len(), 1);
+    // A session named at one end (and not the other) is a source that names sessions: judged.
+    let mut e = b.clone();
+    e.origin.session_id = Some("sess-9".into());
+    assert_eq!(run(&[a.clone(), e]).len(), 1);
+    // Into another country: judged.
+    let mut f = b;
+    f.origin.geo = GeoPoint::new(FRANKFURT.lat, FRANKFURT.lon, Some(FRANKFURT.acc));
+    f.origin.city = Some("Frankfurt".into());
+    f.origin.country = Some("DE".into());
+    assert_eq!(run(&[a, f]).len(), 1);
+}
+
 #[test]
 fn a_replayed_session_far_away_is_high() {
     let mut a = sign_in("a@x.com", "e1", 0, "1.129.0.1", &SYDNEY);

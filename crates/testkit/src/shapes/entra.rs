@@ -14,7 +14,7 @@
 //! prompt shares it. Entra reads the MFA step's success as a sign-in success (stage primary)
 //! with `mfa_satisfied`; the step's time is the prompt's time on reading.
 
-use palisade_schema::{Activity, Event, Factor, FailureReason, Outcome, SignInStage};
+use palisade_schema::{Activity, Event, Factor, FailureReason, Outcome, RiskLevel, SignInStage};
 use serde_json::{json, Map, Value};
 
 use super::{challenged_sessions, guid, login, push_line, Rendered, Shape};
@@ -276,12 +276,20 @@ fn record(e: &Event, interrupted: bool) -> Option<Value> {
     r.insert("isInteractive".into(), json!(true));
     r.insert("signInEventTypes".into(), json!(["interactiveUser"]));
     r.insert("authenticationRequirement".into(), json!(requirement));
+    // Identity Protection's verdict, when the event carries one.
+    let signals = &e.vendor_signals;
+    let level = super::risk_level_text(signals.risk_level);
+    let state = match (&signals.risk_state, signals.risk_level) {
+        (Some(state), _) => state.as_str(),
+        (None, Some(l)) if l >= RiskLevel::Low => "atRisk",
+        _ => "none",
+    };
     r.insert("riskDetail".into(), json!("none"));
-    r.insert("riskLevelAggregated".into(), json!("none"));
-    r.insert("riskLevelDuringSignIn".into(), json!("none"));
-    r.insert("riskState".into(), json!("none"));
-    r.insert("riskEventTypes".into(), json!([]));
-    r.insert("riskEventTypes_v2".into(), json!([]));
+    r.insert("riskLevelAggregated".into(), json!(level));
+    r.insert("riskLevelDuringSignIn".into(), json!(level));
+    r.insert("riskState".into(), json!(state));
+    r.insert("riskEventTypes".into(), json!(signals.risk_event_types));
+    r.insert("riskEventTypes_v2".into(), json!(signals.risk_event_types));
     r.insert(
         "resourceDisplayName".into(),
         json!("Office 365 Exchange Online"),

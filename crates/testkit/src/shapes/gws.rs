@@ -133,7 +133,14 @@ fn challenge_method(f: Option<Factor>) -> Option<&'static str> {
 
 /// `(applicationName, event type, event name, parameters)`.
 fn entry(e: &Event) -> Option<(&'static str, &'static str, &'static str, Vec<Value>)> {
-    let suspicious = bool_param("is_suspicious", false);
+    // Google's own verdict, as the ingest adapter records it.
+    let suspicious = bool_param(
+        "is_suspicious",
+        e.vendor_signals
+            .reasons
+            .iter()
+            .any(|r| r == "is_suspicious"),
+    );
     Some(match &e.activity {
         Activity::SignIn(s) => match (s.stage, &s.outcome) {
             (SignInStage::Primary, Outcome::Success) => (

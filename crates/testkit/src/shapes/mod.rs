@@ -40,7 +40,7 @@ pub use okta::Okta;
 use std::collections::{BTreeMap, BTreeSet};
 
 use palisade_core::stable_hash;
-use palisade_schema::{Activity, Event, Identity, SignInStage, Source, Timestamp};
+use palisade_schema::{Activity, Event, Identity, RiskLevel, SignInStage, Source, Timestamp};
 use serde_json::Value;
 
 use crate::population::Scenario;
@@ -280,6 +280,16 @@ pub fn country_name(code: &str) -> Option<&'static str> {
 /// A country as a vendor that writes names would: the name when known, else as given.
 pub(crate) fn country_text(code: &str) -> &str {
     country_name(code).unwrap_or(code)
+}
+
+/// A vendor risk level as Entra writes it (`none` when there is none); Okta upper-cases it.
+pub(crate) fn risk_level_text(level: Option<RiskLevel>) -> &'static str {
+    match level {
+        Some(RiskLevel::Low) => "low",
+        Some(RiskLevel::Medium) => "medium",
+        Some(RiskLevel::High) => "high",
+        _ => "none",
+    }
 }
 
 /// The sessions that go on to an MFA step: where a vendor that logs whole sign-ins (Entra,

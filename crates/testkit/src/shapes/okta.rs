@@ -16,8 +16,11 @@
 //! | password changed / reset, role        | `user.account.update_password` / `reset_password`, `user.account.privilege.grant` |
 //! | mailbox, mail and file events         | not expressible                                     |
 //!
-//! `transaction.id` is the event's correlation id (so a prompt and its answer share it),
-//! `uuid` its id. Countries are written as Okta writes them, by name ([`super::country_name`]).
+//! `authenticationContext.externalSessionId` is the sign-in flow, shared by a prompt and its
+//! answer: the event's session, else its correlation id (Identity Engine names every flow with
+//! an `idx…` id). `transaction.id` names one request, so it is the event's own id, as Okta
+//! logs a push, the poll that sees it approved and the phone's denial as separate requests;
+//! `uuid` is the event's id. Countries are written as Okta writes them, by name ([`super::country_name`]).
 //! Okta gives no accuracy radius, and names the answering phone nowhere in these events.
 
 use palisade_schema::{
@@ -45,7 +48,8 @@ use super::{country_text, other_subject, push_line, token, Shape, BASE62};
 /// assert!(Okta.write(&e, &mut out));
 /// let v: serde_json::Value = serde_json::from_str(out.trim_end()).unwrap();
 /// assert_eq!(v["eventType"], "user.mfa.okta_verify.deny_push");
-/// assert_eq!(v["transaction"]["id"], "tx1");
+/// assert_eq!(v["authenticationContext"]["externalSessionId"], "tx1");
+/// assert_eq!(v["transaction"]["id"], "evt-1");
 /// assert_eq!(v["actor"]["alternateId"], "alice@contoso.com.au");
 /// ```
 #[derive(Clone, Copy, Debug, Default)]
@@ -367,7 +371,11 @@ fn record(e: &Event) -> Option<Value> {
             "issuer": null,
             "interface": null,
             "authenticationStep": 0,
-            "externalSessionId": o.session_id.as_deref().unwrap_or("unknown")
+            "externalSessionId": o
+                .session_id
+                .as_deref()
+                .or(e.correlation_id.as_deref())
+                .unwrap_or("unknown")
         }),
     );
     r.insert(
@@ -386,13 +394,13 @@ fn record(e: &Event) -> Option<Value> {
     );
     r.insert(
         "debugContext".into(),
-        json!({ "debugData": Value::Object(k.debug) }),
+        json!({ "debugData": Value::Object(debug_data(k.debug, e)) }),
     );
     r.insert(
         "transaction".into(),
         json!({
             "type": "WEB",
-            "id": e.correlation_id.as_deref().unwrap_or(e.id.as_str()),
+            "id": e.id.as_str(),
             "detail": {}
         }),
     );
@@ -410,4 +418,20 @@ fn record(e: &Event) -> Option<Value> {
     targets.extend(k.targets);
     r.insert("target".into(), Value::Array(targets));
     Some(Value::Object(r))
+}
+
+/// The record's `debugData`, with Okta's risk string (`{reasons=..., level=HIGH}`) when the event
+/// carries a risk level.
+fn debug_data(mut debug: Map<String, Value>, e: &Event) -> Map<String, Value> {
+    let s = &e.vendor_signals;
+    if let Some(level) = s.risk_level {
+        let level = super::risk_level_text(Some(level)).to_uppercase();
+        let risk = if s.reasons.is_empty() {
+            format!("{{level={level}}}")
+        } else {
+            format!("{{reasons={}, level={level}}}", s.reasons.join(", "))
+        };
+        debug.insert("risk".into(), json!(risk));
+    }
+    debug
 }
