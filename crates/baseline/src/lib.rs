@@ -30,7 +30,7 @@
 //! event's detectors read.
 //!
 //! Each value keeps a decayed weight (half-life in event time), first and last sighting; each
-//! dimension keeps its top K values ([`DimensionCaps`]), so a profile's size is capped: at most 33
+//! dimension keeps its top K values ([`DimensionCaps`]), so a profile's size is capped: at most 36
 //! values of 24 bytes with the defaults, about 0.7 KiB per identity all told in the 1M-identity
 //! bench.
 //!

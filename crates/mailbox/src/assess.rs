@@ -143,7 +143,8 @@ pub(crate) fn judge_rule(
     let mut reasons = Vec::new();
     let mut mailboxes = vec![owner.trim().to_owned()];
 
-    if let Some(how) = rule.name.as_deref().and_then(name_concealment) {
+    let concealed = rule.name.as_deref().and_then(name_concealment);
+    if let Some(how) = concealed {
         score += match how {
             NameConcealment::Empty | NameConcealment::PunctuationOnly => points::HIDING_NAME,
             _ => points::ODD_NAME,
@@ -181,8 +182,14 @@ pub(crate) fn judge_rule(
         score += points::HIDING_FOLDER;
         reasons.push(format!("moves mail to the hiding folder '{f}'"));
     } else if let Some(f) = filing_folder {
-        score += points::FILING_FOLDER;
-        reasons.push(format!("moves mail out of the inbox to '{f}'"));
+        // Filed out of sight by a rule that hides its own name: that is hiding.
+        if concealed.is_some() {
+            score += points::HIDING_FOLDER;
+            reasons.push(format!("moves mail to '{f}', out of sight"));
+        } else {
+            score += points::FILING_FOLDER;
+            reasons.push(format!("moves mail out of the inbox to '{f}'"));
+        }
     }
     if deletes {
         score += points::DELETE;
@@ -616,9 +623,10 @@ mod tests {
         assert_eq!(archiv.score, 2);
         let hidden = judge("Receipts", "RSS Feeds", "noreply@rides.example");
         assert_eq!(severity_of(hidden.score), Severity::Medium);
-        // name 3 + filing 1 + read 1 + colleague 1 + targeted 1
+        // A rule hiding its own name files out of sight: name 3 + folder 2 + read 1 +
+        // colleague 1 + targeted 1, as into RSS Feeds.
         let reference = judge(".", "Archive", "bob@contoso.com");
-        assert_eq!(reference.score, 7);
+        assert_eq!(reference.score, 8);
         assert_eq!(severity_of(reference.score), Severity::High);
         // Listed as hiding too (an older policy file): hiding wins.
         let strict = HidingFolders::new(["Archive"]);

@@ -28,12 +28,12 @@
 //! | name empty, invisible or only punctuation (".", "..", "․" U+2024, "。" U+3002, "\u{200B}") | 3 |
 //! | name of one letter, or with invisible / look-alike characters mixed in | 2 |
 //! | moves mail to a hiding folder (RSS Feeds, Conversation History, Deleted Items, Junk Email, translations) | 2 |
-//! | ... or to a filing folder (Archive, translations), where people file their own mail | 1 |
+//! | ... or to a filing folder (Archive, translations), where people file their own mail (2 when the name hides) | 1 |
 //! | deletes mail (soft or permanent) | 2 |
 //! | marks mail as read | 1 |
 //! | stops processing more rules, when it also hides mail | 1 |
 //! | forwards, forwards as attachment or redirects outside the organisation | 6 |
-//! | ... and hides the original (deletes, moves to a hiding folder, marks read) | +1 |
+//! | ... and hides the original (deletes, moves to a hiding or filing folder, marks read) | +1 |
 //! | mailbox-level forwarding outside the organisation | 6 |
 //! | ... keeping no copy in the mailbox | +3 |
 //! | a condition on a colleague's address (a sender in the organisation's domains) | 1 |
@@ -47,8 +47,8 @@
 //! newsletter moved to "Newsletters", an internal forward to an assistant) yields nothing, and a
 //! rule that marks a ticketing system's mail read stays low. Rule removals are not judged.
 //!
-//! The reference rule scores 8 (name 3, hiding folder 2, read 1, colleague 1, targeted 1; 7 when
-//! it files into Archive instead): high, critical after a risky sign-in.
+//! The reference rule scores 8 (name 3, hiding folder 2, read 1, colleague 1, targeted 1; the
+//! same into Archive, since its name hides): high, critical after a risky sign-in.
 //!
 //! # Example
 //!

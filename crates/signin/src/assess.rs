@@ -148,10 +148,14 @@ pub(crate) struct Assessment {
     /// Whether the sign-in came from a device id the identity uses (not merely a familiar
     /// browser family).
     pub(crate) own_device: bool,
-    /// Whether the vendor's anonymous-proxy or Tor flag counts: it does unless the flagged
-    /// network, from that country, is already the identity's routine, so someone who signs in
-    /// through iCloud Private Relay every day is not an alarm every day.
+    /// Whether the vendor's anonymous-proxy or Tor flag counts: Tor always does, a proxy flag
+    /// unless the flagged network and address block, from that country, are already the
+    /// identity's routine, so someone who signs in through iCloud Private Relay every day is
+    /// not an alarm every day.
     pub(crate) anonymous: bool,
+    /// The share of the tenant's identities whose profiles hold the sign-in's network (0 when
+    /// it names none, or the tenant is too small for priors).
+    pub(crate) network_share: f64,
 }
 
 impl Assessment {
@@ -346,6 +350,7 @@ pub(crate) fn assess(event: &Event, profile: &dyn ProfileView, w: &NoveltyWeight
         }
         if dim == Dimension::Asn {
             network = fam;
+            a.network_share = tenant_share;
         }
         let (novelty, rare, share) = match fam {
             None => {
@@ -422,14 +427,16 @@ pub(crate) fn assess(event: &Event, profile: &dyn ProfileView, w: &NoveltyWeight
     };
     a.place = place;
     a.own_device = device_anchor >= 1.0 && !device_new;
-    a.anonymous =
-        event.vendor_signals.says_anonymous() && !routine_network(event, profile, &a, network);
+    // Tor always counts; an anonymizing-proxy flag from the identity's routine network does not.
+    let signals = &event.vendor_signals;
+    a.anonymous = signals.tor == Some(true)
+        || (signals.says_anonymous() && !routine_network(event, profile, &a, network));
     a
 }
 
-/// Whether the sign-in's country and network are the identity's routine: neither new nor rare,
-/// and, while the profile still learns, a network it has used on more than one day (so the
-/// first flagged sign-ins of a new profile still count).
+/// Whether the sign-in's country, network and address block are the identity's routine:
+/// neither new nor rare, and, while the profile still learns, a network it has used on more
+/// than one day (so the first flagged sign-ins of a new profile still count).
 fn routine_network(
     event: &Event,
     profile: &dyn ProfileView,
@@ -444,6 +451,7 @@ fn routine_network(
     has_value(event, Dimension::Country)
         && !a.is_unfamiliar(Dimension::Country)
         && !a.is_unfamiliar(Dimension::Asn)
+        && !a.is_unfamiliar(Dimension::Prefix)
         && network.is_some_and(|f| profile.trusted() || habit(f))
 }
 

@@ -8,7 +8,7 @@ use rustc_hash::FxHashMap;
 use palisade_core::{
     Context, Detector, Dimension, Error, Finding, FindingStatus, Severity, Technique,
 };
-use palisade_geo::EgressRegistry;
+use palisade_geo::{EgressKind, EgressRegistry};
 use palisade_schema::{Duration, Event, IdentityKey, RiskLevel, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -51,7 +51,8 @@ pub struct UnfamiliarConfig {
     pub anonymous_score: f64,
     /// What the identity provider's own verdict of medium risk adds (default 2.5): Entra's or
     /// Okta's risk level, Google's suspicious-login mark. A familiar sign-in the vendor rates
-    /// medium is low; a trip it rates medium is medium. Counts while the profile learns.
+    /// medium is low; a trip it rates medium is medium. Counts while the profile learns, where
+    /// such a sign-in is medium at most.
     pub vendor_medium_score: f64,
     /// What the vendor's verdict of high risk (or Entra's `confirmedCompromised`) adds (default
     /// 4.0); such a sign-in is at least medium, even while the profile is still learning.
@@ -59,13 +60,21 @@ pub struct UnfamiliarConfig {
     /// What an interactive sign-in from a hosting or cloud provider's network the identity has
     /// not used adds (default 3.0): people sign in from homes, offices and phones, not data
     /// centres. A non-interactive one (a service refreshing a token for the identity) is
-    /// reported low at most, unless the vendor flags or rates it. The networks come from the
-    /// egress lists (see [`UnfamiliarSignIn::with_egress`]).
+    /// reported low at most, unless the vendor flags or rates it, or it looks like a replayed
+    /// token (see `service_network_share`). The networks come from the egress lists (see
+    /// [`UnfamiliarSignIn::with_egress`]).
     pub hosting_score: f64,
-    /// The share of its weight a new place keeps when the sign-in came through a SASE,
-    /// corporate, private-relay or satellite egress (default 0.25): such an address locates
-    /// the egress (a Zscaler node, an in-flight satellite's ground station), not the person.
+    /// The share of its weight a new place keeps when the sign-in came through a satellite
+    /// egress, or a SASE or corporate egress the identity or the tenant already uses (default
+    /// 0.25): such an address locates the egress (a Zscaler node, an in-flight satellite's
+    /// ground station), not the person. Through iCloud Private Relay, which keeps the user's
+    /// country, only the city and address block are discounted.
     pub egress_location_factor: f64,
+    /// A non-interactive sign-in from a hosting network counts as a service acting for the
+    /// identity (low at most) unless it looks like a stolen token replayed from a server: a
+    /// country new to the identity, on a network it does not know and that fewer than this
+    /// share of the tenant's identities use (default 0.05). A mail app's cloud is used by many.
+    pub service_network_share: f64,
     /// Further sign-ins from the same country and network within this many minutes of the last
     /// one join the open finding (default 60); after it the finding closes.
     pub merge_minutes: i64,
@@ -96,6 +105,7 @@ impl Default for UnfamiliarConfig {
             vendor_high_score: 4.0,
             hosting_score: 3.0,
             egress_location_factor: 0.25,
+            service_network_share: 0.05,
             merge_minutes: 60,
             follow_up_hours: 168,
             vouch_hours: 168,
@@ -124,16 +134,23 @@ impl UnfamiliarConfig {
             self.vendor_high_score,
             self.hosting_score,
         ];
-        if !added.iter().all(|s| s.is_finite() && *s >= 0.0) {
+        if !added.iter().all(|s| s.is_finite() && *s >= 0.0)
+            || self.vendor_medium_score > self.vendor_high_score
+        {
             return Err(Error::Config(
                 "unfamiliar_signin needs anonymous_score, vendor_medium_score, \
-                 vendor_high_score and hosting_score finite and not negative"
+                 vendor_high_score and hosting_score finite and not negative, and \
+                 vendor_medium_score <= vendor_high_score"
                     .into(),
             ));
         }
-        if !(0.0..=1.0).contains(&self.egress_location_factor) {
+        if !(0.0..=1.0).contains(&self.egress_location_factor)
+            || !(0.0..=1.0).contains(&self.service_network_share)
+        {
             return Err(Error::Config(
-                "unfamiliar_signin needs egress_location_factor within 0..=1".into(),
+                "unfamiliar_signin needs egress_location_factor and service_network_share \
+                 within 0..=1"
+                    .into(),
             ));
         }
         if self.merge_minutes <= 0
@@ -265,7 +282,7 @@ impl UnfamiliarSignIn {
     /// travel detector: build it once, hand each an `Arc`).
     ///
     /// ```
-    /// use palisade_geo::EgressRegistry;
+    /// use palisade_geo::{EgressKind, EgressRegistry};
     /// use palisade_signin::UnfamiliarSignIn;
     /// let mut lists = EgressRegistry::builtin();
     /// let problems = lists.add_text("[corp]\nkind = corporate\nsource = us\n198.51.100.0/24\n", "corp");
@@ -285,12 +302,44 @@ impl UnfamiliarSignIn {
     /// Applies what the sign-in's network says to `a` (see [`Through`]); returns the network
     /// when it changed the score or may hold the severity down.
     fn weigh_network(&self, a: &mut Assessment, event: &Event) -> Option<Through> {
-        let through = Through::of(&self.egress, event)?;
+        let through = match Through::of(&self.egress, event)? {
+            // From a new country, on a server network neither the identity nor the tenant
+            // uses: a token replayed, judged as a sign-in from a data centre.
+            Through::Service { list }
+                if a.is_new(Dimension::Country)
+                    && a.is_unfamiliar(Dimension::Asn)
+                    && a.network_share < self.config.service_network_share =>
+            {
+                Through::Hosting { list }
+            }
+            other => other,
+        };
+        // An egress the identity or the tenant knows: the place it shows is its own.
+        let known = !a.is_unfamiliar(Dimension::Asn)
+            || a.network_share >= self.config.service_network_share;
         match through {
-            Through::Egress { .. } if a.location > 0.0 => {
+            // iCloud Private Relay keeps the user's country: only the finer places are the
+            // relay's.
+            Through::Egress {
+                kind: EgressKind::PrivateRelay,
+                ..
+            } if a.location > 0.0 => {
+                let country: f64 = a
+                    .novel
+                    .iter()
+                    .filter(|n| n.dim == Dimension::Country)
+                    .map(|n| n.surprise)
+                    .sum();
+                let rest = (a.location - country).max(0.0);
+                a.location = country + rest * self.config.egress_location_factor;
+            }
+            Through::Egress { kind, .. }
+                if a.location > 0.0 && (kind == EgressKind::Satellite || known) =>
+            {
                 a.location *= self.config.egress_location_factor;
             }
-            Through::Hosting { .. } if a.is_unfamiliar(Dimension::Asn) => {
+            // New, not merely rare: an occasional Cloud PC session is the identity's own.
+            Through::Hosting { .. } if a.is_new(Dimension::Asn) => {
                 a.other += self.config.hosting_score;
             }
             Through::Service { .. } => {}
@@ -335,7 +384,13 @@ impl UnfamiliarSignIn {
         };
         if at_least_medium {
             sev = sev.max(Severity::Medium);
-        } else if service || (!trusted && verdict.is_none()) {
+        } else if verdict.is_some() {
+            // A medium verdict speaks for itself, but a profile still learning cannot add
+            // much to it.
+            if !trusted {
+                sev = sev.min(Severity::Medium);
+            }
+        } else if service || !trusted {
             sev = sev.min(Severity::Low);
         }
         Some(sev)
@@ -481,16 +536,16 @@ impl Detector for UnfamiliarSignIn {
         let verdict = Verdict::of(event);
         let (mut assessment, trusted) = match ctx.profile.filter(|p| p.sign_ins() > 0) {
             Some(p) => (assess(event, p, &self.config.weights), p.trusted()),
-            None if verdict.as_ref().is_some_and(|v| v.level == RiskLevel::High) => {
-                (Assessment::default(), false)
-            }
-            None if event.vendor_signals.says_anonymous() => (
-                Assessment {
-                    anonymous: true,
+            None if event.vendor_signals.says_anonymous()
+                || verdict.as_ref().is_some_and(|v| v.level == RiskLevel::High) =>
+            {
+                let anonymous = event.vendor_signals.says_anonymous();
+                let a = Assessment {
+                    anonymous,
                     ..Assessment::default()
-                },
-                false,
-            ),
+                };
+                (a, false)
+            }
             None => return,
         };
         let through = self.weigh_network(&mut assessment, event);
@@ -503,8 +558,11 @@ impl Detector for UnfamiliarSignIn {
             return;
         }
         let Some(base) = sev else { return };
-        let follow_up =
-            trusted && assessment.is_new(Dimension::Country) && self.recent_alarm(event, ctx);
+        // A service's sign-in is not the identity moving on after an alert.
+        let follow_up = trusted
+            && !service
+            && assessment.is_new(Dimension::Country)
+            && self.recent_alarm(event, ctx);
         if follow_up {
             sev = Some(base.bump());
         }

@@ -10,6 +10,9 @@ use palisade_schema::{Event, RiskLevel, Source};
 const GOOGLE_SUSPICIOUS: &str = "is_suspicious";
 /// Entra's `riskState` for an account an administrator or Identity Protection confirmed taken.
 const CONFIRMED_COMPROMISED: &str = "confirmedCompromised";
+/// Entra's `riskState`s for a risk already answered: the user passed the MFA a risk policy
+/// asked for (`remediated`), or an administrator dismissed it or confirmed the sign-in safe.
+const SETTLED: [&str; 3] = ["remediated", "dismissed", "confirmedSafe"];
 /// Reasons named in a summary, at most.
 const MAX_REASONS: usize = 3;
 
@@ -26,6 +29,10 @@ impl Verdict {
     /// The vendor's verdict on `event`, if it rated the sign-in medium or high.
     pub(crate) fn of(event: &Event) -> Option<Verdict> {
         let s = &event.vendor_signals;
+        let state = s.risk_state.as_deref().unwrap_or_default();
+        if SETTLED.iter().any(|r| state.eq_ignore_ascii_case(r)) {
+            return None;
+        }
         let confirmed = s
             .risk_state
             .as_deref()
@@ -143,6 +150,19 @@ mod tests {
             "Okta rates the sign-in medium risk (Anomalous Device)"
         );
 
+        // A risk the user already answered with MFA, or an administrator dismissed, is settled.
+        for state in ["remediated", "dismissed", "confirmedSafe"] {
+            let settled = VendorSignals {
+                risk_level: Some(RiskLevel::Medium),
+                risk_state: Some(state.into()),
+                ..VendorSignals::default()
+            };
+            assert_eq!(
+                Verdict::of(&sign_in(Source::Entra, settled)),
+                None,
+                "{state}"
+            );
+        }
         // A confirmed compromise is high whatever the level says.
         let confirmed = VendorSignals {
             risk_level: Some(RiskLevel::Low),

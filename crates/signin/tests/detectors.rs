@@ -266,7 +266,37 @@ fn the_vendors_own_risk_verdict_adds_to_the_score() {
         f[0].summary
     );
 
-    // No profile yet: only a high verdict speaks.
+    // A profile still learning: a medium verdict on a trip with a new browser is medium, not
+    // more (Entra rates many of a new hire's sign-ins medium).
+    let mut h2 = Harness::new(UnfamiliarSignIn::default());
+    for d in 0..3 {
+        h2.run(&event(
+            "ana@x.com",
+            at_min(d * DAY),
+            &format!("n{d}"),
+            &home(),
+            ok(),
+        ));
+    }
+    let f = h2.run(&rated(
+        "l1",
+        at_min(4 * DAY),
+        &attacker(),
+        RiskLevel::Medium,
+    ));
+    assert_eq!(f[0].severity, Severity::Medium, "{}", f[0].summary);
+
+    // No profile yet: only a high verdict speaks, with the vendor's flags beside it.
+    let mut first = event("new3@x.com", at_min(0), "n3", &attacker(), ok());
+    first.vendor_signals.risk_level = Some(RiskLevel::High);
+    first.vendor_signals.tor = Some(true);
+    let f = h.run(&first);
+    assert_eq!(f[0].severity, Severity::High, "{}", f[0].summary);
+    assert!(
+        f[0].summary.contains("the vendor flags Tor"),
+        "{}",
+        f[0].summary
+    );
     let mut first = event("new@x.com", at_min(0), "n1", &attacker(), ok());
     first.vendor_signals.risk_level = Some(RiskLevel::Medium);
     assert!(h.run(&first).is_empty());
@@ -290,8 +320,9 @@ fn networks() -> palisade_geo::EgressRegistry {
 
 /// Nobody's laptop sits in a data centre: a first sign-in from a hosting network with the
 /// identity's usual browser is medium where a trip is low. A service refreshing a token from
-/// one (a non-interactive sign-in) is low at most; a SASE node in another country locates the
-/// node, not the person.
+/// one (a non-interactive sign-in) is low at most, unless it comes from a new country on a
+/// server network nobody here uses (a replayed token); a SASE node in another country locates
+/// the node, not the person.
 #[test]
 fn hosting_networks_and_egresses_change_what_a_new_place_means() {
     let mut h = Harness::new(UnfamiliarSignIn::default().with_egress(networks()));
@@ -319,53 +350,114 @@ fn hosting_networks_and_egresses_change_what_a_new_place_means() {
     let f = plain.run(&event("ana@x.com", at_min(41 * DAY), "v1", &vps, ok()));
     assert_eq!(f[0].severity, Severity::Low, "{}", f[0].summary);
 
-    // A mail app's cloud refreshing a token from a new country with a new client: low.
-    let mut h = Harness::new(UnfamiliarSignIn::default().with_egress(networks()));
-    h.learn_home("bo@x.com");
-    let cloud = Origin {
-        country: "IE",
-        city: "Dublin",
+    // A mail app's cloud refreshing a token (a non-interactive sign-in) from a data centre in
+    // Bo's own country: a service acting for him, low at most.
+    let cloud = |country: &'static str, city: &'static str| Origin {
+        country,
+        city,
         ua: "Outlook-iOS/709.2189947.prod.iphone (4.2351.0)",
         ..vps
     };
-    let mut refresh = event("bo@x.com", at_min(41 * DAY), "r1", &cloud, ok());
-    refresh.sign_in_kind = Some(SignInKind::NonInteractive);
-    let f = h.run(&refresh);
+    let refresh = |who: &str, id: &str, o: &Origin| {
+        let mut e = event(who, at_min(41 * DAY), id, o, ok());
+        e.sign_in_kind = Some(SignInKind::NonInteractive);
+        e
+    };
+    let mut h = Harness::new(UnfamiliarSignIn::default().with_egress(networks()));
+    h.learn_home("bo@x.com");
+    let f = h.run(&refresh("bo@x.com", "r1", &cloud("AU", "Sydney")));
     assert_eq!(f[0].severity, Severity::Low, "{}", f[0].summary);
     assert!(
         f[0].summary.contains("a service acting for the identity"),
         "{}",
         f[0].summary
     );
+    // From another continent, on a server network neither Bo nor anyone here uses: a stolen
+    // token replayed from a data centre.
+    let mut h = Harness::new(UnfamiliarSignIn::default().with_egress(networks()));
+    h.learn_home("bo@x.com");
+    let f = h.run(&refresh("bo@x.com", "r2", &cloud("IE", "Dublin")));
+    let open = f.iter().find(|f| f.status == FindingStatus::Open).unwrap();
+    assert!(open.severity >= Severity::High, "{}", open.summary);
+    assert!(
+        open.summary.contains("from a hosting network"),
+        "{}",
+        open.summary
+    );
+    // The same, where the tenant's people commonly sign in through that cloud: a service.
+    let mut h = Harness::new(UnfamiliarSignIn::default().with_egress(networks()));
+    for i in 0..24 {
+        let who = format!("user{i}@x.com");
+        h.learn_home(&who);
+        h.run(&refresh(&who, &format!("c{i}"), &cloud("IE", "Dublin")));
+    }
+    h.learn_home("bo@x.com");
+    let f = h.run(&refresh("bo@x.com", "r3", &cloud("IE", "Dublin")));
+    assert!(f.iter().all(|f| f.severity == Severity::Low), "{f:?}");
     // Interactive, the same sign-in is a stranger in a data centre.
     let mut h = Harness::new(UnfamiliarSignIn::default().with_egress(networks()));
     h.learn_home("bo@x.com");
-    let f = h.run(&event("bo@x.com", at_min(41 * DAY), "r1", &cloud, ok()));
+    let f = h.run(&event(
+        "bo@x.com",
+        at_min(41 * DAY),
+        "r4",
+        &cloud("IE", "Dublin"),
+        ok(),
+    ));
     assert!(f[0].severity >= Severity::High, "{}", f[0].summary);
 
-    // Ana's own laptop through a Zscaler node in the US: the node's country counts for little.
+    // Ana works through Zscaler (its Sydney node), then a new laptop of hers comes out of its
+    // node in the US: the node's country counts for little. An egress she never used is no
+    // allowance: an intruder can pick one.
+    let sydney_node = Origin {
+        country: "AU",
+        city: "Sydney",
+        asn: 53813,
+        ip: "165.225.114.1",
+        ..home()
+    };
     let node = Origin {
         country: "US",
         city: "San Jose",
-        asn: 53813,
         ip: "165.225.242.17",
-        ..home()
+        device: Some("laptop-2"),
+        ..sydney_node
     };
-    let mut h = Harness::new(UnfamiliarSignIn::default().with_egress(networks()));
-    h.learn_home("ana@x.com");
-    let through = h.run(&event("ana@x.com", at_min(41 * DAY), "z1", &node, ok()));
-    let mut plain = Harness::new(no_lists());
-    plain.learn_home("ana@x.com");
-    let direct = plain.run(&event("ana@x.com", at_min(41 * DAY), "z1", &node, ok()));
+    let run_both = |with_zscaler_days: bool| {
+        let mut out = Vec::new();
+        for lists in [networks(), palisade_geo::EgressRegistry::new()] {
+            let mut h = Harness::new(UnfamiliarSignIn::default().with_egress(lists));
+            h.learn_home("ana@x.com");
+            if with_zscaler_days {
+                for d in 0..12 {
+                    let at = at_min(d * DAY + 600);
+                    h.run(&event(
+                        "ana@x.com",
+                        at,
+                        &format!("zs{d}"),
+                        &sydney_node,
+                        ok(),
+                    ));
+                }
+            }
+            h.advance(at_min(40 * DAY + 700));
+            out.push(h.run(&event("ana@x.com", at_min(41 * DAY), "z1", &node, ok())));
+        }
+        (out.remove(0), out.remove(0))
+    };
+    let (through, direct) = run_both(true);
     assert_eq!(direct.len(), 1, "without the list, a trip");
     assert!(
         through.is_empty()
-            || through[0]
-                .summary
-                .contains("(sase), which locates the egress"),
-        "{through:?}"
+            || (through[0].confidence < direct[0].confidence
+                && through[0]
+                    .summary
+                    .contains("(sase), which locates the egress")),
+        "{through:?} vs {direct:?}"
     );
-    assert!(through.iter().all(|f| f.severity < Severity::Medium));
+    let (through, direct) = run_both(false);
+    assert_eq!(through.len(), 1);
+    assert_eq!(through[0].confidence, direct[0].confidence, "{through:?}");
 }
 
 /// The device outranks the browser family, and the place discounts the client: a new laptop
@@ -735,6 +827,18 @@ fn a_private_relay_habit_is_learned_but_a_new_proxy_still_counts() {
     assert!(open
         .summary
         .contains("the vendor flags an anonymizing proxy"));
+    // Tor is never routine, even from Bo's own relay network.
+    let mut tor = flagged(at_min(42 * DAY), "t1", &relay("AU", "Sydney", 13335));
+    tor.vendor_signals.anonymous_proxy = None;
+    tor.vendor_signals.tor = Some(true);
+    let f = h.run(&tor);
+    let open = f.iter().find(|f| f.status == FindingStatus::Open).unwrap();
+    assert!(open.severity >= Severity::Medium);
+    assert!(
+        open.summary.contains("the vendor flags Tor"),
+        "{}",
+        open.summary
+    );
     // Home country, but a proxy network Bo never used.
     let f = h.run(&flagged(
         at_min(43 * DAY),
