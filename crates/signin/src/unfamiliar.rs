@@ -282,7 +282,7 @@ impl UnfamiliarSignIn {
     /// travel detector: build it once, hand each an `Arc`).
     ///
     /// ```
-    /// use palisade_geo::{EgressKind, EgressRegistry};
+    /// use palisade_geo::EgressRegistry;
     /// use palisade_signin::UnfamiliarSignIn;
     /// let mut lists = EgressRegistry::builtin();
     /// let problems = lists.add_text("[corp]\nkind = corporate\nsource = us\n198.51.100.0/24\n", "corp");
