@@ -460,6 +460,49 @@ fn hosting_networks_and_egresses_change_what_a_new_place_means() {
     assert_eq!(through[0].confidence, direct[0].confidence, "{through:?}");
 }
 
+/// A Cloud PC opened every other week, between two sign-ins a day from home: its data centre
+/// network is rare for the identity (under 5% of its sign-ins), not new, so it adds nothing
+/// for being a data centre; only the first session was a data centre never seen.
+#[test]
+fn an_occasional_cloud_pc_is_not_a_stranger_in_a_data_centre() {
+    let cloud_pc = Origin {
+        country: "AU",
+        city: "Sydney",
+        asn: 14061,
+        ip: "170.64.1.1",
+        device: Some("cloudpc-1"),
+        ua: CHROME_WIN,
+    };
+    let mut h = Harness::new(UnfamiliarSignIn::default().with_egress(networks()));
+    for d in 0..90 {
+        for (half, at) in [(0, d * DAY), (1, d * DAY + 480)] {
+            let e = if d % 15 == 14 && half == 1 {
+                event("ana@x.com", at_min(at), &format!("c{d}"), &cloud_pc, ok())
+            } else {
+                event(
+                    "ana@x.com",
+                    at_min(at),
+                    &format!("h{d}-{half}"),
+                    &home(),
+                    ok(),
+                )
+            };
+            let f = h.run(&e);
+            let hosting = f
+                .iter()
+                .any(|f| f.summary.contains("from a hosting network"));
+            if e.id == "c14" {
+                assert!(
+                    hosting,
+                    "the first session is a data centre never seen: {f:?}"
+                );
+            } else if e.id.starts_with('c') {
+                assert!(!hosting, "{}: {f:?}", e.id);
+            }
+        }
+    }
+}
+
 /// The device outranks the browser family, and the place discounts the client: a new laptop
 /// on the home network is low; the same new laptop on a network nobody here uses is not; a
 /// stranger's machine abroad running the identity's usual browser is a stranger all the same.
