@@ -5,16 +5,17 @@
 use palisade_geo::{EgressKind, EgressRegistry};
 use palisade_schema::{Event, SignInKind};
 
-/// What the sign-in's network says about it.
-#[derive(Clone, Debug, PartialEq)]
+/// What the sign-in's network says about it. `list` is the matching list's position in the
+/// registry (named only when a finding is written, so the lookup allocates nothing).
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum Through {
     /// An interactive sign-in from a hosting or cloud provider's network.
-    Hosting { list: String },
+    Hosting { list: usize },
     /// A non-interactive sign-in from a hosting or cloud provider's network: a service (a mail
     /// app's cloud, an integration) refreshing a token for the identity.
-    Service { list: String },
+    Service { list: usize },
     /// An egress whose addresses locate the egress: its place says little about the person's.
-    Egress { list: String, kind: EgressKind },
+    Egress { list: usize, kind: EgressKind },
 }
 
 impl Through {
@@ -23,7 +24,7 @@ impl Through {
     /// second is handled by the profile's own networks).
     pub(crate) fn of(registry: &EgressRegistry, event: &Event) -> Option<Through> {
         let m = registry.lookup(event.origin.ip, event.origin.asn)?;
-        let list = m.list.name.clone();
+        let list = m.index;
         match m.list.kind {
             EgressKind::Hosting if event.sign_in_kind == Some(SignInKind::NonInteractive) => {
                 Some(Through::Service { list })
@@ -37,17 +38,22 @@ impl Through {
         }
     }
 
-    /// The phrase a summary adds.
-    pub(crate) fn describe(&self) -> String {
-        match self {
-            Through::Hosting { list } => format!("from a hosting network (egress list \"{list}\")"),
+    /// The phrase a summary adds, naming the list as `registry` (the one it came from) does.
+    pub(crate) fn describe(&self, registry: &EgressRegistry) -> String {
+        let name = |i: usize| registry.lists().get(i).map_or("?", |l| l.name.as_str());
+        match *self {
+            Through::Hosting { list } => {
+                format!("from a hosting network (egress list \"{}\")", name(list))
+            }
             Through::Service { list } => format!(
-                "a non-interactive sign-in from a hosting network (egress list \"{list}\"): a \
-                 service acting for the identity, reported low"
+                "a non-interactive sign-in from a hosting network (egress list \"{}\"): a \
+                 service acting for the identity, reported low",
+                name(list)
             ),
             Through::Egress { list, kind } => format!(
-                "through egress list \"{list}\" ({}), which locates the egress rather than the \
+                "through egress list \"{}\" ({}), which locates the egress rather than the \
                  person",
+                name(list),
                 kind.as_str()
             ),
         }
@@ -82,15 +88,19 @@ mod tests {
         );
         assert!(problems.is_empty(), "{problems:?}");
         let hosting = Through::of(&registry, &from("203.0.113.9", None)).unwrap();
-        assert_eq!(hosting, Through::Hosting { list: "vps".into() });
+        assert_eq!(hosting, Through::Hosting { list: 0 });
+        assert_eq!(
+            hosting.describe(&registry),
+            "from a hosting network (egress list \"vps\")"
+        );
         let service = Through::of(
             &registry,
             &from("203.0.113.9", Some(SignInKind::NonInteractive)),
         );
-        assert_eq!(service, Some(Through::Service { list: "vps".into() }));
+        assert_eq!(service, Some(Through::Service { list: 0 }));
         let sase = Through::of(&registry, &from("198.51.100.7", None)).unwrap();
         assert_eq!(
-            sase.describe(),
+            sase.describe(&registry),
             "through egress list \"zs\" (sase), which locates the egress rather than the person"
         );
         // A commercial VPN may be the intruder's own: no allowance.

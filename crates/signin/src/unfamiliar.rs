@@ -360,15 +360,16 @@ impl UnfamiliarSignIn {
         a.score(&c.weights) + anonymous + vendor
     }
 
+    /// The severity `score` (from [`Self::score`]) earns, given what else is known.
     fn severity(
         &self,
+        score: f64,
         a: &Assessment,
         verdict: Option<&Verdict>,
         trusted: bool,
         service: bool,
     ) -> Option<Severity> {
         let c = &self.config;
-        let score = self.score(a, verdict);
         // What the vendor says needs no mature profile: it comes from outside the profile.
         let at_least_medium = a.anonymous || verdict.is_some_and(|v| v.level == RiskLevel::High);
         let mut sev = if score >= c.high_score {
@@ -553,7 +554,8 @@ impl Detector for UnfamiliarSignIn {
         if !self.suspects.is_empty() {
             self.vouch(event, identity, &assessment, trusted, out);
         }
-        let mut sev = self.severity(&assessment, verdict.as_ref(), trusted, service);
+        let score = self.score(&assessment, verdict.as_ref());
+        let mut sev = self.severity(score, &assessment, verdict.as_ref(), trusted, service);
         if self.extend(event, identity, sev, out) {
             return;
         }
@@ -594,13 +596,12 @@ impl Detector for UnfamiliarSignIn {
         // Named where it changed the score, or held the severity down.
         if let Some(t) = through.filter(|t| !matches!(t, Through::Service { .. }) || service_low) {
             what.push_str(", ");
-            what.push_str(&t.describe());
+            what.push_str(&t.describe(&self.egress));
         }
         let mut summary = format!("{what}; {history}");
         if follow_up {
             summary.push_str("; follows a recent alert on this identity");
         }
-        let score = self.score(&assessment, verdict.as_ref());
         let mut finding = Finding::new(NAME, Some(identity.clone()), &event.id, event.time)
             .with_severity(severity)
             .with_technique(Technique::ValidCloudAccounts)
