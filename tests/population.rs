@@ -22,7 +22,7 @@ use std::path::Path;
 use std::process::Command;
 
 use palisade::core::{Finding, Severity};
-use palisade::schema::{RiskLevel, Source};
+use palisade::schema::{Activity, RiskLevel, SignInStage, Source};
 use palisade_testkit::population::places::{city, CITIES, HOMES};
 use palisade_testkit::shapes::export;
 use palisade_testkit::{generate, Archetype, AttackKind, PopulationConfig, Scenario, Score};
@@ -215,7 +215,11 @@ fn vendor_verdicts_raise_the_sign_ins_they_flag() {
                         }
                     }
                     // Google's record ids are its own: a sign-in is known by who and when.
-                    marked.push((e.identity().cloned(), e.time));
+                    let password_stage = matches!(
+                        &e.activity,
+                        Activity::SignIn(s) if s.stage == SignInStage::Primary
+                    );
+                    marked.push((e.identity().cloned(), e.time, password_stage));
                 }
             }
             assert!(!marked.is_empty(), "seed {seed}: nothing to flag");
@@ -225,14 +229,21 @@ fn vendor_verdicts_raise_the_sign_ins_they_flag() {
                 _ => "Entra rates the sign-in medium risk (unfamiliarFeatures)",
             };
             let mut raised = 0;
-            for (who, at) in &marked {
+            for (who, at, password_stage) in &marked {
                 let f = findings.iter().find(|f| {
                     f.detector == "unfamiliar_signin"
                         && f.identity == *who
                         && (f.first_seen..=f.last_seen).contains(at)
                 });
-                // An MFA step or a session's later sign-ins join the finding of its first.
-                let Some(f) = f else { continue };
+                // A password stage is judged with its flow's MFA step, where the finding
+                // opens (and a flow whose step failed is failed_then_success's to tell).
+                let Some(f) = f else {
+                    assert!(
+                        *password_stage,
+                        "seed {seed} ({idp}): no finding covers the flagged sign-in of {who:?} at {at}"
+                    );
+                    continue;
+                };
                 assert!(
                     f.severity >= Severity::Medium && f.summary.contains(verdict),
                     "seed {seed} ({idp}): {} {}",

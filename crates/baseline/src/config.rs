@@ -6,14 +6,15 @@ use serde::{Deserialize, Serialize};
 /// How many values each dimension of a profile keeps (its top K by decayed weight).
 ///
 /// When a dimension is full, a new value replaces the lowest-weight one, so a profile's size is
-/// capped whatever an identity does. The defaults keep a full profile under 1 KiB.
+/// capped whatever an identity does. With the defaults a realistic profile takes about 700 bytes
+/// and one with every dimension at its cap about 1 KiB.
 ///
 /// ```
 /// use palisade_baseline::DimensionCaps;
 /// use palisade_core::Dimension;
 /// let caps = DimensionCaps::default();
 /// assert_eq!(caps.get(Dimension::Country), 5);
-/// assert_eq!(caps.total(), 36);
+/// assert_eq!(caps.total(), 38);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -36,6 +37,8 @@ pub struct DimensionCaps {
     pub hour_of_week: u8,
     /// Applications (default 4).
     pub app: u8,
+    /// Whether sign-ins satisfied MFA (default 2: both answers).
+    pub mfa: u8,
 }
 
 impl Default for DimensionCaps {
@@ -49,6 +52,7 @@ impl Default for DimensionCaps {
             user_agent: 3,
             hour_of_week: 8,
             app: 4,
+            mfa: 2,
         }
     }
 }
@@ -65,6 +69,7 @@ impl DimensionCaps {
             Dimension::UserAgent => self.user_agent,
             Dimension::HourOfWeek => self.hour_of_week,
             Dimension::App => self.app,
+            Dimension::Mfa => self.mfa,
             _ => 0,
         }
         .into()

@@ -11,7 +11,7 @@ use palisade_schema::{Activity, Event, GeoPoint};
 use crate::UaFamily;
 
 /// Every dimension a profile learns, in storage order.
-pub(crate) const DIMENSIONS: [Dimension; 8] = [
+pub(crate) const DIMENSIONS: [Dimension; 9] = [
     Dimension::Country,
     Dimension::City,
     Dimension::Asn,
@@ -20,7 +20,17 @@ pub(crate) const DIMENSIONS: [Dimension; 8] = [
     Dimension::UserAgent,
     Dimension::HourOfWeek,
     Dimension::App,
+    Dimension::Mfa,
 ];
+
+/// The key of [`Dimension::Mfa`]'s value (a small number, as an hour's is).
+fn mfa_key(satisfied: bool) -> u64 {
+    if satisfied {
+        1
+    } else {
+        2
+    }
+}
 
 /// The storage index of a dimension (`None` for dimensions added to core after this build).
 pub(crate) fn dim_index(dim: Dimension) -> Option<u8> {
@@ -231,6 +241,10 @@ pub(crate) fn value_key(idx: u8, value: &str) -> Option<u64> {
         Dimension::UserAgent => Some(UaFamily::parse(v).key()),
         Dimension::HourOfWeek => v.parse::<u8>().ok().filter(|h| *h < 168).map(u64::from),
         Dimension::App => Some(text_key(TAG_APP, v, Case::Lower)),
+        Dimension::Mfa => [true, false]
+            .into_iter()
+            .find(|m| v.eq_ignore_ascii_case(palisade_core::mfa_value(*m)))
+            .map(mfa_key),
         _ => None,
     }
 }
@@ -254,6 +268,10 @@ pub(crate) fn event_key(event: &Event, idx: u8) -> Option<Option<u64>> {
             Activity::SignIn(s) => text(&s.app),
             _ => None,
         },
+        Dimension::Mfa => match &event.activity {
+            Activity::SignIn(s) => s.mfa_satisfied.map(|m| Some(mfa_key(m))),
+            _ => None,
+        },
         _ => None,
     }
 }
@@ -274,6 +292,10 @@ pub(crate) fn key_text(idx: u8, key: u64) -> Option<String> {
     match DIMENSIONS.get(usize::from(idx))? {
         Dimension::Asn | Dimension::HourOfWeek => Some(key.to_string()),
         Dimension::UserAgent => UaFamily::from_key(key).map(|f| f.to_string()),
+        Dimension::Mfa => [true, false]
+            .into_iter()
+            .find(|m| mfa_key(*m) == key)
+            .map(|m| palisade_core::mfa_value(m).to_owned()),
         _ => None,
     }
 }
@@ -402,6 +424,9 @@ pub(crate) fn observations(event: &Event) -> Observations<'_> {
         if let Some(app) = &s.app {
             out.push_text(Dimension::App, app, true);
         }
+        if let Some(m) = s.mfa_satisfied {
+            out.push(Dimension::Mfa, mfa_key(m), Label::None);
+        }
     }
     out
 }
@@ -449,6 +474,14 @@ mod tests {
         assert_eq!(value_key(city, "Sydney"), value_key(city, "sydney"));
         let p = GeoPoint::new(-33.87, 151.21, None).unwrap();
         assert_eq!(Some(cell_key(&p)), value_key(city, &geo_cell(&p)));
+        let m = dim_index(Dimension::Mfa).unwrap();
+        assert_eq!(value_key(m, " Satisfied "), Some(mfa_key(true)));
+        assert_eq!(value_key(m, "not_satisfied"), Some(mfa_key(false)));
+        assert_eq!(value_key(m, "yes"), None);
+        for satisfied in [true, false] {
+            let text = key_text(m, mfa_key(satisfied)).unwrap();
+            assert_eq!(value_key(m, &text), Some(mfa_key(satisfied)));
+        }
     }
 
     /// Keys are written into snapshots: the function must never change within a format version.

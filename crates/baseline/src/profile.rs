@@ -37,9 +37,12 @@ pub(crate) struct Tenant {
 }
 
 /// Whether the tenant prior tracks a dimension: device ids are personal, so a device common in
-/// the tenant means nothing.
+/// the tenant means nothing; and whether a sign-in satisfied MFA is the identity's habit.
 fn tracks_prior(dim: u8) -> bool {
-    DIMENSIONS.get(usize::from(dim)) != Some(&Dimension::Device)
+    !matches!(
+        DIMENSIONS.get(usize::from(dim)),
+        Some(Dimension::Device | Dimension::Mfa)
+    )
 }
 
 impl Tenant {

@@ -15,7 +15,8 @@
 //!
 //! Version 2 had no last MFA step or waiting sign-ins, version 3 no session of that step; both
 //! are still read (a step of no named session confirms a sign-in of any). Version 4 has the
-//! layout of version 5, with every waiting sign-in's identity having taken a step.
+//! layout of version 5, with every waiting sign-in's identity having taken a step; version 5
+//! the layout of version 6 without the MFA dimension.
 //!
 //! A binary format rather than JSON because a million profiles must snapshot in about the time
 //! the disk takes to write the bytes.
@@ -37,10 +38,14 @@ const MAGIC: &[u8; 8] = b"PALBASE\0";
 /// FNV-1a); a version-1 snapshot is refused with [`Error::SnapshotVersion`]. Version 3 adds
 /// the sign-ins waiting for their MFA step; version 4 the session of each identity's last MFA
 /// step; version 5 lets a sign-in wait for an identity never seen taking a step (from a source
-/// that logs the password stage first), which a version-4 reader refused as damage. Versions
-/// 2 to 4 are still read.
-pub const SNAPSHOT_VERSION: u32 = 5;
+/// that logs the password stage first), which a version-4 reader refused as damage; version 6
+/// adds whether sign-ins satisfied MFA (values of dimension 8, which keeps no tenant prior), which
+/// a version-5 reader refused as an unknown dimension. Versions 2 to 5 are still read.
+pub const SNAPSHOT_VERSION: u32 = 6;
 const OLDEST_READ: u32 = 2;
+/// The dimensions whose tenant priors are written: the first eight (the MFA dimension, ninth,
+/// keeps no prior).
+const PRIOR_DIMENSIONS: usize = 8;
 const HEADER: usize = 8 + 4 + 8 + 4;
 const ENTRY_BYTES: usize = 1 + 8 + 4 + 4 + 4;
 /// A profile's fixed part: five u32 counters and times, the MFA step's session, the value count.
@@ -63,7 +68,7 @@ pub(crate) fn encode(store: &BaselineStore) -> Vec<u8> {
         put_text(&mut body, label);
     }
 
-    for map in &tenant.priors {
+    for map in tenant.priors.iter().take(PRIOR_DIMENSIONS) {
         let mut items: Vec<(&u64, &u32)> = map.iter().collect();
         items.sort_unstable_by_key(|(k, _)| **k);
         put_u32(&mut body, items.len());
@@ -319,7 +324,7 @@ pub(crate) fn decode(bytes: &[u8], config: BaselineConfig) -> Result<BaselineSto
         tenant.labels.insert(key, text.into());
     }
 
-    for map in &mut tenant.priors {
+    for map in tenant.priors.iter_mut().take(PRIOR_DIMENSIONS) {
         let n = r.count(12, "prior")?;
         map.reserve(n);
         for _ in 0..n {

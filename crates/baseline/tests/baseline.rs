@@ -1077,7 +1077,7 @@ fn a_version_4_snapshot_is_still_read() {
     let mut store = BaselineStore::default();
     store.learn(&step("carol@x.com", 0, 1, 0, Step::Password));
     let waiting = store.snapshot().unwrap();
-    assert_eq!(waiting[8..12], 5u32.to_le_bytes());
+    assert_eq!(waiting[8..12], SNAPSHOT_VERSION.to_le_bytes());
     let mut restored = BaselineStore::default();
     restored.restore(&waiting).unwrap();
     restored.advance(at(601_000));

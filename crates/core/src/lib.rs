@@ -36,5 +36,5 @@ pub use fingerprint::fingerprint;
 pub use frames::{decode_frames, encode_frames};
 pub use id::{stable_hash, DecisionId, FindingId, IncidentId};
 pub use incident::{Correlator, Incident};
-pub use profile::{Dimension, Familiarity, NoProfiles, ProfileStore, ProfileView};
+pub use profile::{mfa_value, Dimension, Familiarity, NoProfiles, ProfileStore, ProfileView};
 pub use severity::{Severity, Technique};

@@ -31,6 +31,23 @@ pub enum Dimension {
     HourOfWeek,
     /// Application signed into.
     App,
+    /// Whether the sign-in satisfied MFA, where the vendor says (CloudTrail `MFAUsed`, Entra's
+    /// authentication requirement, OCSF `is_mfa`): `satisfied` or `not_satisfied`.
+    Mfa,
+}
+
+/// The value of [`Dimension::Mfa`] for a sign-in that did, or did not, satisfy MFA.
+///
+/// ```
+/// assert_eq!(palisade_core::mfa_value(true), "satisfied");
+/// assert_eq!(palisade_core::mfa_value(false), "not_satisfied");
+/// ```
+pub fn mfa_value(satisfied: bool) -> &'static str {
+    if satisfied {
+        "satisfied"
+    } else {
+        "not_satisfied"
+    }
 }
 
 /// How familiar one value is in one dimension of a profile.
@@ -181,6 +198,10 @@ fn event_value(event: &Event, dim: Dimension) -> Option<Cow<'_, str>> {
         Dimension::HourOfWeek => Some(Cow::Owned(event.time.hour_of_week().to_string())),
         Dimension::App => match &event.activity {
             Activity::SignIn(s) => s.app.as_deref().map(Cow::Borrowed),
+            _ => None,
+        },
+        Dimension::Mfa => match &event.activity {
+            Activity::SignIn(s) => s.mfa_satisfied.map(|m| Cow::Borrowed(mfa_value(m))),
             _ => None,
         },
     }

@@ -29,7 +29,9 @@ use crate::country_names::{CODES, NAMES};
 /// ```
 pub fn country_code(text: &str) -> Option<String> {
     let text = text.trim();
-    if text.is_empty() {
+    // A country has a name with letters in it; `-` and `--` are placeholders for unknown
+    // (Duo prints `-` where it could not locate an address).
+    if !text.chars().any(char::is_alphabetic) {
         return None;
     }
     if let [a, b] = *text.as_bytes() {

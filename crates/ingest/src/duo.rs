@@ -389,12 +389,18 @@ impl AccessDevice<'_> {
             ..Origin::default()
         };
         if let Some(l) = self.location.get() {
-            o.city = l.city.text().map(str::to_owned);
-            o.region = l.state.text().map(str::to_owned);
+            o.city = place_name(&l.city).map(str::to_owned);
+            o.region = place_name(&l.state).map(str::to_owned);
             o.country = l.country.text().and_then(country_code);
         }
         o
     }
+}
+
+/// A city or state name, or none where Duo prints a placeholder (`-`) for a place it could
+/// not locate: every place name has a letter in it.
+fn place_name<'a>(s: &'a Scalar<'_>) -> Option<&'a str> {
+    s.text().filter(|t| t.chars().any(char::is_alphabetic))
 }
 
 impl AuthDevice<'_> {

@@ -466,6 +466,42 @@ fn is_true(v: &str) -> bool {
     parse_bool(v) == Some(true)
 }
 
+/// The conditions of `New-InboxRule` and `Set-InboxRule` that Palisade does not read (Exchange's
+/// cmdlet reference): a rule with one of them does not apply to all mail.
+const OTHER_CONDITIONS: [&str; 18] = [
+    "FlaggedForAction",
+    "FromSubscription",
+    "HasAttachment",
+    "HasClassification",
+    "HeaderContainsWords",
+    "MessageTypeMatches",
+    "MyNameInCcBox",
+    "MyNameInToBox",
+    "MyNameInToOrCcBox",
+    "MyNameNotInToBox",
+    "ReceivedAfterDate",
+    "ReceivedBeforeDate",
+    "RecipientAddressContainsWords",
+    "SentOnlyToMe",
+    "WithImportance",
+    "WithinSizeRangeMaximum",
+    "WithinSizeRangeMinimum",
+    "WithSensitivity",
+];
+
+/// A recipient as Exchange may print it, `"Kate" [SMTP:kate@example.com]`, or bare.
+fn recipient(v: String) -> String {
+    match v.find("SMTP:").or_else(|| v.find("smtp:")) {
+        Some(at) => {
+            let rest = &v[at + "SMTP:".len()..];
+            rest[..rest.find(']').unwrap_or(rest.len())]
+                .trim()
+                .to_owned()
+        }
+        None => v,
+    }
+}
+
 fn inbox_rule_cmdlet(rec: &Record<'_>, operation: &str) -> MailboxRule {
     let mut rule = MailboxRule {
         change: match operation {
@@ -491,6 +527,7 @@ fn inbox_rule_cmdlet(rec: &Record<'_>, operation: &str) -> MailboxRule {
                 c.body_contains.extend(split_values(value));
             }
             "SentTo" => c.sent_to.extend(split_values(value)),
+            other if OTHER_CONDITIONS.contains(&other) => c.unknown = true,
             "MoveToFolder" => rule
                 .actions
                 .push(RuleAction::MoveToFolder(value.to_owned())),
@@ -504,18 +541,29 @@ fn inbox_rule_cmdlet(rec: &Record<'_>, operation: &str) -> MailboxRule {
             "StopProcessingRules" if is_true(value) => {
                 rule.actions.push(RuleAction::StopProcessingRules);
             }
-            "ForwardTo" => rule
-                .actions
-                .extend(split_values(value).map(RuleAction::ForwardTo)),
+            "ForwardTo" => rule.actions.extend(
+                split_values(value)
+                    .map(recipient)
+                    .map(RuleAction::ForwardTo),
+            ),
             "ForwardAsAttachmentTo" => {
-                rule.actions
-                    .extend(split_values(value).map(RuleAction::ForwardAsAttachmentTo));
+                rule.actions.extend(
+                    split_values(value)
+                        .map(recipient)
+                        .map(RuleAction::ForwardAsAttachmentTo),
+                );
             }
-            "RedirectTo" => rule
-                .actions
-                .extend(split_values(value).map(RuleAction::RedirectTo)),
+            "RedirectTo" => rule.actions.extend(
+                split_values(value)
+                    .map(recipient)
+                    .map(RuleAction::RedirectTo),
+            ),
             _ => {}
         }
+    }
+    if rule.change == RuleChange::Modify && rule.conditions.is_empty() {
+        // `Set-InboxRule` lists only what it changed: the rule's conditions are as they were.
+        rule.conditions.unknown = true;
     }
     if rule.name.is_none() {
         // `Set-`/`Remove-InboxRule -Identity` and the `ObjectId` name the rule as
@@ -542,8 +590,15 @@ fn outlook_rule(rec: &Record<'_>) -> MailboxRule {
         mailbox: other_mailbox(rec),
         ..MailboxRule::default()
     };
-    if let Some(condition) = property(props, "RuleCondition") {
-        rule.conditions = rule_condition(condition);
+    match property(props, "RuleCondition").map(str::trim) {
+        Some(condition) if !condition.is_empty() => {
+            rule.conditions = rule_condition(condition);
+            // A restriction with nothing read from it still restricts, unless every message
+            // meets it (`{}`, or `{(Exists(ItemClass))}`, which Outlook writes for "all mail").
+            rule.conditions.unknown |= rule.conditions.is_empty() && !matches_all_mail(condition);
+        }
+        // A change that does not restate the rule leaves its conditions as they were.
+        _ => rule.conditions.unknown = rule.change == RuleChange::Modify,
     }
     let actions = props
         .iter()
@@ -586,8 +641,9 @@ fn rule_actions(actions: &serde_json::Value) -> Vec<RuleAction> {
                     .iter()
                     .filter_map(|v| v.as_str())
                     .flat_map(split_values)
+                    .map(recipient)
                     .collect(),
-                Some(serde_json::Value::String(s)) => split_values(s).collect(),
+                Some(serde_json::Value::String(s)) => split_values(s).map(recipient).collect(),
                 _ => Vec::new(),
             }
         };
@@ -606,10 +662,23 @@ fn rule_actions(actions: &serde_json::Value) -> Vec<RuleAction> {
             "Redirect" => out.extend(recipients().into_iter().map(RuleAction::RedirectTo)),
             "Delete" => out.push(RuleAction::Delete),
             "MarkAsRead" => out.push(RuleAction::MarkAsRead),
+            // The destination is a folder id, not a name.
+            "Move" => out.push(RuleAction::MoveToFolder(String::new())),
+            "Copy" => out.push(RuleAction::CopyToFolder(String::new())),
             _ => {}
         }
     }
     out
+}
+
+/// Whether an Outlook restriction is one every message meets: empty (`{}`) or
+/// `Exists(ItemClass)`.
+fn matches_all_mail(condition: &str) -> bool {
+    let bare: String = condition
+        .chars()
+        .filter(|c| !matches!(c, '{' | '}' | '(' | ')') && !c.is_whitespace())
+        .collect();
+    bare.is_empty() || bare.eq_ignore_ascii_case("ExistsItemClass")
 }
 
 /// The parts of an Outlook `RuleCondition` restriction Palisade reads: subject substrings

@@ -480,3 +480,28 @@ fn access_device_browser_and_os_reach_the_origin() {
     assert_eq!(r, Ok(Parsed::Events));
     assert!(out[0].origin.client.is_none());
 }
+
+/// Where Duo could not locate an address it prints `-` for the city, state and country: that
+/// is no place, not a country named `-`.
+#[test]
+fn a_dash_location_is_no_location() {
+    let line = fixture_lines()
+        .into_iter()
+        .find(|l| l.contains("\"txid\": \"d-01\""))
+        .unwrap()
+        .replace(
+            r#""location": {"city": "Ann Arbor", "country": "United States", "state": "Michigan"}"#,
+            r#""location": {"city": "-", "country": "-", "state": "-"}"#,
+        );
+    assert!(line.contains(r#""country": "-""#));
+    let (r, out) = parse(&line);
+    assert_eq!(r, Ok(Parsed::Events));
+    let o = &out[0].origin;
+    assert_eq!((&o.city, &o.region, &o.country), (&None, &None, &None));
+    assert!(out[0]
+        .mfa_device
+        .as_ref()
+        .is_none_or(|d| d.country.is_none()));
+    // A real place still reads.
+    assert_eq!(events("d-01")[0].origin.country.as_deref(), Some("US"));
+}

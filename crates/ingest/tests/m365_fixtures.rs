@@ -348,3 +348,95 @@ fn sniff_leaves_other_vendors_alone() {
         assert!(!M365.sniff(r), "{}", String::from_utf8_lossy(r));
     }
 }
+
+/// One Exchange audit record of `operation` by alice, with these `Parameters` (cmdlets) or
+/// `OperationProperties` (Outlook's `UpdateInboxRules`), in the shape of the fixture's records.
+fn exchange(operation: &str, parameters: &str, properties: &str) -> Vec<u8> {
+    format!(
+        r#"{{"CreationTime": "2024-05-02T09:00:00", "Id": "7c1e2d3f-0000-4000-8000-0000000000a1", "Operation": "{operation}", "OrganizationId": "72f988bf-0000-4000-8000-000000000001", "RecordType": 1, "ResultStatus": "True", "UserKey": "10032000A1B2C3D4", "UserType": 0, "Version": 1, "Workload": "Exchange", "UserId": "alice@contoso.com", "ClientIP": "203.0.113.9", "ObjectId": "alice@contoso.com\\Jira", "Parameters": [{parameters}], "OperationProperties": [{properties}]}}"#
+    )
+    .into_bytes()
+}
+
+/// What a rule record leaves unsaid stays unknown, never "all mail": `Set-InboxRule` lists only
+/// what it changed, a condition Palisade does not read still restricts the rule, and Outlook's
+/// rules name a destination folder only by id. A recipient in Exchange's `"Name"
+/// [SMTP:address]` form is its address.
+#[test]
+fn what_a_rule_record_leaves_unsaid_stays_unknown() {
+    // A change of one action: the conditions are as they were, not gone.
+    let set = exchange(
+        "Set-InboxRule",
+        r#"{"Name": "Identity", "Value": "alice@contoso.com\\Jira"}, {"Name": "MarkAsRead", "Value": "True"}"#,
+        "",
+    );
+    let out = events(&set);
+    let r = rule(&out[0]);
+    assert_eq!(
+        (r.change, r.name.as_deref()),
+        (RuleChange::Modify, Some("Jira"))
+    );
+    assert!(r.conditions.unknown && !r.conditions.is_empty());
+    assert_eq!(r.actions, vec![RuleAction::MarkAsRead]);
+
+    // A new rule on attachments only: not all mail either; a new rule with no condition is.
+    let attachments = exchange(
+        "New-InboxRule",
+        r#"{"Name": "Name", "Value": "Scans"}, {"Name": "HasAttachment", "Value": "True"}, {"Name": "MoveToFolder", "Value": "Scans"}"#,
+        "",
+    );
+    assert!(rule(&events(&attachments)[0]).conditions.unknown);
+    let all = exchange(
+        "New-InboxRule",
+        r#"{"Name": "Name", "Value": "Everything"}, {"Name": "ForwardTo", "Value": "\"Kate\" [SMTP:kate@mail.example];bob@contoso.com"}"#,
+        "",
+    );
+    let out = events(&all);
+    let r = rule(&out[0]);
+    assert!(r.conditions.is_empty());
+    assert_eq!(
+        r.actions,
+        vec![
+            RuleAction::ForwardTo("kate@mail.example".into()),
+            RuleAction::ForwardTo("bob@contoso.com".into())
+        ]
+    );
+
+    // Outlook: the all-mail restriction, a move to a folder named by id, and a copy.
+    let outlook = |operation: &str, condition: &str| {
+        exchange(
+            "UpdateInboxRules",
+            "",
+            &format!(
+                r#"{{"Name": "RuleOperation", "Value": "{operation}"}}, {{"Name": "RuleCondition", "Value": "{condition}"}}, {{"Name": "RuleName", "Value": "."}}, {{"Name": "RuleActions", "Value": "[{{\"ActionType\":\"MarkAsRead\"}},{{\"ActionType\":\"Move\",\"DestinationFolderId\":\"LgAAAAAbc\",\"FolderIsInThisStore\":\"True\"}},{{\"ActionType\":\"Copy\",\"DestinationFolderId\":\"LgAAAAAxy\"}}]"}}"#
+            ),
+        )
+    };
+    for every in ["{}", "{(Exists(ItemClass))}"] {
+        let r = rule(&events(&outlook("AddMailboxRule", every))[0]).clone();
+        assert!(r.conditions.is_empty(), "{every}: {:?}", r.conditions);
+    }
+    let out = events(&outlook("AddMailboxRule", "{(Exists(ItemClass))}"));
+    let r = rule(&out[0]);
+    assert_eq!(
+        r.actions,
+        vec![
+            RuleAction::MarkAsRead,
+            RuleAction::MoveToFolder(String::new()),
+            RuleAction::CopyToFolder(String::new())
+        ]
+    );
+    let out = events(&outlook(
+        "ModifyMailboxRule",
+        "{(Size GreaterThan 1000000)}",
+    ));
+    let r = rule(&out[0]);
+    assert!(r.conditions.unknown, "{:?}", r.conditions);
+    let out = events(&outlook(
+        "AddMailboxRule",
+        "{((SenderSearchKey Equal SMTP:BOB@CONTOSO.COM))}",
+    ));
+    let r = rule(&out[0]);
+    assert_eq!(r.conditions.from, vec!["BOB@CONTOSO.COM"]);
+    assert!(!r.conditions.unknown);
+}

@@ -153,12 +153,16 @@ pub(crate) fn judge_rule(
     }
 
     let (mut hiding_folder, mut filing_folder): (Option<&str>, Option<&str>) = (None, None);
+    // Moved to a folder the record does not name (Outlook's rules give only its id): judged
+    // as an ordinary folder, unless the rule also hides its own name.
+    let mut unnamed_folder = false;
     let (mut deletes, mut marks_read, mut stops) = (false, false, false);
     let mut external: Vec<&str> = Vec::new();
     for action in &rule.actions {
         match action {
             // Copying into a hiding folder hides nothing (CopyToFolder falls through): only a
             // move takes mail away.
+            RuleAction::MoveToFolder(f) if f.trim().is_empty() => unnamed_folder = true,
             RuleAction::MoveToFolder(f) => {
                 hiding_folder = hiding_folder.or_else(|| lens.folders.matching_segment(f));
                 filing_folder = filing_folder.or_else(|| lens.filing.matching_segment(f));
@@ -177,7 +181,8 @@ pub(crate) fn judge_rule(
             _ => {}
         }
     }
-    let removes = hiding_folder.is_some() || filing_folder.is_some() || deletes;
+    let hidden_unnamed = unnamed_folder && concealed.is_some();
+    let removes = hiding_folder.is_some() || filing_folder.is_some() || hidden_unnamed || deletes;
     if let Some(f) = hiding_folder {
         score += points::HIDING_FOLDER;
         reasons.push(format!("moves mail to the hiding folder '{f}'"));
@@ -190,6 +195,11 @@ pub(crate) fn judge_rule(
             score += points::FILING_FOLDER;
             reasons.push(format!("moves mail out of the inbox to '{f}'"));
         }
+    } else if hidden_unnamed {
+        // Where it goes is unknown; that a rule hiding its own name takes it out of sight
+        // is not.
+        score += points::HIDING_FOLDER;
+        reasons.push("moves mail out of sight".into());
     }
     if deletes {
         score += points::DELETE;
@@ -342,6 +352,13 @@ fn describe_mail(c: &RuleConditions) -> String {
     if c.is_empty() {
         return "all incoming mail".into();
     }
+    let known = RuleConditions {
+        unknown: false,
+        ..c.clone()
+    };
+    if known.is_empty() {
+        return "its mail (conditions not in this record)".into();
+    }
     let quoted = |words: &[String]| -> String {
         let q: Vec<String> = words
             .iter()
@@ -385,6 +402,9 @@ fn describe_mail(c: &RuleConditions) -> String {
             quoted(&c.body_contains)
         ));
     }
+    if c.unknown {
+        s.push_str(" (among other conditions)");
+    }
     s
 }
 
@@ -407,8 +427,8 @@ fn describe_rule(rule: &MailboxRule, external: impl Fn(&str) -> bool) -> String 
     for a in &rule.actions {
         let (verb, target) = match a {
             RuleAction::MarkAsRead => (Verb::Read, None),
-            RuleAction::MoveToFolder(f) => (Verb::Move, Some(f.trim().to_owned())),
-            RuleAction::CopyToFolder(f) => (Verb::Copy, Some(f.trim().to_owned())),
+            RuleAction::MoveToFolder(f) => (Verb::Move, Some(folder_phrase(f))),
+            RuleAction::CopyToFolder(f) => (Verb::Copy, Some(folder_phrase(f))),
             RuleAction::Delete => (Verb::Delete, None),
             RuleAction::PermanentDelete => (Verb::Purge, None),
             RuleAction::ForwardTo(t) => (Verb::Forward, Some(address_phrase(t, &external))),
@@ -464,6 +484,14 @@ fn describe_rule(rule: &MailboxRule, external: impl Fn(&str) -> bool) -> String 
     match rule.name.as_deref() {
         Some(n) => format!("rule '{}'{changed} {what}", display_name(n)),
         None => format!("an unnamed rule{changed} {what}"),
+    }
+}
+
+/// A folder as named, or what the record says of one it names only by id.
+fn folder_phrase(folder: &str) -> String {
+    match folder.trim() {
+        "" => "a folder the log does not name".to_owned(),
+        f => f.to_owned(),
     }
 }
 

@@ -658,3 +658,96 @@ fn a_mailbox_named_by_display_name_takes_the_identity_domain() {
         ["Alice Smith", "bob@evil.example"]
     );
 }
+
+/// Outlook's rules name their destination folder only by id: the reference rule made from
+/// Outlook is judged as hiding (its name hides itself), an ordinary filing rule made there is
+/// not reported, and both say what the log leaves out. A change that does not restate its
+/// conditions is not "all incoming mail".
+#[test]
+fn what_the_log_does_not_say_is_said_not_guessed() {
+    let mut d = contoso();
+    let unnamed = |name: &str| MailboxRule {
+        name: Some(name.into()),
+        actions: vec![
+            RuleAction::MarkAsRead,
+            RuleAction::MoveToFolder(String::new()),
+        ],
+        ..reference_rule()
+    };
+    let out = observe(
+        &mut d,
+        &rule_event(
+            "o1",
+            "2024-03-04T10:00:00Z",
+            "alice@contoso.com",
+            unnamed("."),
+        ),
+        &[],
+    );
+    assert_eq!(out[0].severity, Severity::High, "{}", out[0].summary);
+    assert_eq!(
+        out[0].summary,
+        "rule '.' marks mail from bob@contoso.com as read and moves it to a folder the log \
+         does not name (a name of punctuation only; moves mail out of sight; aimed at mail \
+         from a colleague (bob@contoso.com))"
+    );
+    // Filing a colleague's mail from Outlook reads as filing it into a named folder does.
+    let mut filing = |id: &str, folder: &str| {
+        let mut r = unnamed("Bob");
+        r.actions = vec![RuleAction::MoveToFolder(folder.into())];
+        observe(
+            &mut d,
+            &rule_event(id, "2024-03-04T10:05:00Z", "alice@contoso.com", r),
+            &[],
+        )
+    };
+    let by_id = filing("o2", "");
+    let by_name = filing("o3", "Bob");
+    assert_eq!(by_id[0].severity, Severity::Low, "{}", by_id[0].summary);
+    assert_eq!(by_id[0].severity, by_name[0].severity);
+
+    // `Set-InboxRule` turning on "mark as read": its conditions are not in the record.
+    let changed = MailboxRule {
+        change: RuleChange::Modify,
+        name: Some("Jira".into()),
+        conditions: RuleConditions {
+            unknown: true,
+            ..Default::default()
+        },
+        actions: vec![
+            RuleAction::MarkAsRead,
+            RuleAction::MoveToFolder("Archive".into()),
+        ],
+        ..MailboxRule::default()
+    };
+    let out = observe(
+        &mut d,
+        &rule_event(
+            "s1",
+            "2024-03-04T10:10:00Z",
+            "alice@contoso.com",
+            changed.clone(),
+        ),
+        &[],
+    );
+    let f = &out[0];
+    assert_eq!(
+        f.summary,
+        "rule 'Jira' (changed) marks its mail (conditions not in this record) as read and moves \
+         it to Archive (moves mail out of the inbox to 'Archive')"
+    );
+    // Were they known to be empty, the same rule would hide all mail, and score more.
+    let mut all = changed;
+    all.conditions.unknown = false;
+    let out2 = observe(
+        &mut d,
+        &rule_event("s2", "2024-03-04T10:15:00Z", "alice@contoso.com", all),
+        &[],
+    );
+    assert!(
+        out2[0].severity > f.severity,
+        "{} / {}",
+        out2[0].summary,
+        f.summary
+    );
+}

@@ -112,6 +112,7 @@ proptest! {
                 subject_contains: words.clone(),
                 body_contains: words,
                 sent_to: vec![],
+                unknown: from.len() % 2 == 0,
             },
             actions,
             ..MailboxRule::default()

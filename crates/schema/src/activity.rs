@@ -312,15 +312,29 @@ pub struct RuleConditions {
     /// Recipient addresses (`SentTo`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sent_to: Vec<String>,
+    /// The rule has conditions the record does not spell out: ones not listed above
+    /// (attachments, importance, headers), an Outlook condition in a form not read, or none
+    /// at all in a change that lists only what changed (`Set-InboxRule`). Such a rule is not
+    /// known to apply to all mail.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unknown: bool,
 }
 
 impl RuleConditions {
-    /// Whether the rule matches all mail.
+    /// Whether the rule is known to match all mail.
+    ///
+    /// ```
+    /// use palisade_schema::RuleConditions;
+    /// assert!(RuleConditions::default().is_empty());
+    /// let changed = RuleConditions { unknown: true, ..RuleConditions::default() };
+    /// assert!(!changed.is_empty());
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.from.is_empty()
             && self.subject_contains.is_empty()
             && self.body_contains.is_empty()
             && self.sent_to.is_empty()
+            && !self.unknown
     }
 }
 
@@ -329,9 +343,10 @@ impl RuleConditions {
 #[serde(tag = "action", content = "target", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum RuleAction {
-    /// Move matching mail to a folder.
+    /// Move matching mail to a folder (empty when the record names none: Outlook's
+    /// `UpdateInboxRules` gives only the folder's id).
     MoveToFolder(String),
-    /// Copy matching mail to a folder.
+    /// Copy matching mail to a folder (empty when the record names none).
     CopyToFolder(String),
     /// Mark it as read.
     MarkAsRead,

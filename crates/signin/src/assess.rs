@@ -38,6 +38,12 @@ pub struct NoveltyWeights {
     pub user_agent: f64,
     /// An application never signed into (default 0.25).
     pub app: f64,
+    /// A sign-in the vendor says did not satisfy MFA, by an identity whose sign-ins did
+    /// (default 2.5; half for one that rarely went without): a removed MFA device, a legacy
+    /// protocol, a policy bypassed. Counts only where the vendor says either way (CloudTrail
+    /// `MFAUsed`, Entra's authentication requirement, OCSF `is_mfa`), and only once the
+    /// profile has learned that the identity's sign-ins satisfy MFA.
+    pub without_mfa: f64,
     /// A seen value with less than this share of its dimension counts as rare (default 0.05).
     pub rare_share: f64,
     /// A rare value is worth this fraction of a new one (default 0.5).
@@ -67,6 +73,7 @@ impl Default for NoveltyWeights {
             device: 2.0,
             user_agent: 2.0,
             app: 0.25,
+            without_mfa: 2.5,
             rare_share: 0.05,
             rare_factor: 0.5,
             anchor_share: 0.1,
@@ -88,6 +95,7 @@ impl NoveltyWeights {
             self.device,
             self.user_agent,
             self.app,
+            self.without_mfa,
             self.rare_share,
             self.rare_factor,
             self.anchor_share,
@@ -427,11 +435,43 @@ pub(crate) fn assess(event: &Event, profile: &dyn ProfileView, w: &NoveltyWeight
     };
     a.place = place;
     a.own_device = device_anchor >= 1.0 && !device_new;
+    if let Some(n) = without_mfa(event, profile, w) {
+        a.other += n.surprise;
+        a.novel.push(n);
+    }
     // Tor always counts; an anonymizing-proxy flag from the identity's routine network does not.
     let signals = &event.vendor_signals;
     a.anonymous = signals.tor == Some(true)
         || (signals.says_anonymous() && !routine_network(event, profile, &a, network));
     a
+}
+
+/// A sign-in the vendor says did not satisfy MFA, of an identity whose sign-ins mostly did
+/// (the profile's `satisfied` share at least `anchor_share`): new, or rare, going without.
+fn without_mfa(event: &Event, profile: &dyn ProfileView, w: &NoveltyWeights) -> Option<Novel> {
+    let Activity::SignIn(s) = &event.activity else {
+        return None;
+    };
+    if s.mfa_satisfied != Some(false) {
+        return None;
+    }
+    let with = profile.familiarity(Dimension::Mfa, palisade_core::mfa_value(true))?;
+    if with.share < w.anchor_share {
+        return None;
+    }
+    let (novelty, rare, share) =
+        match profile.familiarity(Dimension::Mfa, palisade_core::mfa_value(false)) {
+            None => (1.0, false, 0.0),
+            Some(f) if f.share < w.rare_share => (w.rare_factor, true, f.share),
+            Some(_) => return None,
+        };
+    Some(Novel {
+        dim: Dimension::Mfa,
+        value: palisade_core::mfa_value(false).to_owned(),
+        rare,
+        share,
+        surprise: w.without_mfa * novelty,
+    })
 }
 
 /// Whether the sign-in's country, network and address block are the identity's routine:
@@ -511,6 +551,14 @@ pub(crate) fn describe_novelty(a: &Assessment, event: &Event) -> String {
             Dimension::Device => format!("device {}", short(&n.value)),
             Dimension::UserAgent => format!("browser/OS {}", short(&n.value)),
             Dimension::App => format!("application {}", short(&n.value)),
+            Dimension::Mfa => {
+                parts.push(if n.rare {
+                    format!("without MFA ({:.0}% of sign-ins)", n.share * 100.0)
+                } else {
+                    "first sign-in without MFA".to_owned()
+                });
+                continue;
+            }
             _ => continue,
         };
         parts.push(if n.rare {

@@ -143,6 +143,12 @@ struct Source {
     failures: u64,
     /// Hashes of the distinct identities that failed, sorted, at most the per-source cap.
     hashed: Vec<u64>,
+    /// Failures that name no identity, at most the per-source cap: CloudTrail hides a user
+    /// name that does not exist, so a spray of guessed names shows as nameless failures. Each
+    /// counts as one more identity tried; a person mistyping their own name at the office is
+    /// outweighed there by the office's successful sign-ins (`min_failure_ratio`).
+    #[serde(default)]
+    unnamed: usize,
     saturated: bool,
     /// Hashes of the distinct identities that signed in successfully from the source, sorted,
     /// at most the per-source cap; how many of them never failed from it, and how many did.
@@ -350,6 +356,7 @@ impl PasswordSpray {
                 last: event.time,
                 failures: 0,
                 hashed: Vec::new(),
+                unnamed: 0,
                 saturated: false,
                 succeeded: Vec::new(),
                 succeeded_only: 0,
@@ -386,8 +393,10 @@ impl PasswordSpray {
                     s.listed.insert(at, who.clone());
                 }
             }
+        } else if s.unnamed < cap {
+            s.unnamed += 1;
         }
-        let distinct = s.hashed.len();
+        let distinct = s.hashed.len() + s.unnamed;
         // Identities that failed and then got in count as seen, not as failing: a colleague's
         // typo, then the right password, is what a busy office's address shows all morning.
         let failed_only = distinct.saturating_sub(s.both);
@@ -561,10 +570,17 @@ fn summary(key: &SourceKey, s: &Source) -> String {
     let at_least = if s.saturated { "at least " } else { "" };
     let mins = s.last.since(s.first).as_millis() / 60_000;
     let mut text = format!(
-        "password spray from {from}: {} failed sign-ins against {at_least}{} identities in {mins} minutes",
+        "password spray from {from}: {} failed sign-ins against {at_least}{} identities",
         s.failures,
         s.hashed.len()
     );
+    if s.unnamed > 0 {
+        text.push_str(&format!(
+            " and {} names the log hides (no such user)",
+            s.unnamed
+        ));
+    }
+    text.push_str(&format!(" in {mins} minutes"));
     if !s.compromised.is_empty() {
         let names: Vec<&str> = s
             .compromised
@@ -656,6 +672,71 @@ mod tests {
         e.origin.ip = Some(IpAddr::from([198, 51, 100, from % 3]));
         e.origin.asn = Some(64_500 + u32::from(from % 2));
         e
+    }
+
+    /// CloudTrail hides user names that do not exist: a spray of guessed names from one
+    /// address is nameless failures. They count as identities tried, so the spray is found and
+    /// the real user who then gets in is named; from an office whose people mostly sign in
+    /// fine, the same nameless typos are not a spray.
+    #[test]
+    fn failures_of_hidden_names_count_as_identities_tried() {
+        let t0 = Timestamp::from_millis_unchecked(1_709_280_000_000);
+        let nameless = |n: usize| {
+            let mut e = sign_in(n, t0 + Duration::from_secs(n as i64 * 20), 0, 0, false);
+            e.actor = None;
+            e
+        };
+        let mut det = PasswordSpray::default();
+        let mut out = Vec::new();
+        for n in 1..9 {
+            det.observe(&nameless(n), &Context::empty(), &mut out);
+        }
+        det.observe(
+            &sign_in(9, t0 + Duration::from_secs(200), 1, 0, false),
+            &Context::empty(),
+            &mut out,
+        );
+        assert!(
+            out.is_empty(),
+            "eight nameless failures and one name: {out:?}"
+        );
+        det.observe(
+            &sign_in(10, t0 + Duration::from_secs(220), 2, 0, false),
+            &Context::empty(),
+            &mut out,
+        );
+        let f = out.last().expect("ten identities tried");
+        assert_eq!(f.identities.len(), 2);
+        assert!(
+            f.summary
+                .contains("10 failed sign-ins against 2 identities and 8 names the log hides"),
+            "{}",
+            f.summary
+        );
+        det.observe(
+            &sign_in(11, t0 + Duration::from_secs(240), 3, 0, true),
+            &Context::empty(),
+            &mut out,
+        );
+        let f = out.last().unwrap();
+        assert_eq!(f.severity, Severity::High, "{}", f.summary);
+
+        // An office: twenty people sign in through the morning, some after mistyping their
+        // names (each sign-in a minute after the last typo).
+        let mut det = PasswordSpray::default();
+        let mut out = Vec::new();
+        for n in 0..20u8 {
+            let at = t0 + Duration::from_secs(i64::from(n) * 60);
+            if n % 2 == 0 {
+                let mut typo = nameless(usize::from(n) + 100);
+                typo.time = at;
+                det.observe(&typo, &Context::empty(), &mut out);
+            }
+            let e = sign_in(usize::from(n), at + Duration::from_secs(30), n, 0, true);
+            det.observe(&e, &Context::empty(), &mut out);
+        }
+        assert_eq!(det.sources.values().map(|s| s.unnamed).max(), Some(10));
+        assert!(out.is_empty(), "{out:?}");
     }
 
     proptest! {

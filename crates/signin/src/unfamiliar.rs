@@ -166,6 +166,53 @@ impl UnfamiliarConfig {
         }
         Ok(())
     }
+
+    /// What the vendor's verdict adds.
+    fn vendor_score(&self, verdict: Option<RiskLevel>) -> f64 {
+        match verdict {
+            Some(RiskLevel::High) => self.vendor_high_score,
+            Some(_) => self.vendor_medium_score,
+            None => 0.0,
+        }
+    }
+
+    /// The severity a judgement earns: its own score plus what its verdict adds.
+    fn severity(&self, j: &Judged) -> Option<Severity> {
+        let c = self;
+        let Judged {
+            anonymous,
+            trusted,
+            service,
+            verdict,
+            ..
+        } = *j;
+        let score = j.score + self.vendor_score(verdict);
+        // What the vendor says needs no mature profile: it comes from outside the profile.
+        let at_least_medium = anonymous || verdict == Some(RiskLevel::High);
+        let mut sev = if score >= c.high_score {
+            Severity::High
+        } else if score >= c.medium_score {
+            Severity::Medium
+        } else if score >= c.low_score {
+            Severity::Low
+        } else if at_least_medium {
+            Severity::Medium
+        } else {
+            return None;
+        };
+        if at_least_medium {
+            sev = sev.max(Severity::Medium);
+        } else if verdict.is_some() {
+            // A medium verdict speaks for itself, but a profile still learning cannot add
+            // much to it.
+            if !trusted {
+                sev = sev.min(Severity::Medium);
+            }
+        } else if service || !trusted {
+            sev = sev.min(Severity::Low);
+        }
+        Some(sev)
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -178,6 +225,24 @@ struct Open {
     /// The device the sign-in came from when the identity had never used it.
     #[serde(default)]
     new_device: Option<String>,
+    /// How the opening sign-in was judged, so a verdict on a later sign-in of the same visit
+    /// is added to what the first one scored (absent in snapshots before it was kept: then a
+    /// later verdict counts on its own).
+    #[serde(default)]
+    judged: Judged,
+}
+
+/// What the opening sign-in of a finding scored before any vendor verdict, and what bounds
+/// its severity.
+#[derive(Clone, Copy, Debug, Default, Serialize, Deserialize)]
+struct Judged {
+    /// Novelty, network and anonymity, without the vendor's verdict.
+    score: f64,
+    anonymous: bool,
+    trusted: bool,
+    service: bool,
+    /// The strongest verdict the finding has named so far.
+    verdict: Option<RiskLevel>,
 }
 
 /// What a snapshot holds (version 2).
@@ -348,53 +413,11 @@ impl UnfamiliarSignIn {
         Some(through)
     }
 
-    /// The sign-in's novelty plus what the vendor's flags and verdict add.
-    fn score(&self, a: &Assessment, verdict: Option<&Verdict>) -> f64 {
+    /// What the sign-in's own properties score: novelty, network and anonymity.
+    fn own_score(&self, a: &Assessment) -> f64 {
         let c = &self.config;
         let anonymous = if a.anonymous { c.anonymous_score } else { 0.0 };
-        let vendor = match verdict.map(|v| v.level) {
-            Some(RiskLevel::High) => c.vendor_high_score,
-            Some(_) => c.vendor_medium_score,
-            None => 0.0,
-        };
-        a.score(&c.weights) + anonymous + vendor
-    }
-
-    /// The severity `score` (from [`Self::score`]) earns, given what else is known.
-    fn severity(
-        &self,
-        score: f64,
-        a: &Assessment,
-        verdict: Option<&Verdict>,
-        trusted: bool,
-        service: bool,
-    ) -> Option<Severity> {
-        let c = &self.config;
-        // What the vendor says needs no mature profile: it comes from outside the profile.
-        let at_least_medium = a.anonymous || verdict.is_some_and(|v| v.level == RiskLevel::High);
-        let mut sev = if score >= c.high_score {
-            Severity::High
-        } else if score >= c.medium_score {
-            Severity::Medium
-        } else if score >= c.low_score {
-            Severity::Low
-        } else if at_least_medium {
-            Severity::Medium
-        } else {
-            return None;
-        };
-        if at_least_medium {
-            sev = sev.max(Severity::Medium);
-        } else if verdict.is_some() {
-            // A medium verdict speaks for itself, but a profile still learning cannot add
-            // much to it.
-            if !trusted {
-                sev = sev.min(Severity::Medium);
-            }
-        } else if service || !trusted {
-            sev = sev.min(Severity::Low);
-        }
-        Some(sev)
+        a.score(&c.weights) + anonymous
     }
 
     fn close(&mut self, key: &IdentityKey, out: &mut Vec<Finding>) {
@@ -468,6 +491,7 @@ impl UnfamiliarSignIn {
         event: &Event,
         key: &IdentityKey,
         sev: Option<Severity>,
+        verdict: Option<&Verdict>,
         out: &mut Vec<Finding>,
     ) -> bool {
         if self.open.is_empty() {
@@ -493,6 +517,18 @@ impl UnfamiliarSignIn {
         let old = open.deadline;
         open.deadline = open.deadline.max(event.time + merge);
         self.expiry.set(key, Some(old), open.deadline);
+        // A verdict the vendor gives a later record of the visit (Okta rates the session
+        // start, not the MFA step before it) counts as if the first had carried it: the
+        // profile has since learned from the first, so the later one alone scores less.
+        let mut sev = sev;
+        if let Some(v) = verdict.filter(|v| Some(v.level) > open.judged.verdict) {
+            open.judged.verdict = Some(v.level);
+            let described = v.describe(event.source);
+            sev = sev.max(self.config.severity(&open.judged));
+            f.summary.push_str("; then ");
+            f.summary.push_str(&described);
+            self.bytes += described.len() + 7;
+        }
         let raised = sev.is_some_and(|s| s > f.severity);
         if let Some(s) = sev {
             f.severity = f.severity.max(s);
@@ -554,9 +590,16 @@ impl Detector for UnfamiliarSignIn {
         if !self.suspects.is_empty() {
             self.vouch(event, identity, &assessment, trusted, out);
         }
-        let score = self.score(&assessment, verdict.as_ref());
-        let mut sev = self.severity(score, &assessment, verdict.as_ref(), trusted, service);
-        if self.extend(event, identity, sev, out) {
+        let judged = Judged {
+            score: self.own_score(&assessment),
+            anonymous: assessment.anonymous,
+            trusted,
+            service,
+            verdict: verdict.as_ref().map(|v| v.level),
+        };
+        let score = judged.score + self.config.vendor_score(judged.verdict);
+        let mut sev = self.config.severity(&judged);
+        if self.extend(event, identity, sev, verdict.as_ref(), out) {
             return;
         }
         let Some(base) = sev else { return };
@@ -623,6 +666,7 @@ impl Detector for UnfamiliarSignIn {
                 .is_new(Dimension::Device)
                 .then(|| event.origin.device_id.clone())
                 .flatten(),
+            judged,
         };
         self.bytes += open_bytes(&open) + identity.as_str().len();
         self.expiry.set(identity, None, deadline);

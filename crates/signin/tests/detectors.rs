@@ -306,6 +306,150 @@ fn the_vendors_own_risk_verdict_adds_to_the_score() {
     assert_eq!(f[0].severity, Severity::Medium, "{}", f[0].summary);
 }
 
+/// A vendor rates a later record of the visit, not the first: Okta logs the MFA step of a
+/// sign-in before the session start that carries the risk. The verdict counts as if the first
+/// record had carried it (the profile has learned from that record since, so the later one
+/// alone scores less), and the finding names it.
+#[test]
+fn a_verdict_on_a_later_record_of_the_visit_raises_the_open_finding() {
+    let tokyo = Origin {
+        country: "JP",
+        city: "Tokyo",
+        asn: 2516,
+        ip: "133.1.2.3",
+        ..paris_hotel()
+    };
+    let rate = |mut e: Event, level: RiskLevel| {
+        e.vendor_signals.risk_level = Some(level);
+        e.vendor_signals.reasons = vec!["New Geo-Location".into()];
+        e
+    };
+    for level in [RiskLevel::Medium, RiskLevel::High] {
+        let step = from(
+            Source::Okta,
+            event("ana@x.com", at_min(41 * DAY), "mfa1", &tokyo, mfa_ok()),
+        );
+        // What the visit earns when its first record carries the verdict.
+        let mut h = Harness::new(UnfamiliarSignIn::default());
+        h.learn_home("ana@x.com");
+        let want = h.run(&rate(step.clone(), level))[0].severity;
+        assert!(want >= Severity::Medium, "{level:?}");
+
+        let mut h = Harness::new(UnfamiliarSignIn::default());
+        h.learn_home("ana@x.com");
+        let f = h.run(&step);
+        assert_eq!(f[0].severity, Severity::Low, "{}", f[0].summary);
+        let start = rate(
+            from(
+                Source::Okta,
+                event("ana@x.com", at_min(41 * DAY + 1), "start1", &tokyo, ok()),
+            ),
+            level,
+        );
+        let f = h.run(&start);
+        let revised = f.last().unwrap();
+        assert_eq!(
+            revised.id,
+            FindingId::derive(&["unfamiliar_signin", "ana@x.com", "mfa1"])
+        );
+        assert_eq!(revised.severity, want, "{level:?}: {}", revised.summary);
+        assert!(
+            revised.summary.ends_with(
+                "; then Okta rates the sign-in {} risk (New Geo-Location)"
+                    .replace(
+                        "{}",
+                        if level == RiskLevel::High {
+                            "high"
+                        } else {
+                            "medium"
+                        }
+                    )
+                    .as_str()
+            ),
+            "{}",
+            revised.summary
+        );
+        // Named once: the same verdict again adds nothing.
+        let mut again = start.clone();
+        again.id = "start2".into();
+        again.time = at_min(41 * DAY + 2);
+        let f = h.run(&again);
+        assert!(f
+            .iter()
+            .all(|f| f.summary.matches("then Okta").count() <= 1));
+    }
+}
+
+/// Where the vendor says whether MFA was satisfied (CloudTrail `MFAUsed`), going without it
+/// counts for an identity whose sign-ins always had it: from home it is low, on a trip it makes
+/// the trip medium. An identity that never used MFA, or a source that does not say, changes
+/// nothing.
+#[test]
+fn a_sign_in_without_mfa_by_an_identity_that_always_had_it() {
+    let with_mfa = |e: Event, satisfied: Option<bool>| {
+        let mut e = from(Source::CloudTrail, e);
+        if let Activity::SignIn(s) = &mut e.activity {
+            s.mfa_satisfied = satisfied;
+        }
+        e
+    };
+    let brazil = Origin {
+        country: "BR",
+        city: "Sao Paulo",
+        asn: 28573,
+        ip: "177.10.1.2",
+        ..home()
+    };
+    let learn = |h: &mut Harness<UnfamiliarSignIn>, who: &str, satisfied: Option<bool>| {
+        for d in 0..20 {
+            let e = event(who, at_min(d * DAY), &format!("{who}-{d}"), &home(), ok());
+            assert!(h.run(&with_mfa(e, satisfied)).is_empty());
+        }
+    };
+    let mut h = Harness::new(UnfamiliarSignIn::default());
+
+    // Always with MFA: a trip with it is low, the same trip without it medium.
+    learn(&mut h, "root@x.com", Some(true));
+    let trip = event("root@x.com", at_min(21 * DAY), "t1", &brazil, ok());
+    let f = h.run(&with_mfa(trip.clone(), Some(true)));
+    assert_eq!(f[0].severity, Severity::Low, "{}", f[0].summary);
+    assert!(!f[0].summary.contains("MFA"), "{}", f[0].summary);
+    h.advance(at_min(22 * DAY));
+    learn(&mut h, "ops@x.com", Some(true));
+    let mut bare = trip.clone();
+    bare.actor = Some(Identity::new("ops@x.com"));
+    bare.id = "t2".into();
+    let f = h.run(&with_mfa(bare, Some(false)));
+    assert_eq!(f[0].severity, Severity::Medium, "{}", f[0].summary);
+    assert!(
+        f[0].summary
+            .contains("first sign-in from BR (AS28573), first sign-in without MFA"),
+        "{}",
+        f[0].summary
+    );
+    // From home, without MFA for the first time: low, and said.
+    learn(&mut h, "dev@x.com", Some(true));
+    let e = event("dev@x.com", at_min(21 * DAY), "h1", &home(), ok());
+    let f = h.run(&with_mfa(e, Some(false)));
+    assert_eq!(f[0].severity, Severity::Low, "{}", f[0].summary);
+    assert!(
+        f[0].summary.starts_with("first sign-in without MFA"),
+        "{}",
+        f[0].summary
+    );
+
+    // Never with MFA, or never said: the trip without it stays low.
+    for (who, habit) in [("legacy@x.com", Some(false)), ("okta@x.com", None)] {
+        learn(&mut h, who, habit);
+        let mut e = trip.clone();
+        e.actor = Some(Identity::new(who));
+        e.id = format!("{who}-trip");
+        let f = h.run(&with_mfa(e, habit.and(Some(false))));
+        assert_eq!(f[0].severity, Severity::Low, "{who}: {}", f[0].summary);
+        assert!(!f[0].summary.contains("MFA"), "{who}: {}", f[0].summary);
+    }
+}
+
 /// Egress lists of one hosting provider and one SASE service, as a tenant would write them.
 fn networks() -> palisade_geo::EgressRegistry {
     let mut lists = palisade_geo::EgressRegistry::new();

@@ -748,6 +748,7 @@ pub fn odd_events() -> Vec<Event> {
                     subject_contains: vec![huge.clone()],
                     body_contains: vec!["\u{0}".into()],
                     sent_to: vec!["@".into()],
+                    unknown: true,
                 },
                 actions: vec![
                     RuleAction::MoveToFolder(String::new()),
