@@ -698,3 +698,163 @@ fn geo_databases_are_checked_before_the_scan() {
         Some(0)
     );
 }
+
+/// AWS console sign-ins end to end, through the binary with a city database: an IAM user who
+/// always signed in with MFA signs in from another country without it, and is medium, where
+/// the same trip with MFA is low; a spray of user names that do not exist (CloudTrail hides
+/// them) is a spray.
+#[test]
+fn console_sign_ins_without_mfa_and_sprays_of_hidden_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = mmdb_writer::MmdbWriter::new("GeoLite2-City");
+    db.insert(
+        "81.2.69.0/24",
+        &mmdb_writer::city("GB", None, Some("London"), 51.5142, -0.0931, 10),
+    );
+    db.insert(
+        "89.160.20.0/24",
+        &mmdb_writer::city("SE", None, Some("Linköping"), 58.4167, 15.6167, 50),
+    );
+    db.insert(
+        "185.220.100.0/24",
+        &mmdb_writer::city("DE", None, Some("Berlin"), 52.52, 13.405, 50),
+    );
+    let mut asn = mmdb_writer::MmdbWriter::new("GeoLite2-ASN");
+    asn.insert(
+        "81.2.69.0/24",
+        &mmdb_writer::asn(20712, "Andrews & Arnold Ltd"),
+    );
+    asn.insert("89.160.20.0/24", &mmdb_writer::asn(29518, "Bredband2 AB"));
+    asn.insert(
+        "185.220.100.0/24",
+        &mmdb_writer::asn(60729, "Zwiebelfreunde e.V."),
+    );
+    let (city_path, asn_path) = (dir.path().join("city.mmdb"), dir.path().join("asn.mmdb"));
+    std::fs::write(&city_path, db.finish()).unwrap();
+    std::fs::write(&asn_path, asn.finish()).unwrap();
+    let config = dir.path().join("palisade.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[geo]\nmmdb = [{:?}, {:?}]\n",
+            city_path.display().to_string(),
+            asn_path.display().to_string()
+        ),
+    )
+    .unwrap();
+
+    let login = |id: &str, user: &str, at: &str, ip: &str, ok: bool, mfa: &str| {
+        let (result, error) = if ok {
+            ("Success", String::new())
+        } else {
+            (
+                "Failure",
+                r#", "errorMessage": "Failed authentication""#.to_owned(),
+            )
+        };
+        format!(
+            r#"{{"eventVersion": "1.08", "userIdentity": {{"type": "IAMUser", "principalId": "AIDA{user}", "arn": "arn:aws:iam::111122223333:user/{user}", "accountId": "111122223333", "userName": "{user}"}}, "eventTime": "{at}", "eventSource": "signin.amazonaws.com", "eventName": "ConsoleLogin", "awsRegion": "eu-west-2", "sourceIPAddress": "{ip}", "userAgent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36", "requestParameters": null, "responseElements": {{"ConsoleLogin": "{result}"}}, "additionalEventData": {{"LoginTo": "https://console.aws.amazon.com/console/home", "MobileVersion": "No", "MFAUsed": "{mfa}"}}, "eventID": "{id}", "eventType": "AwsConsoleSignIn", "recipientAccountId": "111122223333"{error}}}"#
+        )
+    };
+    let mut lines = Vec::new();
+    for user in ["ops", "dev"] {
+        for day in 1..=12 {
+            lines.push(login(
+                &format!("{user}-{day}"),
+                user,
+                &format!("2024-05-{day:02}T08:3{}:00Z", day % 10),
+                &format!("81.2.69.{}", 10 + day),
+                true,
+                "Yes",
+            ));
+        }
+    }
+    // Two days later, both from Sweden: ops without MFA, dev with it.
+    lines.push(login(
+        "ops-se",
+        "ops",
+        "2024-05-14T09:00:00Z",
+        "89.160.20.112",
+        true,
+        "No",
+    ));
+    lines.push(login(
+        "dev-se",
+        "dev",
+        "2024-05-14T09:05:00Z",
+        "89.160.20.113",
+        true,
+        "Yes",
+    ));
+    // Ten names tried from one address in ten minutes, nine of them not users at all.
+    for n in 0..9 {
+        let hidden = login(
+            &format!("x{n}"),
+            "x",
+            &format!("2024-05-15T02:0{n}:00Z"),
+            "185.220.100.7",
+            false,
+            "No",
+        )
+        .replace(
+            r#""userName": "x""#,
+            r#""userName": "HIDDEN_DUE_TO_SECURITY_REASONS""#,
+        );
+        lines.push(hidden);
+    }
+    lines.push(login(
+        "qa-1",
+        "qa",
+        "2024-05-15T02:09:30Z",
+        "185.220.100.7",
+        false,
+        "No",
+    ));
+    let input = dir.path().join("cloudtrail.jsonl");
+    std::fs::write(&input, lines.join("\n")).unwrap();
+
+    let run = palisade(&[
+        "scan",
+        "-q",
+        "--config",
+        &config.display().to_string(),
+        &input.display().to_string(),
+    ]);
+    assert_eq!(
+        run.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let out = records(&String::from_utf8(run.stdout).unwrap());
+    let finding = |detector: &str, identity: Option<&str>| {
+        out.iter()
+            .rev()
+            .find(|r| {
+                r["type"] == "finding"
+                    && r["detector"] == detector
+                    && r["identity"].as_str() == identity
+            })
+            .cloned()
+            .unwrap_or_else(|| panic!("no {detector} finding for {identity:?}: {out:#?}"))
+    };
+    let ops = finding("unfamiliar_signin", Some("ops"));
+    assert_eq!(ops["severity"], "medium", "{ops}");
+    assert!(
+        ops["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("first sign-in from SE (AS29518), first sign-in without MFA; 12 earlier"),
+        "{ops}"
+    );
+    let dev = finding("unfamiliar_signin", Some("dev"));
+    assert_eq!(dev["severity"], "low", "{dev}");
+    let spray = finding("password_spray", None);
+    assert!(
+        spray["summary"]
+            .as_str()
+            .unwrap()
+            .contains("10 failed sign-ins against 1 identities and 9 names the log hides"),
+        "{spray}"
+    );
+}
