@@ -786,30 +786,27 @@ fn console_sign_ins_without_mfa_and_sprays_of_hidden_names() {
         true,
         "Yes",
     ));
-    // Ten names tried from one address in ten minutes, nine of them not users at all.
-    for n in 0..9 {
-        let hidden = login(
+    // Twenty names tried from one address in twenty minutes, fifteen of them not users at all.
+    for n in 0..20 {
+        let user = ["qa", "ci", "audit", "build", "deploy"]
+            .get(n / 4)
+            .filter(|_| n % 4 == 3);
+        let line = login(
             &format!("x{n}"),
-            "x",
-            &format!("2024-05-15T02:0{n}:00Z"),
+            user.unwrap_or(&"x"),
+            &format!("2024-05-15T02:{n:02}:00Z"),
             "185.220.100.7",
             false,
             "No",
-        )
-        .replace(
-            r#""userName": "x""#,
-            r#""userName": "HIDDEN_DUE_TO_SECURITY_REASONS""#,
         );
-        lines.push(hidden);
+        lines.push(match user {
+            Some(_) => line,
+            None => line.replace(
+                r#""userName": "x""#,
+                r#""userName": "HIDDEN_DUE_TO_SECURITY_REASONS""#,
+            ),
+        });
     }
-    lines.push(login(
-        "qa-1",
-        "qa",
-        "2024-05-15T02:09:30Z",
-        "185.220.100.7",
-        false,
-        "No",
-    ));
     let input = dir.path().join("cloudtrail.jsonl");
     std::fs::write(&input, lines.join("\n")).unwrap();
 
@@ -851,10 +848,9 @@ fn console_sign_ins_without_mfa_and_sprays_of_hidden_names() {
     assert_eq!(dev["severity"], "low", "{dev}");
     let spray = finding("password_spray", None);
     assert!(
-        spray["summary"]
-            .as_str()
-            .unwrap()
-            .contains("10 failed sign-ins against 1 identities and 9 names the log hides"),
+        spray["summary"].as_str().unwrap().contains(
+            "20 failed sign-ins against 5 identities and 15 attempts at names the log hides"
+        ),
         "{spray}"
     );
 }

@@ -37,7 +37,7 @@ pub struct DimensionCaps {
     pub hour_of_week: u8,
     /// Applications (default 4).
     pub app: u8,
-    /// Whether sign-ins satisfied MFA (default 2: both answers).
+    /// Whether sign-ins satisfied MFA (default 2: both answers; at least 2).
     pub mfa: u8,
 }
 
@@ -184,9 +184,12 @@ impl BaselineConfig {
             )));
         }
         for dim in crate::keys::DIMENSIONS {
-            if self.caps.get(dim) == 0 {
+            // MFA has two answers: with one kept, an identity that mixes them would flip
+            // between them and read as new each time.
+            let least = if dim == Dimension::Mfa { 2 } else { 1 };
+            if self.caps.get(dim) < least {
                 return Err(Error::Config(format!(
-                    "the cap of dimension {dim:?} must be at least 1"
+                    "the cap of dimension {dim:?} must be at least {least}"
                 )));
             }
         }

@@ -38,7 +38,7 @@ pub(crate) struct Tenant {
 
 /// Whether the tenant prior tracks a dimension: device ids are personal, so a device common in
 /// the tenant means nothing; and whether a sign-in satisfied MFA is the identity's habit.
-fn tracks_prior(dim: u8) -> bool {
+pub(crate) fn tracks_prior(dim: u8) -> bool {
     !matches!(
         DIMENSIONS.get(usize::from(dim)),
         Some(Dimension::Device | Dimension::Mfa)

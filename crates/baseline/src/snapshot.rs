@@ -414,3 +414,18 @@ pub(crate) fn decode(bytes: &[u8], config: BaselineConfig) -> Result<BaselineSto
     store.shrink_ids();
     Ok(store)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The priors section holds the first eight dimensions; one added after them must keep no
+    /// prior, or a new format version must write it.
+    #[test]
+    fn every_dimension_with_a_prior_is_written() {
+        for idx in PRIOR_DIMENSIONS..DIMENSIONS.len() {
+            let idx = u8::try_from(idx).unwrap_or(u8::MAX);
+            assert!(!crate::profile::tracks_prior(idx), "dimension {idx}");
+        }
+    }
+}

@@ -382,6 +382,14 @@ fn config_is_validated() {
             },
             ..BaselineConfig::default()
         },
+        // Both answers of "did the sign-in satisfy MFA" must fit.
+        BaselineConfig {
+            caps: DimensionCaps {
+                mfa: 1,
+                ..DimensionCaps::default()
+            },
+            ..BaselineConfig::default()
+        },
     ] {
         assert!(matches!(BaselineStore::new(bad), Err(Error::Config(_))));
     }

@@ -489,17 +489,28 @@ const OTHER_CONDITIONS: [&str; 18] = [
     "WithSensitivity",
 ];
 
-/// A recipient as Exchange may print it, `"Kate" [SMTP:kate@example.com]`, or bare.
+/// A recipient as Exchange may print it, `"Kate" [SMTP:kate@example.com]`, or bare: the address
+/// in the last `[SMTP:...]` bracket (a display name is the sender's to choose, and may hold a
+/// bracket of its own).
 fn recipient(v: String) -> String {
-    match v.find("SMTP:").or_else(|| v.find("smtp:")) {
+    const OPEN: &str = "[smtp:";
+    // ASCII lowercasing keeps every byte offset.
+    match v.to_ascii_lowercase().rfind(OPEN) {
         Some(at) => {
-            let rest = &v[at + "SMTP:".len()..];
+            let rest = &v[at + OPEN.len()..];
             rest[..rest.find(']').unwrap_or(rest.len())]
                 .trim()
                 .to_owned()
         }
         None => v,
     }
+}
+
+/// Whether a condition parameter's value restricts the rule: `False`, `0` or empty match all
+/// mail (`-HasAttachment $false` is "with or without attachments").
+fn restricts(value: &str) -> bool {
+    let v = value.trim().trim_start_matches('$');
+    !(v.is_empty() || v == "0" || v.eq_ignore_ascii_case("false") || v.eq_ignore_ascii_case("null"))
 }
 
 fn inbox_rule_cmdlet(rec: &Record<'_>, operation: &str) -> MailboxRule {
@@ -512,6 +523,8 @@ fn inbox_rule_cmdlet(rec: &Record<'_>, operation: &str) -> MailboxRule {
         ..MailboxRule::default()
     };
     let mut identity = None;
+    // Whether the record names any condition at all, even an empty one.
+    let mut conditions_named = false;
     let c = &mut rule.conditions;
     for p in rec.parameters.iter().filter_map(Obj::get) {
         let (Some(name), Some(value)) = (p.name.get(), p.value.str()) else {
@@ -521,13 +534,26 @@ fn inbox_rule_cmdlet(rec: &Record<'_>, operation: &str) -> MailboxRule {
             "Name" => rule.name = Some(value.to_owned()),
             "Identity" => identity = Some(value),
             "Mailbox" => rule.mailbox = Some(value.to_owned()),
-            "From" | "FromAddressContainsWords" => c.from.extend(split_values(value)),
-            "SubjectContainsWords" => c.subject_contains.extend(split_values(value)),
+            "From" | "FromAddressContainsWords" => {
+                conditions_named = true;
+                c.from.extend(split_values(value));
+            }
+            "SubjectContainsWords" => {
+                conditions_named = true;
+                c.subject_contains.extend(split_values(value));
+            }
             "BodyContainsWords" | "SubjectOrBodyContainsWords" => {
+                conditions_named = true;
                 c.body_contains.extend(split_values(value));
             }
-            "SentTo" => c.sent_to.extend(split_values(value)),
-            other if OTHER_CONDITIONS.contains(&other) => c.unknown = true,
+            "SentTo" => {
+                conditions_named = true;
+                c.sent_to.extend(split_values(value));
+            }
+            other if OTHER_CONDITIONS.contains(&other) => {
+                conditions_named = true;
+                c.unknown |= restricts(value);
+            }
             "MoveToFolder" => rule
                 .actions
                 .push(RuleAction::MoveToFolder(value.to_owned())),
@@ -561,7 +587,7 @@ fn inbox_rule_cmdlet(rec: &Record<'_>, operation: &str) -> MailboxRule {
             _ => {}
         }
     }
-    if rule.change == RuleChange::Modify && rule.conditions.is_empty() {
+    if rule.change == RuleChange::Modify && !conditions_named {
         // `Set-InboxRule` lists only what it changed: the rule's conditions are as they were.
         rule.conditions.unknown = true;
     }

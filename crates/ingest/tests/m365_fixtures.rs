@@ -386,9 +386,36 @@ fn what_a_rule_record_leaves_unsaid_stays_unknown() {
         "",
     );
     assert!(rule(&events(&attachments)[0]).conditions.unknown);
+    // A condition that matches everything (`-HasAttachment $false`: with or without) is none,
+    // and a change that clears a condition names it.
+    for (operation, parameter) in [
+        (
+            "New-InboxRule",
+            r#"{"Name": "HasAttachment", "Value": "False"}"#,
+        ),
+        (
+            "New-InboxRule",
+            r#"{"Name": "WithinSizeRangeMinimum", "Value": "0"}"#,
+        ),
+        ("Set-InboxRule", r#"{"Name": "From", "Value": ""}"#),
+    ] {
+        let record = exchange(
+            operation,
+            &format!(
+                r#"{{"Name": "Name", "Value": "Jira"}}, {parameter}, {{"Name": "DeleteMessage", "Value": "True"}}"#
+            ),
+            "",
+        );
+        let r = rule(&events(&record)[0]).clone();
+        assert!(
+            r.conditions.is_empty(),
+            "{operation} {parameter}: {:?}",
+            r.conditions
+        );
+    }
     let all = exchange(
         "New-InboxRule",
-        r#"{"Name": "Name", "Value": "Everything"}, {"Name": "ForwardTo", "Value": "\"Kate\" [SMTP:kate@mail.example];bob@contoso.com"}"#,
+        r#"{"Name": "Name", "Value": "Everything"}, {"Name": "ForwardTo", "Value": "\"Kate\" [SMTP:kate@mail.example];bob@contoso.com;\"[SMTP:boss@contoso.com]\" [smtp:x@evil.example]"}"#,
         "",
     );
     let out = events(&all);
@@ -398,7 +425,9 @@ fn what_a_rule_record_leaves_unsaid_stays_unknown() {
         r.actions,
         vec![
             RuleAction::ForwardTo("kate@mail.example".into()),
-            RuleAction::ForwardTo("bob@contoso.com".into())
+            RuleAction::ForwardTo("bob@contoso.com".into()),
+            // A display name cannot pass for the address: the last bracket is.
+            RuleAction::ForwardTo("x@evil.example".into())
         ]
     );
 

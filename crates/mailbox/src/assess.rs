@@ -37,7 +37,8 @@ pub(crate) mod points {
     pub(crate) const KEYWORD: u32 = 2;
     /// Targeted conditions (colleague or keyword) with mail moved away or deleted.
     pub(crate) const TARGETED_HIDING: u32 = 1;
-    /// No conditions at all, with mail moved away or deleted.
+    /// No conditions at all (or none the record spells out, and none targeted), with mail
+    /// moved away or deleted.
     pub(crate) const ALL_MAIL_HIDDEN: u32 = 1;
 }
 
@@ -253,6 +254,11 @@ pub(crate) fn judge_rule(
     if removes && c.is_empty() {
         score += points::ALL_MAIL_HIDDEN;
         reasons.push("applies to all mail".into());
+    } else if removes && c.unknown && colleagues.is_empty() && keyword.is_none() {
+        // Conditions the record does not spell out may be none at all: leaving them out of a
+        // record (or adding one that matches everything) must never make a rule cheaper.
+        score += points::ALL_MAIL_HIDDEN;
+        reasons.push("may apply to all mail".into());
     }
 
     let technique = if external.is_empty() {

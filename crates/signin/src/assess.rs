@@ -38,11 +38,12 @@ pub struct NoveltyWeights {
     pub user_agent: f64,
     /// An application never signed into (default 0.25).
     pub app: f64,
-    /// A sign-in the vendor says did not satisfy MFA, by an identity whose sign-ins did
-    /// (default 2.5; half for one that rarely went without): a removed MFA device, a legacy
-    /// protocol, a policy bypassed. Counts only where the vendor says either way (CloudTrail
-    /// `MFAUsed`, Entra's authentication requirement, OCSF `is_mfa`), and only once the
-    /// profile has learned that the identity's sign-ins satisfy MFA.
+    /// A sign-in the vendor says did not use MFA at all, by an identity whose sign-ins did
+    /// (default 2.5; half for one that rarely went without): a removed MFA device, a policy
+    /// bypassed. Counts only where the vendor's "no" covers the whole sign-in (CloudTrail
+    /// `MFAUsed`; Entra's `singleFactorAuthentication` names only what was required, which an
+    /// earlier MFA claim meets, and OCSF's `is_mfa` one step of a flow), and only once the
+    /// profile has learned at least three sign-ins with MFA.
     pub without_mfa: f64,
     /// A seen value with less than this share of its dimension counts as rare (default 0.05).
     pub rare_share: f64,
@@ -446,17 +447,19 @@ pub(crate) fn assess(event: &Event, profile: &dyn ProfileView, w: &NoveltyWeight
     a
 }
 
-/// A sign-in the vendor says did not satisfy MFA, of an identity whose sign-ins mostly did
-/// (the profile's `satisfied` share at least `anchor_share`): new, or rare, going without.
+/// A sign-in the vendor says used no MFA at all, of an identity with a habit of it (at least
+/// three sign-ins with MFA, a share of at least `anchor_share`): new, or rare, going without.
 fn without_mfa(event: &Event, profile: &dyn ProfileView, w: &NoveltyWeights) -> Option<Novel> {
+    const HABIT: f64 = 3.0;
     let Activity::SignIn(s) = &event.activity else {
         return None;
     };
-    if s.mfa_satisfied != Some(false) {
+    // Only CloudTrail's "no" covers the whole sign-in (see `NoveltyWeights::without_mfa`).
+    if s.mfa_satisfied != Some(false) || event.source != palisade_schema::Source::CloudTrail {
         return None;
     }
     let with = profile.familiarity(Dimension::Mfa, palisade_core::mfa_value(true))?;
-    if with.share < w.anchor_share {
+    if with.share < w.anchor_share || with.weight < HABIT {
         return None;
     }
     let (novelty, rare, share) =

@@ -144,9 +144,10 @@ struct Source {
     /// Hashes of the distinct identities that failed, sorted, at most the per-source cap.
     hashed: Vec<u64>,
     /// Failures that name no identity, at most the per-source cap: CloudTrail hides a user
-    /// name that does not exist, so a spray of guessed names shows as nameless failures. Each
-    /// counts as one more identity tried; a person mistyping their own name at the office is
-    /// outweighed there by the office's successful sign-ins (`min_failure_ratio`).
+    /// name that does not exist, so a spray of guessed names shows as nameless failures. They
+    /// may all be one person retrying one wrong name, so together they count as at most half
+    /// the identities a spray needs: the rest must be named (and at an office, the successful
+    /// sign-ins outweigh typos anyway, `min_failure_ratio`).
     #[serde(default)]
     unnamed: usize,
     saturated: bool,
@@ -396,7 +397,7 @@ impl PasswordSpray {
         } else if s.unnamed < cap {
             s.unnamed += 1;
         }
-        let distinct = s.hashed.len() + s.unnamed;
+        let distinct = s.hashed.len() + s.unnamed.min(threshold / 2);
         // Identities that failed and then got in count as seen, not as failing: a colleague's
         // typo, then the right password, is what a busy office's address shows all morning.
         let failed_only = distinct.saturating_sub(s.both);
@@ -576,7 +577,7 @@ fn summary(key: &SourceKey, s: &Source) -> String {
     );
     if s.unnamed > 0 {
         text.push_str(&format!(
-            " and {} names the log hides (no such user)",
+            " and {} attempts at names the log hides (no such user)",
             s.unnamed
         ));
     }
@@ -675,54 +676,57 @@ mod tests {
     }
 
     /// CloudTrail hides user names that do not exist: a spray of guessed names from one
-    /// address is nameless failures. They count as identities tried, so the spray is found and
-    /// the real user who then gets in is named; from an office whose people mostly sign in
-    /// fine, the same nameless typos are not a spray.
+    /// address is mostly nameless failures. They count towards the identities a spray needs,
+    /// up to half of them (they may all be one person retrying one wrong name), so a spray
+    /// with real names among its guesses is found and the user who then gets in is named; one
+    /// person's retries, or an office's typos among its sign-ins, are not a spray.
     #[test]
     fn failures_of_hidden_names_count_as_identities_tried() {
         let t0 = Timestamp::from_millis_unchecked(1_709_280_000_000);
+        let at = |n: usize| t0 + Duration::from_secs(n as i64 * 20);
         let nameless = |n: usize| {
-            let mut e = sign_in(n, t0 + Duration::from_secs(n as i64 * 20), 0, 0, false);
+            let mut e = sign_in(n, at(n), 0, 0, false);
             e.actor = None;
             e
         };
+        let named = |n: usize, who: u8, ok: bool| sign_in(n, at(n), who, 0, ok);
         let mut det = PasswordSpray::default();
         let mut out = Vec::new();
-        for n in 1..9 {
+        for n in 0..12 {
             det.observe(&nameless(n), &Context::empty(), &mut out);
         }
-        det.observe(
-            &sign_in(9, t0 + Duration::from_secs(200), 1, 0, false),
-            &Context::empty(),
-            &mut out,
-        );
+        for who in 1..=4 {
+            det.observe(
+                &named(11 + usize::from(who), who, false),
+                &Context::empty(),
+                &mut out,
+            );
+        }
+        assert!(out.is_empty(), "four names and the hidden ones: {out:?}");
+        det.observe(&named(16, 5, false), &Context::empty(), &mut out);
+        let f = out.last().expect("five names and at least five hidden");
+        assert_eq!(f.identities.len(), 5);
         assert!(
-            out.is_empty(),
-            "eight nameless failures and one name: {out:?}"
-        );
-        det.observe(
-            &sign_in(10, t0 + Duration::from_secs(220), 2, 0, false),
-            &Context::empty(),
-            &mut out,
-        );
-        let f = out.last().expect("ten identities tried");
-        assert_eq!(f.identities.len(), 2);
-        assert!(
-            f.summary
-                .contains("10 failed sign-ins against 2 identities and 8 names the log hides"),
+            f.summary.contains(
+                "17 failed sign-ins against 5 identities and 12 attempts at names the log hides"
+            ),
             "{}",
             f.summary
         );
-        det.observe(
-            &sign_in(11, t0 + Duration::from_secs(240), 3, 0, true),
-            &Context::empty(),
-            &mut out,
-        );
+        det.observe(&named(17, 6, true), &Context::empty(), &mut out);
         let f = out.last().unwrap();
         assert_eq!(f.severity, Severity::High, "{}", f.summary);
 
-        // An office: twenty people sign in through the morning, some after mistyping their
-        // names (each sign-in a minute after the last typo).
+        // One person retrying one wrong name from home, again and again.
+        let mut det = PasswordSpray::default();
+        let mut out = Vec::new();
+        for n in 0..30 {
+            det.observe(&nameless(n), &Context::empty(), &mut out);
+        }
+        assert!(out.is_empty(), "{out:?}");
+
+        // An office: twenty people sign in through the morning, half after mistyping their
+        // names, and two mistype their passwords.
         let mut det = PasswordSpray::default();
         let mut out = Vec::new();
         for n in 0..20u8 {
@@ -732,10 +736,14 @@ mod tests {
                 typo.time = at;
                 det.observe(&typo, &Context::empty(), &mut out);
             }
+            if n % 9 == 0 {
+                let mut wrong = sign_in(usize::from(n) + 200, at, n, 0, false);
+                wrong.time = at + Duration::from_secs(10);
+                det.observe(&wrong, &Context::empty(), &mut out);
+            }
             let e = sign_in(usize::from(n), at + Duration::from_secs(30), n, 0, true);
             det.observe(&e, &Context::empty(), &mut out);
         }
-        assert_eq!(det.sources.values().map(|s| s.unnamed).max(), Some(10));
         assert!(out.is_empty(), "{out:?}");
     }
 

@@ -448,6 +448,32 @@ fn a_sign_in_without_mfa_by_an_identity_that_always_had_it() {
         assert_eq!(f[0].severity, Severity::Low, "{who}: {}", f[0].summary);
         assert!(!f[0].summary.contains("MFA"), "{who}: {}", f[0].summary);
     }
+
+    // Entra's `singleFactorAuthentication` names only what was required (an earlier MFA
+    // claim meets it): from an identity with the MFA habit, it is not "without MFA".
+    learn(&mut h, "entra@x.com", Some(true));
+    let mut e = with_mfa(trip.clone(), Some(false));
+    e.source = Source::Entra;
+    e.actor = Some(Identity::new("entra@x.com"));
+    e.id = "entra-trip".into();
+    let f = h.run(&e);
+    assert_eq!(f[0].severity, Severity::Low, "{}", f[0].summary);
+    assert!(!f[0].summary.contains("MFA"), "{}", f[0].summary);
+
+    // Two sign-ins with MFA are not yet a habit to go without.
+    let mut fresh = Harness::new(UnfamiliarSignIn::default());
+    for d in 0..2 {
+        let e = event(
+            "new@x.com",
+            at_min(d * DAY),
+            &format!("n{d}"),
+            &home(),
+            ok(),
+        );
+        fresh.run(&with_mfa(e, Some(true)));
+    }
+    let e = event("new@x.com", at_min(3 * DAY), "n3", &home(), ok());
+    assert!(fresh.run(&with_mfa(e, Some(false))).is_empty());
 }
 
 /// Egress lists of one hosting provider and one SASE service, as a tenant would write them.
