@@ -363,7 +363,7 @@ fn describe_mail(c: &RuleConditions) -> String {
         ..c.clone()
     };
     if known.is_empty() {
-        return "its mail (conditions not in this record)".into();
+        return "its mail (conditions not read from this record)".into();
     }
     let quoted = |words: &[String]| -> String {
         let q: Vec<String> = words

@@ -733,7 +733,7 @@ fn what_the_log_does_not_say_is_said_not_guessed() {
     let f = &out[0];
     assert_eq!(
         f.summary,
-        "rule 'Jira' (changed) marks its mail (conditions not in this record) as read and moves \
+        "rule 'Jira' (changed) marks its mail (conditions not read from this record) as read and moves \
          it to Archive (moves mail out of the inbox to 'Archive'; may apply to all mail)"
     );
     // Were they known to be empty, the rule would hide all mail; not knowing must not make
