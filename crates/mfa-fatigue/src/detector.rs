@@ -394,10 +394,23 @@ fn earliest_expiry(track: &Track, aw: i64) -> Option<(i64, usize)> {
     best
 }
 
-/// A burst closes `window` after its last prompt, but not while a prompt sent before then
+/// How long a burst stays open after its last prompt: `window`, or for a slow burst twice its
+/// pace (at most twice the slow window's pace, 24 minutes by default), so the approval an
+/// attacker prompting every quarter of an hour finally gets still belongs to the burst.
+fn tail(cfg: &MfaFatigueConfig, b: &Burst) -> i64 {
+    let window = cfg.window.as_millis();
+    let Some(gaps) = i64::from(b.prompts).checked_sub(1).filter(|g| *g > 0) else {
+        return window;
+    };
+    let pace = b.last.saturating_sub(b.first) / gaps;
+    let slowest = cfg.slow_window.as_millis() / i64::from(cfg.slow_at.max(1));
+    window.max(pace.min(slowest).saturating_mul(2))
+}
+
+/// A burst closes [`tail`] after its last prompt, but not while a prompt sent before then
 /// still waits for its answer (it may yet join).
 fn close_time(cfg: &MfaFatigueConfig, b: &Burst, track: &Track) -> i64 {
-    let c = b.last.saturating_add(cfg.window.as_millis());
+    let c = b.last.saturating_add(tail(cfg, b));
     let aw = cfg.answer_within.as_millis();
     track
         .prompts
@@ -555,7 +568,7 @@ impl Rules<'_> {
         let in_window = |span: Duration| {
             let from = at.saturating_sub(span.as_millis());
             move |q: &&Prompt| {
-                q.flags & CLAIMED == 0 && q.state.counts() && q.time > from && q.time <= at
+                q.flags & CLAIMED == 0 && q.state.counts() && q.time >= from && q.time <= at
             }
         };
         let (mut short, mut strange) = (0u32, false);
@@ -585,7 +598,7 @@ impl Rules<'_> {
         };
         let from = at.saturating_sub(span.as_millis());
         let member = |j: usize, q: &Prompt| {
-            j == i || (q.flags & CLAIMED == 0 && q.state.counts() && q.time > from && q.time <= at)
+            j == i || (q.flags & CLAIMED == 0 && q.state.counts() && q.time >= from && q.time <= at)
         };
         let Some(first) = track
             .prompts

@@ -610,3 +610,50 @@ fn other_factors_and_other_activities_are_ignored() {
     assert!(run(&mut d, &[pw], &Context::empty()).is_empty());
     assert_eq!(d.tracked_identities(), 0);
 }
+
+/// Low and slow: a push every twelve minutes for over two hours stays under the short window,
+/// but the slow window opens a burst, and the burst stays open as long as the attacker's pace
+/// (twice it): every prompt, and the approval twelve minutes after the last, are one finding,
+/// critical, not a string of separate high ones that never see the approval.
+#[test]
+fn a_slow_campaign_is_one_burst_up_to_its_approval() {
+    let mut d = MfaFatigue::default();
+    let mut events = denials("slow@x.com", 12, 720);
+    events.push(from(
+        prompt("slow@x.com", 12 * 720, "ok", PromptResult::Approved),
+        "203.0.113.7",
+        "US",
+        64500,
+    ));
+    let mut out = Vec::new();
+    for e in &events {
+        d.advance(e.time, &mut out);
+        d.observe(e, &Context::empty(), &mut out);
+    }
+    let id = &out[0].id;
+    assert!(out.iter().all(|f| &f.id == id), "one burst: {out:#?}");
+    let f = last_of(&out);
+    assert_eq!(f.severity, Severity::Critical, "{}", f.summary);
+    assert_eq!(f.evidence.total, 13);
+    assert!(f.summary.contains("then approved"), "{}", f.summary);
+
+    // A fast burst still closes ten minutes after its last prompt: an approval twelve minutes
+    // later is the user's own.
+    let mut d = MfaFatigue::default();
+    let mut events = denials("fast@x.com", 6, 30);
+    events.push(from(
+        prompt("fast@x.com", 5 * 30 + 720, "ok", PromptResult::Approved),
+        "203.0.113.7",
+        "US",
+        64500,
+    ));
+    let mut out = Vec::new();
+    for e in &events {
+        d.advance(e.time, &mut out);
+        d.observe(e, &Context::empty(), &mut out);
+    }
+    assert!(
+        out.iter().all(|f| f.severity < Severity::Critical),
+        "{out:#?}"
+    );
+}
