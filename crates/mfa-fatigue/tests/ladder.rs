@@ -38,16 +38,33 @@ fn denials(user: &str, n: i64, every: i64) -> Vec<Event> {
         .collect()
 }
 
-#[test]
-fn uber_burst_then_approval_is_critical_one_finding_then_closed() {
-    let mut d = MfaFatigue::default();
-    let mut events = denials("victim@x.com", 9, 40);
+/// `n` denials of `user` every `every` seconds from the attacker's address, then an approval
+/// from it at `approved` seconds.
+fn denials_then_approval(user: &str, n: i64, every: i64, approved: i64) -> Vec<Event> {
+    let mut events = denials(user, n, every);
     events.push(from(
-        prompt("victim@x.com", 9 * 40, "ok", PromptResult::Approved),
+        prompt(user, approved, "ok", PromptResult::Approved),
         "203.0.113.7",
         "US",
         64500,
     ));
+    events
+}
+
+/// Runs `events` as the pipeline does: time advances to each event before it is observed.
+fn run_in_time(d: &mut MfaFatigue, events: &[Event]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for e in events {
+        d.advance(e.time, &mut out);
+        d.observe(e, &Context::empty(), &mut out);
+    }
+    out
+}
+
+#[test]
+fn uber_burst_then_approval_is_critical_one_finding_then_closed() {
+    let mut d = MfaFatigue::default();
+    let events = denials_then_approval("victim@x.com", 9, 40, 9 * 40);
     let out = run(&mut d, &events, &Context::empty());
     assert!(!out.is_empty());
     let id = &out[0].id;
@@ -618,18 +635,10 @@ fn other_factors_and_other_activities_are_ignored() {
 #[test]
 fn a_slow_campaign_is_one_burst_up_to_its_approval() {
     let mut d = MfaFatigue::default();
-    let mut events = denials("slow@x.com", 12, 720);
-    events.push(from(
-        prompt("slow@x.com", 12 * 720, "ok", PromptResult::Approved),
-        "203.0.113.7",
-        "US",
-        64500,
-    ));
-    let mut out = Vec::new();
-    for e in &events {
-        d.advance(e.time, &mut out);
-        d.observe(e, &Context::empty(), &mut out);
-    }
+    let out = run_in_time(
+        &mut d,
+        &denials_then_approval("slow@x.com", 12, 720, 12 * 720),
+    );
     let id = &out[0].id;
     assert!(out.iter().all(|f| &f.id == id), "one burst: {out:#?}");
     let f = last_of(&out);
@@ -640,18 +649,10 @@ fn a_slow_campaign_is_one_burst_up_to_its_approval() {
     // A fast burst still closes ten minutes after its last prompt: an approval twelve minutes
     // later is the user's own.
     let mut d = MfaFatigue::default();
-    let mut events = denials("fast@x.com", 6, 30);
-    events.push(from(
-        prompt("fast@x.com", 5 * 30 + 720, "ok", PromptResult::Approved),
-        "203.0.113.7",
-        "US",
-        64500,
-    ));
-    let mut out = Vec::new();
-    for e in &events {
-        d.advance(e.time, &mut out);
-        d.observe(e, &Context::empty(), &mut out);
-    }
+    let out = run_in_time(
+        &mut d,
+        &denials_then_approval("fast@x.com", 6, 30, 5 * 30 + 720),
+    );
     assert!(
         out.iter().all(|f| f.severity < Severity::Critical),
         "{out:#?}"
