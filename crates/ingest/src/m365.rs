@@ -467,7 +467,8 @@ fn is_true(v: &str) -> bool {
 }
 
 /// The conditions of `New-InboxRule` and `Set-InboxRule` that Palisade does not read (Exchange's
-/// cmdlet reference): a rule with one of them does not apply to all mail.
+/// cmdlet reference): a rule with one that restricts (see [`restricts`]) is not known to apply
+/// to all mail.
 const OTHER_CONDITIONS: [&str; 18] = [
     "FlaggedForAction",
     "FromSubscription",
