@@ -466,6 +466,16 @@ fn is_true(v: &str) -> bool {
     parse_bool(v) == Some(true)
 }
 
+/// The conditions of `New-InboxRule` and `Set-InboxRule` that Palisade reads.
+const READ_CONDITIONS: [&str; 6] = [
+    "From",
+    "FromAddressContainsWords",
+    "SubjectContainsWords",
+    "BodyContainsWords",
+    "SubjectOrBodyContainsWords",
+    "SentTo",
+];
+
 /// The conditions of `New-InboxRule` and `Set-InboxRule` that Palisade does not read (Exchange's
 /// cmdlet reference): a rule with one that restricts (see [`restricts`]) is not known to apply
 /// to all mail.
@@ -531,30 +541,18 @@ fn inbox_rule_cmdlet(rec: &Record<'_>, operation: &str) -> MailboxRule {
         let (Some(name), Some(value)) = (p.name.get(), p.value.str()) else {
             continue;
         };
+        conditions_named |= READ_CONDITIONS.contains(&name) || OTHER_CONDITIONS.contains(&name);
         match name {
             "Name" => rule.name = Some(value.to_owned()),
             "Identity" => identity = Some(value),
             "Mailbox" => rule.mailbox = Some(value.to_owned()),
-            "From" | "FromAddressContainsWords" => {
-                conditions_named = true;
-                c.from.extend(split_values(value));
-            }
-            "SubjectContainsWords" => {
-                conditions_named = true;
-                c.subject_contains.extend(split_values(value));
-            }
+            "From" | "FromAddressContainsWords" => c.from.extend(split_values(value)),
+            "SubjectContainsWords" => c.subject_contains.extend(split_values(value)),
             "BodyContainsWords" | "SubjectOrBodyContainsWords" => {
-                conditions_named = true;
                 c.body_contains.extend(split_values(value));
             }
-            "SentTo" => {
-                conditions_named = true;
-                c.sent_to.extend(split_values(value));
-            }
-            other if OTHER_CONDITIONS.contains(&other) => {
-                conditions_named = true;
-                c.unknown |= restricts(value);
-            }
+            "SentTo" => c.sent_to.extend(split_values(value)),
+            other if OTHER_CONDITIONS.contains(&other) => c.unknown |= restricts(value),
             "MoveToFolder" => rule
                 .actions
                 .push(RuleAction::MoveToFolder(value.to_owned())),

@@ -358,11 +358,7 @@ fn describe_mail(c: &RuleConditions) -> String {
     if c.is_empty() {
         return "all incoming mail".into();
     }
-    let known = RuleConditions {
-        unknown: false,
-        ..c.clone()
-    };
-    if known.is_empty() {
+    if c.names_none() {
         return "its mail (conditions not read from this record)".into();
     }
     let quoted = |words: &[String]| -> String {

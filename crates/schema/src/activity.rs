@@ -330,11 +330,22 @@ impl RuleConditions {
     /// assert!(!changed.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
+        self.names_none() && !self.unknown
+    }
+
+    /// Whether none of the conditions above is spelled out (there may still be `unknown`
+    /// ones).
+    ///
+    /// ```
+    /// use palisade_schema::RuleConditions;
+    /// let changed = RuleConditions { unknown: true, ..RuleConditions::default() };
+    /// assert!(changed.names_none());
+    /// ```
+    pub fn names_none(&self) -> bool {
         self.from.is_empty()
             && self.subject_contains.is_empty()
             && self.body_contains.is_empty()
             && self.sent_to.is_empty()
-            && !self.unknown
     }
 }
 

@@ -447,10 +447,12 @@ pub(crate) fn assess(event: &Event, profile: &dyn ProfileView, w: &NoveltyWeight
     a
 }
 
+/// How many sign-ins (decayed weight) make a habit: of a network, of MFA.
+const HABIT_SIGN_INS: f64 = 3.0;
+
 /// A sign-in the vendor says used no MFA at all, of an identity with a habit of it (at least
 /// three sign-ins with MFA, a share of at least `anchor_share`): new, or rare, going without.
 fn without_mfa(event: &Event, profile: &dyn ProfileView, w: &NoveltyWeights) -> Option<Novel> {
-    const HABIT: f64 = 3.0;
     let Activity::SignIn(s) = &event.activity else {
         return None;
     };
@@ -459,7 +461,7 @@ fn without_mfa(event: &Event, profile: &dyn ProfileView, w: &NoveltyWeights) -> 
         return None;
     }
     let with = profile.familiarity(Dimension::Mfa, palisade_core::mfa_value(true))?;
-    if with.share < w.anchor_share || with.weight < HABIT {
+    if with.share < w.anchor_share || with.weight < HABIT_SIGN_INS {
         return None;
     }
     let (novelty, rare, share) =
@@ -487,7 +489,6 @@ fn routine_network(
     network: Option<Familiarity>,
 ) -> bool {
     // A few sign-ins, over more than a day: a habit, not one morning's session.
-    const HABIT_SIGN_INS: f64 = 3.0;
     let habit = |f: Familiarity| {
         f.weight >= HABIT_SIGN_INS && f.last_seen.since(f.first_seen) >= Duration::from_days(1)
     };

@@ -176,9 +176,24 @@ impl UnfamiliarConfig {
         }
     }
 
-    /// The severity a judgement earns: its own score plus what its verdict adds.
+    /// What a judgement scores: the sign-in's own score plus what its verdict adds.
+    fn score(&self, j: &Judged) -> f64 {
+        j.score + self.vendor_score(j.verdict)
+    }
+
+    /// What the sign-in's own properties score: novelty, network and anonymity.
+    fn own_score(&self, a: &Assessment) -> f64 {
+        let anonymous = if a.anonymous {
+            self.anonymous_score
+        } else {
+            0.0
+        };
+        a.score(&self.weights) + anonymous
+    }
+
+    /// The severity a judgement earns from its [`score`](Self::score), given what else is
+    /// known.
     fn severity(&self, j: &Judged) -> Option<Severity> {
-        let c = self;
         let Judged {
             anonymous,
             trusted,
@@ -186,14 +201,14 @@ impl UnfamiliarConfig {
             verdict,
             ..
         } = *j;
-        let score = j.score + self.vendor_score(verdict);
+        let score = self.score(j);
         // What the vendor says needs no mature profile: it comes from outside the profile.
         let at_least_medium = anonymous || verdict == Some(RiskLevel::High);
-        let mut sev = if score >= c.high_score {
+        let mut sev = if score >= self.high_score {
             Severity::High
-        } else if score >= c.medium_score {
+        } else if score >= self.medium_score {
             Severity::Medium
-        } else if score >= c.low_score {
+        } else if score >= self.low_score {
             Severity::Low
         } else if at_least_medium {
             Severity::Medium
@@ -413,13 +428,6 @@ impl UnfamiliarSignIn {
         Some(through)
     }
 
-    /// What the sign-in's own properties score: novelty, network and anonymity.
-    fn own_score(&self, a: &Assessment) -> f64 {
-        let c = &self.config;
-        let anonymous = if a.anonymous { c.anonymous_score } else { 0.0 };
-        a.score(&c.weights) + anonymous
-    }
-
     fn close(&mut self, key: &IdentityKey, out: &mut Vec<Finding>) {
         if let Some(mut open) = self.open.remove(key) {
             // Closed early (replaced, or evicted): its deadline must not close a successor.
@@ -523,11 +531,11 @@ impl UnfamiliarSignIn {
         let mut sev = sev;
         if let Some(v) = verdict.filter(|v| Some(v.level) > open.judged.verdict) {
             open.judged.verdict = Some(v.level);
-            let described = v.describe(event.source);
             sev = sev.max(self.config.severity(&open.judged));
+            let before = f.summary.capacity();
             f.summary.push_str("; then ");
-            f.summary.push_str(&described);
-            self.bytes += described.len() + 7;
+            f.summary.push_str(&v.describe(event.source));
+            self.bytes += f.summary.capacity() - before;
         }
         let raised = sev.is_some_and(|s| s > f.severity);
         if let Some(s) = sev {
@@ -573,17 +581,17 @@ impl Detector for UnfamiliarSignIn {
         let verdict = Verdict::of(event);
         let (mut assessment, trusted) = match ctx.profile.filter(|p| p.sign_ins() > 0) {
             Some(p) => (assess(event, p, &self.config.weights), p.trusted()),
-            None if event.vendor_signals.says_anonymous()
-                || verdict.as_ref().is_some_and(|v| v.level == RiskLevel::High) =>
-            {
+            None => {
                 let anonymous = event.vendor_signals.says_anonymous();
+                if !anonymous && verdict.as_ref().is_none_or(|v| v.level != RiskLevel::High) {
+                    return;
+                }
                 let a = Assessment {
                     anonymous,
                     ..Assessment::default()
                 };
                 (a, false)
             }
-            None => return,
         };
         let through = self.weigh_network(&mut assessment, event);
         let service = matches!(through, Some(Through::Service { .. }));
@@ -591,13 +599,13 @@ impl Detector for UnfamiliarSignIn {
             self.vouch(event, identity, &assessment, trusted, out);
         }
         let judged = Judged {
-            score: self.own_score(&assessment),
+            score: self.config.own_score(&assessment),
             anonymous: assessment.anonymous,
             trusted,
             service,
             verdict: verdict.as_ref().map(|v| v.level),
         };
-        let score = judged.score + self.config.vendor_score(judged.verdict);
+        let score = self.config.score(&judged);
         let mut sev = self.config.severity(&judged);
         if self.extend(event, identity, sev, verdict.as_ref(), out) {
             return;

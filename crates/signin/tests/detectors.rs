@@ -61,6 +61,17 @@ fn paris_hotel() -> Origin {
     }
 }
 
+/// Another trip, on the same laptop.
+fn tokyo_hotel() -> Origin {
+    Origin {
+        country: "JP",
+        city: "Tokyo",
+        asn: 2516,
+        ip: "133.1.2.3",
+        ..paris_hotel()
+    }
+}
+
 fn attacker() -> Origin {
     Origin {
         country: "US",
@@ -235,13 +246,7 @@ fn the_vendors_own_risk_verdict_adds_to_the_score() {
     assert!(!f[0].summary.contains("risk"), "{}", f[0].summary);
     h.advance(at_min(42 * DAY));
     // Another trip, rated medium: medium, and the summary says who judged what.
-    let tokyo = Origin {
-        country: "JP",
-        city: "Tokyo",
-        asn: 2516,
-        ip: "133.1.2.3",
-        ..paris_hotel()
-    };
+    let tokyo = tokyo_hotel();
     let f = h.run(&rated("t2", at_min(43 * DAY), &tokyo, RiskLevel::Medium));
     assert_eq!(f[0].severity, Severity::Medium, "{}", f[0].summary);
     assert!(
@@ -312,13 +317,7 @@ fn the_vendors_own_risk_verdict_adds_to_the_score() {
 /// alone scores less), and the finding names it.
 #[test]
 fn a_verdict_on_a_later_record_of_the_visit_raises_the_open_finding() {
-    let tokyo = Origin {
-        country: "JP",
-        city: "Tokyo",
-        asn: 2516,
-        ip: "133.1.2.3",
-        ..paris_hotel()
-    };
+    let tokyo = tokyo_hotel();
     let rate = |mut e: Event, level: RiskLevel| {
         e.vendor_signals.risk_level = Some(level);
         e.vendor_signals.reasons = vec!["New Geo-Location".into()];
