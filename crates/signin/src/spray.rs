@@ -163,6 +163,11 @@ struct Source {
     listed: Vec<IdentityKey>,
     evidence: Evidence,
     asn: Option<u32>,
+    /// For a network: its failing addresses (as [`address_number`] writes them) with their
+    /// failures, at most [`MAX_ADDRESSES`]; a network's spray is one no single address makes
+    /// most of (that one is the address's own spray, reported as such).
+    #[serde(default)]
+    addresses: Vec<(u64, u64)>,
     finding: Option<Finding>,
     next_report: usize,
     compromised: Vec<IdentityKey>,
@@ -173,7 +178,37 @@ struct Source {
     text: usize,
 }
 
+/// An address source as a number: an IPv4 address, or an IPv6 /64 (its top bit set).
+fn address_number(ip: IpAddr) -> u64 {
+    match ip {
+        IpAddr::V4(a) => u64::from(u32::from(a)),
+        IpAddr::V6(a) => (u128::from(a) >> 64) as u64 | 1 << 63,
+    }
+}
+
+/// Addresses a network source tells apart; past this many, its failures are spread anyway.
+const MAX_ADDRESSES: usize = 16;
+
 impl Source {
+    /// Counts a failure of a network source from the address `at` (see [`address_number`]).
+    fn note_address(&mut self, at: u64) {
+        if let Some((_, n)) = self.addresses.iter_mut().find(|(a, _)| *a == at) {
+            *n += 1;
+        } else if self.addresses.len() < MAX_ADDRESSES {
+            self.addresses.push((at, 1));
+        }
+    }
+
+    /// Whether a network's failures are spread over its addresses: no single one holds more
+    /// than half of them.
+    fn spread(&self) -> bool {
+        self.addresses.len() >= MAX_ADDRESSES
+            || self
+                .addresses
+                .iter()
+                .all(|(_, n)| n.saturating_mul(2) <= self.failures)
+    }
+
     fn deadline(&self, window: Duration) -> Timestamp {
         self.last + window
     }
@@ -182,6 +217,7 @@ impl Source {
     /// they count the held text again.
     fn bytes(&self) -> usize {
         200 + (self.hashed.capacity() + self.succeeded.capacity()) * 8
+            + self.addresses.capacity() * 16
             + self.text
             + self.finding.as_ref().map_or(0, |f| {
                 size_of::<Finding>() + f.summary.capacity() + self.text
@@ -366,6 +402,7 @@ impl PasswordSpray {
                 listed: Vec::new(),
                 evidence: Evidence::default(),
                 asn: event.origin.asn,
+                addresses: Vec::new(),
                 finding: None,
                 next_report: self.threshold(&key),
                 compromised: Vec::new(),
@@ -385,6 +422,9 @@ impl PasswordSpray {
         let old_deadline = s.deadline(window);
         s.last = s.last.max(event.time);
         s.failures += 1;
+        if let (SourceKey::Asn(_), Some(ip)) = (&key, event.origin.ip) {
+            s.note_address(address_number(ip));
+        }
         s.add_evidence(&event.id);
         if let Some(who) = event.identity() {
             s.note_failed(stable_hash(&[who.as_str()]), cap);
@@ -403,7 +443,10 @@ impl PasswordSpray {
         let failed_only = distinct.saturating_sub(s.both);
         let seen = distinct.saturating_add(s.succeeded_only).max(1);
         let failing = failed_only as f64 / seen as f64;
-        let report = distinct >= s.next_report && failing >= ratio && distinct >= threshold;
+        let report = distinct >= s.next_report
+            && failing >= ratio
+            && distinct >= threshold
+            && (matches!(key, SourceKey::Ip(_)) || s.spread());
         if s.finding.is_none() && !report {
             // Nothing to say yet: most sources fail once or twice and never become a spray.
         } else if s.finding.is_some() {

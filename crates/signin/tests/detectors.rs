@@ -475,6 +475,44 @@ fn a_sign_in_without_mfa_by_an_identity_that_always_had_it() {
     assert!(fresh.run(&with_mfa(e, Some(false))).is_empty());
 }
 
+/// A phishing proxy (adversary in the middle) on a rented server in the victim's own city
+/// relays the victim's own browser: the only new things are the network, its address block,
+/// and that it is a data centre. Medium, from the built-in lists. Where much of the tenant
+/// signs in from that network (its VPN runs there), a newcomer to it is only on a new network.
+#[test]
+fn a_phishing_proxy_in_the_victims_own_city_is_medium() {
+    let proxy = Origin {
+        asn: 16276,
+        ip: "51.161.20.7",
+        device: None,
+        ..home()
+    };
+    let mut h = Harness::new(UnfamiliarSignIn::default());
+    h.learn_home("cy@x.com");
+    let f = h.run(&event("cy@x.com", at_min(41 * DAY), "p1", &proxy, ok()));
+    assert_eq!(f[0].severity, Severity::Medium, "{}", f[0].summary);
+    assert!(
+        f[0].summary
+            .contains("from a hosting network (egress list \"ovhcloud\")"),
+        "{}",
+        f[0].summary
+    );
+
+    let mut h = Harness::new(UnfamiliarSignIn::default());
+    for i in 0..24 {
+        let who = format!("vpn{i}@x.com");
+        h.learn_home(&who);
+        for d in 0..3 {
+            let at = at_min((41 + d) * DAY + i);
+            h.run(&event(&who, at, &format!("{who}-v{d}"), &proxy, ok()));
+        }
+    }
+    h.learn_home("cy@x.com");
+    let f = h.run(&event("cy@x.com", at_min(45 * DAY), "p2", &proxy, ok()));
+    assert!(f.iter().all(|f| f.severity == Severity::Low), "{f:?}");
+    assert!(f.iter().all(|f| !f.summary.contains("hosting")), "{f:?}");
+}
+
 /// Egress lists of one hosting provider and one SASE service, as a tenant would write them.
 fn networks() -> palisade_geo::EgressRegistry {
     let mut lists = palisade_geo::EgressRegistry::new();
@@ -1801,6 +1839,22 @@ fn a_network_spray_escalates_only_on_a_sprayed_identity() {
             .any(|f| f.summary.contains("network AS") && f.severity == Severity::High),
         "{out:?}"
     );
+}
+
+#[test]
+fn one_address_spraying_a_network_threshold_is_one_spray() {
+    // Forty identities fail from one address: that address's spray. Its network saw the same
+    // failures from that one address, which is no second spray to report.
+    let mut h = Harness::new(PasswordSpray::default());
+    let mut all = Vec::new();
+    for i in 0..40 {
+        all.extend(h.run(&spray_failure(i, &format!("u{i:02}@x.com"), "73.22.1.9")));
+    }
+    all.extend(h.run(&event("u05@x.com", at_min(21), "in", &attacker(), ok())));
+    let ids: std::collections::BTreeSet<&str> = all.iter().map(|f| f.id.as_str()).collect();
+    assert_eq!(ids.len(), 1, "{all:#?}");
+    assert!(all.iter().all(|f| !f.summary.contains("network AS")));
+    assert!(all.iter().any(|f| f.severity == Severity::High));
 }
 
 #[test]

@@ -394,10 +394,18 @@ fn id_hash(s: Option<&str>) -> u64 {
     }
 }
 
-fn familiar_network(p: &dyn ProfileView, asn: Option<u32>, weight: f64) -> bool {
+/// Whether the network is usual for the identity: weighty enough in its profile, and first
+/// seen at least `settle` before `now`, so an intruder's own sign-ins of the last hours (a
+/// session start and an app sign-in each count) cannot make their network usual.
+fn familiar_network(
+    p: &dyn ProfileView,
+    asn: Option<u32>,
+    weight: f64,
+    (now, settle): (Timestamp, Duration),
+) -> bool {
     let Some(asn) = asn else { return false };
     p.familiarity(Dimension::Asn, &asn.to_string())
-        .is_some_and(|f| f.weight >= weight)
+        .is_some_and(|f| f.weight >= weight && now.since(f.first_seen) >= settle)
 }
 
 /// Everything a judgement reads or updates besides the identity's own state.
@@ -557,7 +565,10 @@ impl Judge<'_> {
         let mut severity = Severity::Medium;
         if let Some(p) = ctx.profile {
             let w = self.config.familiar_network_weight;
-            if familiar_network(p, prev.spot.asn, w) && familiar_network(p, cur.spot.asn, w) {
+            let settled = (cur.time, settle);
+            if familiar_network(p, prev.spot.asn, w, settled)
+                && familiar_network(p, cur.spot.asn, w, settled)
+            {
                 lowered.push("both networks are usual for this identity".into());
             } else if p.trusted()
                 && fresh
@@ -583,8 +594,22 @@ impl Judge<'_> {
         cur.spot.push_label(&mut summary);
         summary.push_str(": ");
         push_plain_number(&mut summary, m.distance_km);
-        summary.push_str(" km in ");
+        summary.push_str(" km");
+        // The speed is over the distance the locations' accuracy leaves, and over at least
+        // the minimum elapsed time: where either differs from what is written (by more than
+        // rounding), say so, so the words add up.
+        if m.effective_km < 0.98 * m.distance_km {
+            summary.push_str(" (at least ");
+            push_plain_number(&mut summary, m.effective_km);
+            summary.push_str(" km allowing for location accuracy)");
+        }
+        summary.push_str(" in ");
         push_plain_elapsed(&mut summary, elapsed);
+        if elapsed.as_millis().abs() < min_elapsed.as_millis() {
+            summary.push_str(" (timed as ");
+            push_plain_elapsed(&mut summary, min_elapsed);
+            summary.push(')');
+        }
         summary.push_str(" = ");
         push_plain_number(&mut summary, m.speed_kmh);
         summary.push_str(" km/h");

@@ -126,14 +126,19 @@ pub(crate) fn push_plain_number(out: &mut String, x: f64) {
     }
 }
 
-/// Elapsed time in plain words, appended to `out`: "under 1 min", "45 min", "2 h 05 min".
+/// Elapsed time in plain words, appended to `out`, exact enough that a speed worked out from
+/// the words agrees with the one reported: "45 s", "5 min 56 s" (under ten minutes, where a
+/// truncated minute would be off by a sixth), "45 min", "2 h 05 min" (to the nearest minute).
 pub(crate) fn push_plain_elapsed(out: &mut String, d: Duration) {
     use std::fmt::Write;
-    let mins = d.as_millis().checked_abs().unwrap_or(i64::MAX) / 60_000;
-    let _ = match mins {
-        0 => write!(out, "under 1 min"),
-        1..=59 => write!(out, "{mins} min"),
-        _ => write!(out, "{} h {:02} min", mins / 60, mins % 60),
+    let secs = d.as_millis().checked_abs().unwrap_or(i64::MAX) / 1_000;
+    let rounded_mins = (secs + 30) / 60;
+    let _ = match secs {
+        0..=59 => write!(out, "{secs} s"),
+        60..=599 if secs % 60 == 0 => write!(out, "{} min", secs / 60),
+        60..=599 => write!(out, "{} min {:02} s", secs / 60, secs % 60),
+        _ if rounded_mins < 60 => write!(out, "{rounded_mins} min"),
+        _ => write!(out, "{} h {:02} min", rounded_mins / 60, rounded_mins % 60),
     };
 }
 
@@ -166,8 +171,18 @@ mod tests {
         assert_eq!(plain_number(123_456.0), "123,500");
         assert_eq!(plain_number(1e30), "18,446,744,073,709,551,615");
         assert_eq!(plain_elapsed(Duration::from_mins(125)), "2 h 05 min");
-        assert_eq!(plain_elapsed(Duration::from_secs(30)), "under 1 min");
+        assert_eq!(plain_elapsed(Duration::from_secs(30)), "30 s");
+        assert_eq!(plain_elapsed(Duration::from_secs(356)), "5 min 56 s");
+        assert_eq!(plain_elapsed(Duration::from_secs(60)), "1 min");
         assert_eq!(plain_elapsed(Duration::from_mins(-45)), "45 min");
+        assert_eq!(
+            plain_elapsed(Duration::from_secs(59 * 60 + 40)),
+            "1 h 00 min"
+        );
+        assert_eq!(
+            plain_elapsed(Duration::from_secs(2 * 3600 + 4 * 60 + 31)),
+            "2 h 05 min"
+        );
     }
 
     #[test]

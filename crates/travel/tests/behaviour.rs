@@ -13,6 +13,7 @@ use palisade_travel::{ImpossibleTravel, TravelConfig};
 
 const T0: &str = "2024-03-20T09:00:00Z";
 
+#[derive(Clone, Copy)]
 struct At {
     lat: f64,
     lon: f64,
@@ -167,7 +168,9 @@ fn zero_elapsed_time_gives_a_finite_speed() {
     ]);
     assert_eq!(out.len(), 1);
     assert!(
-        out[0].summary.ends_with("in under 1 min = 986,600 km/h"),
+        out[0]
+            .summary
+            .ends_with("in 0 s (timed as 1 min) = 986,600 km/h"),
         "{}",
         out[0].summary
     );
@@ -570,6 +573,8 @@ fn moves_repeated_on_another_day_and_shared_moves_are_low() {
 struct Profile {
     asns: &'static [u32],
     countries: &'static [&'static str],
+    /// When every known value was first seen, in minutes from `T0`.
+    since: i64,
 }
 impl ProfileView for Profile {
     fn sign_ins(&self) -> u64 {
@@ -590,7 +595,7 @@ impl ProfileView for Profile {
         known.then(|| Familiarity {
             weight: 40.0,
             share: 0.5,
-            first_seen: t(-1000),
+            first_seen: t(self.since),
             last_seen: t(-10),
         })
     }
@@ -608,6 +613,7 @@ fn the_profile_raises_new_countries_and_lowers_usual_networks() {
     let au_only = Profile {
         asns: &[1221],
         countries: &["AU"],
+        since: -100_000,
     };
     let ctx = Context {
         profile: Some(&au_only),
@@ -623,16 +629,30 @@ fn the_profile_raises_new_countries_and_lowers_usual_networks() {
     let both = Profile {
         asns: &[1221, 3320],
         countries: &["AU", "DE"],
+        since: -100_000,
     };
     let ctx = Context {
         profile: Some(&both),
         ..Context::empty()
     };
-    let out = run_with(&mut ImpossibleTravel::default(), &[a, b], &ctx);
+    let out = run_with(
+        &mut ImpossibleTravel::default(),
+        &[a.clone(), b.clone()],
+        &ctx,
+    );
     assert_eq!(out[0].severity, Severity::Low);
     assert!(out[0]
         .summary
         .contains("both networks are usual for this identity"));
+    // Networks first seen in the last hours are no habit, however often they were used: an
+    // intruder's own session starts and app sign-ins would otherwise make theirs usual.
+    let just_now = Profile { since: -60, ..both };
+    let ctx = Context {
+        profile: Some(&just_now),
+        ..Context::empty()
+    };
+    let out = run_with(&mut ImpossibleTravel::default(), &[a, b], &ctx);
+    assert_eq!(out[0].severity, Severity::Medium, "{}", out[0].summary);
 }
 
 #[test]
@@ -848,4 +868,62 @@ fn state_is_bounded_swept_forgotten_and_restorable() {
     d.advance(t(2 * 24 * 60), &mut out);
     assert_eq!(d.tracked_identities(), 0);
     assert!(out.is_empty());
+}
+
+/// Seconds an elapsed time in a summary's words stands for ("45 s", "5 min 56 s", "2 h 05 min").
+fn words_to_secs(words: &str) -> f64 {
+    let mut secs = 0.0;
+    let mut n = 0.0;
+    for w in words.split_whitespace() {
+        match w {
+            "h" => secs += n * 3600.0,
+            "min" => secs += n * 60.0,
+            "s" => secs += n,
+            _ => n = w.parse().unwrap(),
+        }
+    }
+    secs
+}
+
+fn plain(n: &str) -> f64 {
+    n.replace(',', "").parse().unwrap()
+}
+
+#[test]
+fn a_summarys_distance_time_and_speed_add_up() {
+    // Coarse locations (wide radii) and short or odd elapsed times are where a summary could
+    // write one distance and time and compute its speed from others.
+    for acc in [20.0, 400.0, 1_000.0] {
+        for secs in [0, 20, 356, 2_678, 7_471] {
+            let at = |p: &At| At { acc, ..*p };
+            let mut b = sign_in("a@x.com", "e2", 0, "79.215.3.4", &at(&FRANKFURT));
+            b.time = t(0) + Duration::from_secs(secs);
+            let out = run(&[sign_in("a@x.com", "e1", 0, "1.129.0.1", &at(&SYDNEY)), b]);
+            assert_eq!(out.len(), 1, "{acc} km, {secs} s: {out:?}");
+            let s = &out[0].summary;
+            let (_, rest) = s.split_once(": ").unwrap();
+            let (distance, rest) = rest.split_once(" km").unwrap();
+            let (distance, rest) = match rest.strip_prefix(" (at least ") {
+                Some(r) => r.split_once(" km allowing for location accuracy)").unwrap(),
+                None => (distance, rest),
+            };
+            let (time, speed) = rest
+                .strip_prefix(" in ")
+                .unwrap()
+                .split_once(" = ")
+                .unwrap();
+            let time = match time.split_once(" (timed as ") {
+                Some((_, timed)) => timed.trim_end_matches(')'),
+                None => time,
+            };
+            let speed = plain(speed.trim_end_matches(" km/h"));
+            let worked_out = plain(distance) / (words_to_secs(time) / 3600.0);
+            // Rounding: distances to 100 km (and radii under 2% of the distance unsaid),
+            // speeds to 100 km/h, times from ten minutes up to the nearest minute.
+            assert!(
+                (worked_out - speed).abs() <= 0.08 * speed,
+                "{s}: words give {worked_out:.0} km/h"
+            );
+        }
+    }
 }
