@@ -163,11 +163,12 @@ struct Source {
     listed: Vec<IdentityKey>,
     evidence: Evidence,
     asn: Option<u32>,
-    /// For a network: its failing addresses (as [`address_number`] writes them) with their
-    /// failures, at most [`MAX_ADDRESSES`]; a network's spray is one no single address makes
-    /// most of (that one is the address's own spray, reported as such).
+    /// For a network: its failing address sources (an IPv4 address, an IPv6 /64) with their
+    /// failures, at most [`MAX_ADDRESSES`]. When one address that is itself reported as a
+    /// spray makes most of the network's failures, the network's spray is that one, already
+    /// reported; padding one unreported address with failures hides nothing.
     #[serde(default)]
-    addresses: Vec<(u64, u64)>,
+    addresses: Vec<(IpAddr, u64)>,
     finding: Option<Finding>,
     next_report: usize,
     compromised: Vec<IdentityKey>,
@@ -178,20 +179,13 @@ struct Source {
     text: usize,
 }
 
-/// An address source as a number: an IPv4 address, or an IPv6 /64 (its top bit set).
-fn address_number(ip: IpAddr) -> u64 {
-    match ip {
-        IpAddr::V4(a) => u64::from(u32::from(a)),
-        IpAddr::V6(a) => (u128::from(a) >> 64) as u64 | 1 << 63,
-    }
-}
-
-/// Addresses a network source tells apart; past this many, its failures are spread anyway.
+/// Address sources a network source tells apart; the first ones are enough to find one that
+/// makes most of its failures.
 const MAX_ADDRESSES: usize = 16;
 
 impl Source {
-    /// Counts a failure of a network source from the address `at` (see [`address_number`]).
-    fn note_address(&mut self, at: u64) {
+    /// Counts a failure of a network source from the address source `at`.
+    fn note_address(&mut self, at: IpAddr) {
         if let Some((_, n)) = self.addresses.iter_mut().find(|(a, _)| *a == at) {
             *n += 1;
         } else if self.addresses.len() < MAX_ADDRESSES {
@@ -199,14 +193,12 @@ impl Source {
         }
     }
 
-    /// Whether a network's failures are spread over its addresses: no single one holds more
-    /// than half of them.
-    fn spread(&self) -> bool {
-        self.addresses.len() >= MAX_ADDRESSES
-            || self
-                .addresses
-                .iter()
-                .all(|(_, n)| n.saturating_mul(2) <= self.failures)
+    /// The address source that makes more than half of a network's failures, if one does.
+    fn main_address(&self) -> Option<IpAddr> {
+        self.addresses
+            .iter()
+            .find(|(_, n)| n.saturating_mul(2) > self.failures)
+            .map(|(a, _)| *a)
     }
 
     fn deadline(&self, window: Duration) -> Timestamp {
@@ -217,7 +209,7 @@ impl Source {
     /// they count the held text again.
     fn bytes(&self) -> usize {
         200 + (self.hashed.capacity() + self.succeeded.capacity()) * 8
-            + self.addresses.capacity() * 16
+            + self.addresses.capacity() * size_of::<(IpAddr, u64)>()
             + self.text
             + self.finding.as_ref().map_or(0, |f| {
                 size_of::<Finding>() + f.summary.capacity() + self.text
@@ -415,6 +407,17 @@ impl PasswordSpray {
         let cap = self.config.max_identities_per_source;
         let threshold = self.threshold(&key);
         let ratio = self.config.min_failure_ratio;
+        // A network whose failures mostly come from one address already reported as a spray
+        // (this event counted there first) is that spray, not a second one.
+        let reported_address = match &key {
+            SourceKey::Asn(_) => self
+                .sources
+                .get(&key)
+                .and_then(Source::main_address)
+                .and_then(|a| self.sources.get(&SourceKey::Ip(a)))
+                .is_some_and(|s| s.finding.is_some()),
+            SourceKey::Ip(_) => false,
+        };
         let Some(s) = self.sources.get_mut(&key) else {
             return;
         };
@@ -422,8 +425,10 @@ impl PasswordSpray {
         let old_deadline = s.deadline(window);
         s.last = s.last.max(event.time);
         s.failures += 1;
-        if let (SourceKey::Asn(_), Some(ip)) = (&key, event.origin.ip) {
-            s.note_address(address_number(ip));
+        if let (SourceKey::Asn(_), Some(SourceKey::Ip(at))) =
+            (&key, event.origin.ip.map(SourceKey::of_ip))
+        {
+            s.note_address(at);
         }
         s.add_evidence(&event.id);
         if let Some(who) = event.identity() {
@@ -446,7 +451,7 @@ impl PasswordSpray {
         let report = distinct >= s.next_report
             && failing >= ratio
             && distinct >= threshold
-            && (matches!(key, SourceKey::Ip(_)) || s.spread());
+            && !reported_address;
         if s.finding.is_none() && !report {
             // Nothing to say yet: most sources fail once or twice and never become a spray.
         } else if s.finding.is_some() {

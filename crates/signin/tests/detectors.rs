@@ -1855,6 +1855,23 @@ fn one_address_spraying_a_network_threshold_is_one_spray() {
     assert_eq!(ids.len(), 1, "{all:#?}");
     assert!(all.iter().all(|f| !f.summary.contains("network AS")));
     assert!(all.iter().any(|f| f.severity == Severity::High));
+
+    // Padding one address with failures at three accounts (too few to be its own spray) does
+    // not hide thirty others tried once each from thirty more addresses of the network.
+    let mut h = Harness::new(PasswordSpray::default());
+    let mut all = Vec::new();
+    for i in 0..100 {
+        all.extend(h.run(&spray_failure(i, &format!("p{}@x.com", i % 3), "73.22.1.9")));
+    }
+    for i in 0..30 {
+        let mut e = spray_failure(100 + i, &format!("u{i:02}@x.com"), "73.22.1.9");
+        e.origin.ip = format!("73.22.2.{}", i + 1).parse().ok();
+        all.extend(h.run(&e));
+    }
+    assert!(
+        all.iter().any(|f| f.summary.contains("network AS7922")),
+        "{all:#?}"
+    );
 }
 
 #[test]
