@@ -165,8 +165,8 @@ struct Source {
     asn: Option<u32>,
     /// For a network: its failing address sources (an IPv4 address, an IPv6 /64) with their
     /// failures, at most [`MAX_ADDRESSES`]. When one address that is itself reported as a
-    /// spray makes most of the network's failures, the network's spray is that one, already
-    /// reported; padding one unreported address with failures hides nothing.
+    /// spray makes most of the network's failures, and the identities tried from elsewhere
+    /// are too few for a network's spray, the network's spray is that one, already reported.
     #[serde(default)]
     addresses: Vec<(IpAddr, u64)>,
     finding: Option<Finding>,
@@ -405,17 +405,23 @@ impl PasswordSpray {
             self.sources.insert(key.clone(), s);
         }
         let cap = self.config.max_identities_per_source;
-        let threshold = self.threshold(&key);
         let ratio = self.config.min_failure_ratio;
+        let threshold = self.threshold(&key);
         // A network whose failures mostly come from one address already reported as a spray
-        // (this event counted there first) is that spray, not a second one.
+        // (this event counted there first) is that spray, not a second one: unless the
+        // identities tried from its other addresses are a network's spray by themselves, so
+        // padding a reported address hides nothing either.
         let reported_address = match &key {
-            SourceKey::Asn(_) => self
-                .sources
-                .get(&key)
-                .and_then(Source::main_address)
-                .and_then(|a| self.sources.get(&SourceKey::Ip(a)))
-                .is_some_and(|s| s.finding.is_some()),
+            SourceKey::Asn(_) => self.sources.get(&key).is_some_and(|network| {
+                network
+                    .main_address()
+                    .and_then(|a| self.sources.get(&SourceKey::Ip(a)))
+                    .filter(|address| address.finding.is_some())
+                    .is_some_and(|address| {
+                        let elsewhere = network.hashed.len().saturating_sub(address.hashed.len());
+                        elsewhere < threshold
+                    })
+            }),
             SourceKey::Ip(_) => false,
         };
         let Some(s) = self.sources.get_mut(&key) else {

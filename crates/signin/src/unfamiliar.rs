@@ -58,12 +58,12 @@ pub struct UnfamiliarConfig {
     /// 4.0); such a sign-in is at least medium, even while the profile is still learning.
     pub vendor_high_score: f64,
     /// What an interactive sign-in from a hosting or cloud provider's network the identity has
-    /// not used, and fewer than `service_network_share` of the tenant use, adds (default 4.25):
-    /// people sign in from homes, offices and phones, not data centres, and phishing proxies
-    /// (adversary in the middle) run there, relaying the victim's own browser. With the new
-    /// network that comes with it (0.75 at least, half of `weights.asn` beside a familiar
-    /// browser), that is medium even from the identity's own city. A non-interactive one (a
-    /// service refreshing a token for the identity) is reported low at most, unless the vendor flags or rates it, or it looks like a replayed
+    /// not used adds (default 3.0): people sign in from homes, offices and phones, not data
+    /// centres. Not more: a tenant's own VPN or Cloud PCs run on the same clouds, and how many
+    /// of the tenant use a network is something an intruder's first victims can change. A
+    /// phishing proxy in the victim's own city relaying the victim's browser is low, naming
+    /// the list. A non-interactive one (a service refreshing a token for the identity) is
+    /// reported low at most, unless the vendor flags or rates it, or it looks like a replayed
     /// token (see `service_network_share`). The networks come from the egress lists (see
     /// [`UnfamiliarSignIn::with_egress`]).
     pub hosting_score: f64,
@@ -106,7 +106,7 @@ impl Default for UnfamiliarConfig {
             anonymous_score: 4.0,
             vendor_medium_score: 2.5,
             vendor_high_score: 4.0,
-            hosting_score: 4.25,
+            hosting_score: 3.0,
             egress_location_factor: 0.25,
             service_network_share: 0.05,
             merge_minutes: 60,
@@ -421,12 +421,8 @@ impl UnfamiliarSignIn {
             {
                 a.location *= self.config.egress_location_factor;
             }
-            // New, not merely rare: an occasional Cloud PC session is the identity's own. And
-            // not a network a share of the tenant signs in from (its VPN or Cloud PCs there).
-            Through::Hosting { .. }
-                if a.is_new(Dimension::Asn)
-                    && a.network_share < self.config.service_network_share =>
-            {
+            // New, not merely rare: an occasional Cloud PC session is the identity's own.
+            Through::Hosting { .. } if a.is_new(Dimension::Asn) => {
                 a.other += self.config.hosting_score;
             }
             Through::Service { .. } => {}

@@ -57,8 +57,7 @@ pub struct TravelConfig {
     /// server is what stolen credentials look like.
     pub hosting_lowers_interactive: bool,
     /// A network counts as usual for an identity when its profile's decayed weight for the ASN
-    /// is at least this (see `palisade_core::ProfileView`) and the profile first saw it at
-    /// least [`TravelConfig::pair_settle_hours`] earlier. When both ends of a move are usual
+    /// is at least this (see `palisade_core::ProfileView`). When both ends of a move are usual
     /// networks the move is reported low. Default **3**.
     pub familiar_network_weight: f64,
     /// Addresses the learned IP-location cache holds (about 2 MiB at the default). It locates

