@@ -411,7 +411,7 @@ impl PasswordSpray {
         // (this event counted there first) is that spray, not a second one: unless the
         // identities tried from its other addresses are a network's spray by themselves, so
         // padding a reported address hides nothing either.
-        let reported_address = match &key {
+        let duplicates_an_address = match &key {
             SourceKey::Asn(_) => self.sources.get(&key).is_some_and(|network| {
                 network
                     .main_address()
@@ -457,7 +457,7 @@ impl PasswordSpray {
         let report = distinct >= s.next_report
             && failing >= ratio
             && distinct >= threshold
-            && !reported_address;
+            && !duplicates_an_address;
         if s.finding.is_none() && !report {
             // Nothing to say yet: most sources fail once or twice and never become a spray.
         } else if s.finding.is_some() {

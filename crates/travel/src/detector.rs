@@ -594,7 +594,7 @@ impl Judge<'_> {
         }
         summary.push_str(" in ");
         push_plain_elapsed(&mut summary, elapsed);
-        if elapsed.as_millis().abs() < min_elapsed.as_millis() {
+        if elapsed.as_millis().checked_abs().unwrap_or(i64::MAX) < min_elapsed.as_millis() {
             summary.push_str(" (timed as ");
             push_plain_elapsed(&mut summary, min_elapsed);
             summary.push(')');

@@ -884,6 +884,7 @@ fn a_summarys_distance_time_and_speed_add_up() {
         city: "Inland",
         cc: "AU",
     };
+    let mut checked = 0;
     for (acc, to) in [20.0, 400.0, 1_000.0]
         .into_iter()
         .flat_map(|acc| [(acc, FRANKFURT), (acc, INLAND)])
@@ -897,6 +898,7 @@ fn a_summarys_distance_time_and_speed_add_up() {
                 // Too near for its radii, or possible in the time: nothing to add up.
                 continue;
             }
+            checked += 1;
             let s = &out[0].summary;
             let (_, rest) = s.split_once(": ").unwrap();
             let (distance, rest) = rest.split_once(" km").unwrap();
@@ -923,4 +925,6 @@ fn a_summarys_distance_time_and_speed_add_up() {
             );
         }
     }
+    // Every move to Frankfurt is flagged, and the nearer place's at its finest radii.
+    assert!(checked >= 20, "only {checked} summaries checked");
 }
