@@ -405,8 +405,8 @@ impl PasswordSpray {
             self.sources.insert(key.clone(), s);
         }
         let cap = self.config.max_identities_per_source;
-        let ratio = self.config.min_failure_ratio;
         let threshold = self.threshold(&key);
+        let ratio = self.config.min_failure_ratio;
         // A network whose failures mostly come from one address already reported as a spray
         // (this event counted there first) is that spray, not a second one: unless the
         // identities tried from its other addresses are a network's spray by themselves, so

@@ -1631,16 +1631,41 @@ fn the_same_network_back_after_a_refused_push() {
         .is_empty());
 }
 
-fn spray_failure(i: i64, who: &str, ip: &'static str) -> Event {
-    let mut o = attacker();
-    o.ip = ip;
-    event(
+/// Runs the failures `range` of a spray, the `i`th at `who(i)` from `ip(i)`; returns what was
+/// said.
+fn spray(
+    h: &mut Harness<PasswordSpray>,
+    range: std::ops::Range<i64>,
+    who: impl Fn(i64) -> String,
+    ip: impl Fn(i64) -> String,
+) -> Vec<Finding> {
+    range
+        .flat_map(|i| h.run(&spray_failure(i, &who(i), &ip(i))))
+        .collect()
+}
+
+/// Account `i` of a spray.
+fn account(i: i64) -> String {
+    format!("u{i:02}@x.com")
+}
+
+/// The attacker's one address.
+fn one_address(_: i64) -> String {
+    "73.22.1.9".into()
+}
+
+/// The `i`th failure of a spray (twenty seconds apart), at `who`, from `ip` on the attacker's
+/// network.
+fn spray_failure(i: i64, who: &str, ip: &str) -> Event {
+    let mut e = event(
         who,
         at_min(0) + Duration::from_secs(i * 20),
         &format!("sp{i}-{who}"),
-        &o,
+        &attacker(),
         failed(FailureReason::BadPassword),
-    )
+    );
+    e.origin.ip = Some(ip.parse().unwrap());
+    e
 }
 
 #[test]
@@ -1653,9 +1678,7 @@ fn spray_is_keyed_on_the_ip_and_escalates_on_success() {
         .unwrap(),
     );
     let mut all = Vec::new();
-    for i in 0..40 {
-        all.extend(h.run(&spray_failure(i, &format!("u{i:02}@x.com"), "73.22.1.9")));
-    }
+    all.extend(spray(&mut h, 0..40, account, one_address));
     assert_eq!(
         all.iter().map(|f| f.revision).collect::<Vec<_>>(),
         [1, 2, 3],
@@ -1704,9 +1727,7 @@ fn a_success_before_the_spray_is_recognised_still_counts() {
     // the spray goes on: the finding opens high, naming that account, its sign-in in evidence.
     let mut h = Harness::new(PasswordSpray::default());
     let mut all = Vec::new();
-    for i in 0..3 {
-        all.extend(h.run(&spray_failure(i, &format!("u{i:02}@x.com"), "73.22.1.9")));
-    }
+    all.extend(spray(&mut h, 0..3, account, one_address));
     let mut o = attacker();
     o.ip = "73.22.1.9";
     all.extend(h.run(&event(
@@ -1716,9 +1737,7 @@ fn a_success_before_the_spray_is_recognised_still_counts() {
         &o,
         ok(),
     )));
-    for i in 3..15 {
-        all.extend(h.run(&spray_failure(i, &format!("u{i:02}@x.com"), "73.22.1.9")));
-    }
+    all.extend(spray(&mut h, 3..15, account, one_address));
     assert_eq!(all.len(), 1, "{all:?}");
     let f = &all[0];
     assert_eq!((f.revision, f.severity), (1, Severity::High));
@@ -1758,9 +1777,7 @@ fn one_account_signing_in_over_and_over_does_not_hide_a_spray() {
             ok(),
         )));
     }
-    for i in 1..50 {
-        all.extend(h.run(&spray_failure(i, &format!("u{i:02}@x.com"), "73.22.1.9")));
-    }
+    all.extend(spray(&mut h, 1..50, account, one_address));
     assert!(!all.is_empty());
     assert_eq!(all[0].severity, Severity::High, "{}", all[0].summary);
     assert!(all[0].summary.contains("mule@x.com signed in successfully"));
@@ -1771,8 +1788,8 @@ fn an_ipv6_spray_rotating_through_one_64_is_one_source() {
     let mut h = Harness::new(PasswordSpray::default());
     let mut all = Vec::new();
     for i in 0..40 {
-        let mut e = spray_failure(i, &format!("u{i:02}@x.com"), "73.22.1.9");
-        e.origin.ip = format!("2a01:4f8:1:2::{:x}", i + 1).parse().ok();
+        let ip = format!("2a01:4f8:1:2::{:x}", i + 1);
+        let mut e = spray_failure(i, &format!("u{i:02}@x.com"), &ip);
         e.origin.asn = None;
         all.extend(h.run(&e));
     }
@@ -1802,11 +1819,9 @@ fn a_network_spray_escalates_only_on_a_sprayed_identity() {
     // network also carries ordinary sign-ins, so only a sprayed identity getting in escalates.
     let mut h = Harness::new(PasswordSpray::default());
     let mut all = Vec::new();
-    for i in 0..30 {
-        let mut e = spray_failure(i, &format!("u{i:02}@x.com"), "73.22.1.9");
-        e.origin.ip = format!("73.22.{}.{}", i / 200, i % 200 + 1).parse().ok();
-        all.extend(h.run(&e));
-    }
+    all.extend(spray(&mut h, 0..30, account, |i| {
+        format!("73.22.{}.{}", i / 200, i % 200 + 1)
+    }));
     let asn = all
         .iter()
         .find(|f| f.summary.contains("network AS"))
@@ -1833,9 +1848,7 @@ fn one_address_spraying_a_network_threshold_is_one_spray() {
     // failures from that one address, which is no second spray to report.
     let mut h = Harness::new(PasswordSpray::default());
     let mut all = Vec::new();
-    for i in 0..40 {
-        all.extend(h.run(&spray_failure(i, &format!("u{i:02}@x.com"), "73.22.1.9")));
-    }
+    all.extend(spray(&mut h, 0..40, account, one_address));
     all.extend(h.run(&event("u05@x.com", at_min(21), "in", &attacker(), ok())));
     let ids: std::collections::BTreeSet<&str> = all.iter().map(|f| f.id.as_str()).collect();
     assert_eq!(ids.len(), 1, "{all:#?}");
@@ -1846,14 +1859,15 @@ fn one_address_spraying_a_network_threshold_is_one_spray() {
     // not hide thirty others tried once each from thirty more addresses of the network.
     let mut h = Harness::new(PasswordSpray::default());
     let mut all = Vec::new();
-    for i in 0..100 {
-        all.extend(h.run(&spray_failure(i, &format!("p{}@x.com", i % 3), "73.22.1.9")));
-    }
-    for i in 0..30 {
-        let mut e = spray_failure(100 + i, &format!("u{i:02}@x.com"), "73.22.1.9");
-        e.origin.ip = format!("73.22.2.{}", i + 1).parse().ok();
-        all.extend(h.run(&e));
-    }
+    all.extend(spray(
+        &mut h,
+        0..100,
+        |i| format!("p{}@x.com", i % 3),
+        one_address,
+    ));
+    all.extend(spray(&mut h, 100..130, account, |i| {
+        format!("73.22.2.{}", i - 99)
+    }));
     assert!(
         all.iter().any(|f| f.summary.contains("network AS7922")),
         "{all:#?}"
@@ -1864,20 +1878,18 @@ fn one_address_spraying_a_network_threshold_is_one_spray() {
     // them gets in from yet another: the network's spray, and high.
     let mut h = Harness::new(PasswordSpray::default());
     let mut all = Vec::new();
-    for i in 0..250 {
-        all.extend(h.run(&spray_failure(
-            i,
-            &format!("d{}@x.com", i % 10),
-            "73.22.1.9",
-        )));
-    }
-    for i in 0..200 {
-        let mut e = spray_failure(250 + i, &format!("t{i:03}@x.com"), "73.22.1.9");
-        e.origin.ip = format!("73.22.{}.{}", 2 + i / 100, i % 100 + 1)
-            .parse()
-            .ok();
-        all.extend(h.run(&e));
-    }
+    all.extend(spray(
+        &mut h,
+        0..250,
+        |i| format!("d{}@x.com", i % 10),
+        one_address,
+    ));
+    all.extend(spray(
+        &mut h,
+        250..450,
+        |i| format!("t{:03}@x.com", i - 250),
+        |i| format!("73.22.{}.{}", 2 + (i - 250) / 100, (i - 250) % 100 + 1),
+    ));
     let mut o = attacker();
     o.ip = "73.22.9.9";
     all.extend(h.run(&event("t150@x.com", at_min(160), "in", &o, ok())));
