@@ -205,7 +205,10 @@ fn vendor_verdicts_raise_the_sign_ins_they_flag() {
                 .collect();
             let mut marked = Vec::new();
             for e in &mut s.events {
-                if flagged.contains(&e.id) && e.activity.is_successful_sign_in() {
+                // Google's login audit has no record of a single sign-on into another app.
+                let unwritten = idp == Source::GoogleWorkspace
+                    && matches!(&e.activity, Activity::SignIn(s) if s.stage == SignInStage::Sso);
+                if flagged.contains(&e.id) && e.activity.is_successful_sign_in() && !unwritten {
                     let v = &mut e.vendor_signals;
                     match idp {
                         Source::GoogleWorkspace => v.reasons.push("is_suspicious".into()),

@@ -141,6 +141,14 @@ pub struct BaselineConfig {
     /// Most sign-ins waiting for their MFA step at once (default 65 536); past it the oldest
     /// is learned early, so the wait is bounded in memory too.
     pub max_waiting: usize,
+    /// Seconds for which sign-ins of one session count as one visit (default 43 200, 12 hours):
+    /// a sign-in of the same session id as the last one learned, within this time of the
+    /// first, adds weight only to values the visit has not taught yet and does not count as
+    /// another sign-in. Okta logs a session start and an SSO record per app, Entra a record
+    /// per token, so without this one intruder's visit would teach their network several
+    /// times over and make it look usual. A session that lasts longer counts once per window,
+    /// so a long-lived session still matures its profile. 0 counts every record.
+    pub session_window_secs: u32,
 }
 
 impl Default for BaselineConfig {
@@ -157,6 +165,7 @@ impl Default for BaselineConfig {
             label_cap: 65_536,
             mfa_step_wait_secs: 600,
             max_waiting: 65_536,
+            session_window_secs: 43_200,
         }
     }
 }

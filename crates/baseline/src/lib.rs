@@ -29,6 +29,11 @@
 //! `ProfileStore::advance` before each event, so what the wait decided is in the profile the
 //! event's detectors read.
 //!
+//! One visit counts once: records of the same session within
+//! [`BaselineConfig::session_window_secs`] (Okta's session start and an SSO record per app,
+//! Entra's record per token) teach each value once and count as one sign-in, so an intruder's
+//! single visit cannot make their network look usual by opening many applications.
+//!
 //! Each value keeps a decayed weight (half-life in event time), first and last sighting; each
 //! dimension keeps its top K values ([`DimensionCaps`]), so a profile's size is capped: at most 36
 //! values of 24 bytes with the defaults, about 0.7 KiB per identity all told in the 1M-identity

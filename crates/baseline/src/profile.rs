@@ -186,6 +186,10 @@ pub struct Profile {
     /// only a sign-in of its own session, so the victim approving their own push minutes
     /// before does not vouch for an attacker's sign-in.
     pub(crate) last_mfa_session: u64,
+    /// The session of the last sign-in learned (a stable hash; 0 when the vendor named none)
+    /// and when its current window began: see [`BaselineConfig::session_window_secs`].
+    pub(crate) session: u64,
+    pub(crate) session_since: u32,
     /// Creation order, so snapshots are written in an order that depends only on the events.
     pub(crate) seq: u64,
 }
@@ -204,6 +208,8 @@ impl Profile {
             decayed_at: at,
             last_mfa: 0,
             last_mfa_session: 0,
+            session: 0,
+            session_since: 0,
             seq: 0,
         }
     }
@@ -258,16 +264,36 @@ impl Profile {
         }
     }
 
-    /// Learns one successful sign-in at `t` (seconds) with its properties.
+    /// Learns one successful sign-in at `t` (seconds) of `session` (a stable hash, 0 for none)
+    /// with its properties.
+    ///
+    /// A sign-in of the same session as the last one, within the session window, is the same
+    /// visit seen again (Okta logs a session start and then one SSO record per app; Entra one
+    /// record per token): it adds weight only to values that visit has not yet taught, and is
+    /// not counted as another sign-in. Otherwise one visit of an intruder's would teach its
+    /// network as often as it opened an app, and make it look usual.
     pub(crate) fn learn(
         &mut self,
         shared: &Shared,
-        t: u32,
+        (t, session): (u32, u64),
         obs: &[Observation<'_>],
         tenant: &mut Tenant,
     ) {
         self.decay_to(shared, t, tenant);
         let config = &shared.config;
+        let window = config.session_window_secs;
+        let same_visit =
+            session != 0 && session == self.session && t.abs_diff(self.session_since) < window;
+        // Values last seen since the visit began were taught by it already. (A record of the
+        // visit that arrives late moves its start back.)
+        let taught_since = if same_visit {
+            self.session_since = self.session_since.min(t);
+            self.session_since
+        } else {
+            self.session = session;
+            self.session_since = t;
+            u32::MAX
+        };
         // A late event counts as if it had decayed from its own time to the profile's clock.
         let w = if t >= self.decayed_at {
             1.0
@@ -281,7 +307,9 @@ impl Profile {
                 .iter_mut()
                 .find(|e| e.key == o.key && e.dim == o.dim)
             {
-                e.weight += w;
+                if e.last < taught_since {
+                    e.weight += w;
+                }
                 e.first = e.first.min(t);
                 e.last = e.last.max(t);
                 continue;
@@ -329,7 +357,9 @@ impl Profile {
                 tenant.label(o.key, &label, config.label_cap);
             }
         }
-        self.sign_ins = self.sign_ins.saturating_add(1);
+        if !same_visit {
+            self.sign_ins = self.sign_ins.saturating_add(1);
+        }
         self.first = self.first.min(t);
         self.last = self.last.max(t);
     }

@@ -6,7 +6,8 @@
 //!       labels   u32 n, n × (key u64, len u16, UTF-8 bytes)            sorted by key
 //!       priors   8 × (u32 n, n × (key u64, identities u32))            sorted by key
 //!       profiles u32 n, n × (id len u16, id, sign-ins u32, first u32, last u32,
-//!                            decayed-at u32, last MFA step u32, its session u64, u8 m,
+//!                            decayed-at u32, last MFA step u32, its session u64,
+//!                            last sign-in's session u64, its window's start u32, u8 m,
 //!                            m × (dim u8, key u64, weight f32, first u32, last u32))
 //!                                                                      in creation order
 //!       waiting  u32 n, n × (profile u32, time u32, session u64, u8 m, m × (dim u8, key u64,
@@ -16,7 +17,8 @@
 //! Version 2 had no last MFA step or waiting sign-ins, version 3 no session of that step; both
 //! are still read (a step of no named session confirms a sign-in of any). Version 4 has the
 //! layout of version 5, with every waiting sign-in's identity having taken a step; version 5
-//! the layout of version 6 without the MFA dimension.
+//! the layout of version 6 without the MFA dimension; version 6 that of version 7 without the
+//! last sign-in's session and its window.
 //!
 //! A binary format rather than JSON because a million profiles must snapshot in about the time
 //! the disk takes to write the bytes.
@@ -40,16 +42,19 @@ const MAGIC: &[u8; 8] = b"PALBASE\0";
 /// step; version 5 lets a sign-in wait for an identity never seen taking a step (from a source
 /// that logs the password stage first), which a version-4 reader refused as damage; version 6
 /// adds whether sign-ins satisfied MFA (values of dimension 8, which keeps no tenant prior), which
-/// a version-5 reader refused as an unknown dimension. Versions 2 to 5 are still read.
-pub const SNAPSHOT_VERSION: u32 = 6;
+/// a version-5 reader refused as an unknown dimension; version 7 the session of each identity's
+/// last sign-in and when its window began (sign-ins of one session count as one visit), read
+/// from older versions as no session. Versions 2 to 6 are still read.
+pub const SNAPSHOT_VERSION: u32 = 7;
 const OLDEST_READ: u32 = 2;
 /// The dimensions whose tenant priors are written: the first eight (the MFA dimension, ninth,
 /// keeps no prior).
 const PRIOR_DIMENSIONS: usize = 8;
 const HEADER: usize = 8 + 4 + 8 + 4;
 const ENTRY_BYTES: usize = 1 + 8 + 4 + 4 + 4;
-/// A profile's fixed part: five u32 counters and times, the MFA step's session, the value count.
-const HEAD_BYTES: usize = 5 * 4 + 8 + 1;
+/// A profile's fixed part: five u32 counters and times, the MFA step's session, the last
+/// sign-in's session and its window's start, the value count.
+const HEAD_BYTES: usize = 5 * 4 + 8 + 8 + 4 + 1;
 
 pub(crate) fn encode(store: &BaselineStore) -> Vec<u8> {
     let tenant = store.shared.tenant();
@@ -93,6 +98,8 @@ pub(crate) fn encode(store: &BaselineStore) -> Vec<u8> {
             head[k * 4..k * 4 + 4].copy_from_slice(&v.to_le_bytes());
         }
         head[20..28].copy_from_slice(&p.last_mfa_session.to_le_bytes());
+        head[28..36].copy_from_slice(&p.session.to_le_bytes());
+        head[36..40].copy_from_slice(&p.session_since.to_le_bytes());
         head[HEAD_BYTES - 1] = p.entries.len().min(255) as u8;
         body.extend_from_slice(&head);
         for e in p.entries.iter().take(255) {
@@ -336,11 +343,12 @@ pub(crate) fn decode(bytes: &[u8], config: BaselineConfig) -> Result<BaselineSto
         }
     }
 
-    // Identity length, head (with the last MFA step from version 3 on, its session from 4 on),
-    // at least one id byte.
+    // Identity length, head (with the last MFA step from version 3 on, its session from 4 on,
+    // the last sign-in's session from 7 on), at least one id byte.
     let head_bytes = match version {
         2 => 17,
         3 => 21,
+        4..=6 => 29,
         _ => HEAD_BYTES,
     };
     let n = r.count(head_bytes + 2, "profiles")?;
@@ -370,6 +378,12 @@ pub(crate) fn decode(bytes: &[u8], config: BaselineConfig) -> Result<BaselineSto
             let mut session = [0u8; 8];
             session.copy_from_slice(&head[20..28]);
             profile.last_mfa_session = u64::from_le_bytes(session);
+        }
+        if version >= 7 {
+            let mut session = [0u8; 8];
+            session.copy_from_slice(&head[28..36]);
+            profile.session = u64::from_le_bytes(session);
+            profile.session_since = word(36);
         }
         if profile.first > profile.last {
             return Err(corrupt(format!("profile of {id:?} ends before it starts")));

@@ -288,7 +288,7 @@ impl BaselineStore {
         &mut self,
         pos: usize,
         print: [u64; 2],
-        t: u32,
+        (t, session): (u32, u64),
         event: &Event,
         obs: &[Observation<'_>],
     ) {
@@ -301,11 +301,9 @@ impl BaselineStore {
         // asked). Elsewhere a step is logged with its sign-in, not after it.
         let may_step = p.last_mfa != 0 || event.source.logs_password_stage_first();
         if !may_step || wait == 0 {
-            self.learn_at(pos, t, obs);
+            self.learn_at(pos, (t, session), obs);
             return;
         }
-        // Hashed once, for the check below and the hold.
-        let session = session_of(event);
         // An MFA step of the same session just before (vendors that log the sign-in after its
         // steps, as Google Workspace and Okta Identity Engine may) was this sign-in, and was
         // learned as it: the two records are one sign-in, counted once.
@@ -323,17 +321,18 @@ impl BaselineStore {
 
     fn learn_waiting(&mut self, pos: usize, w: &Waiting) {
         let obs = Observations::of(w.obs.iter().map(HeldObservation::borrow));
-        self.learn_at(pos, w.t, obs.as_slice());
+        self.learn_at(pos, (w.t, w.session), obs.as_slice());
     }
 
-    /// Teaches the profile at `pos` one sign-in at `t`.
-    fn learn_at(&mut self, pos: usize, t: u32, obs: &[Observation<'_>]) {
+    /// Teaches the profile at `pos` one sign-in at `t` of `session` (its stable hash, 0 for
+    /// none).
+    fn learn_at(&mut self, pos: usize, at: (u32, u64), obs: &[Observation<'_>]) {
         let Some(profile) = self.profiles.get_mut(pos) else {
             return;
         };
         let mut tenant = self.shared.tenant_mut();
         let before = profile.entries.capacity();
-        profile.learn(&self.shared, t, obs, &mut tenant);
+        profile.learn(&self.shared, at, obs, &mut tenant);
         let after = profile.entries.capacity();
         if after != before {
             self.heap = (self.heap + after * size_of::<Entry>())
@@ -381,25 +380,26 @@ impl ProfileStore for BaselineStore {
                 return;
             };
             let obs = keys::observations(event);
+            let session = session_of(event);
             match sign_in.stage {
                 SignInStage::Primary if sign_in.mfa_satisfied.is_none() => {
-                    self.learn_or_hold(pos, print, t, event, obs.as_slice());
+                    self.learn_or_hold(pos, print, (t, session), event, obs.as_slice());
                 }
                 SignInStage::Mfa => {
                     if let Some(p) = self.profiles.get_mut(pos) {
                         if t >= p.last_mfa {
                             p.last_mfa = t;
-                            p.last_mfa_session = session_of(event);
+                            p.last_mfa_session = session;
                         }
                     }
                     // The step confirms the password-stage success of its session waiting for
                     // it: the two records are one sign-in, learned where the sign-in came from.
                     match self.answered(&print, event) {
                         Some(w) => self.learn_waiting(pos, &w),
-                        None => self.learn_at(pos, t, obs.as_slice()),
+                        None => self.learn_at(pos, (t, session), obs.as_slice()),
                     }
                 }
-                _ => self.learn_at(pos, t, obs.as_slice()),
+                _ => self.learn_at(pos, (t, session), obs.as_slice()),
             }
             return;
         };

@@ -424,6 +424,86 @@ fn a_realistic_profile_stays_under_a_kibibyte() {
     assert!(per >= 200, "state_bytes must count the profiles: {per}");
 }
 
+/// One visit counts once. Okta logs a session start and then an SSO record per app, all of one
+/// session: an intruder's single visit must not teach its network as often as it opened an app.
+#[test]
+fn one_session_counts_once_per_window() {
+    let mut store = BaselineStore::default();
+    // `n` records of one session a minute apart, each into another app.
+    let visit = |store: &mut BaselineStore, t: i64, session: Option<&str>, p: &Props, n: usize| {
+        for k in 0..n {
+            let id = format!("{}-{t}-{k}", session.unwrap_or("none"));
+            let mut e = sign_in("ana@x.com", at(t + k as i64 * 60_000), &id, p, true);
+            e.origin.session_id = session.map(Into::into);
+            if let Activity::SignIn(s) = &mut e.activity {
+                s.stage = SignInStage::Sso;
+                s.app = Some(format!("app{k}"));
+            }
+            store.learn(&e);
+        }
+    };
+    let weight = |store: &BaselineStore, dim: Dimension, value: &str| {
+        store
+            .view(&key("ana@x.com"))
+            .and_then(|v| v.familiarity(dim, value))
+            .map_or(0.0, |f| f.weight)
+    };
+    let sign_ins = |store: &BaselineStore| store.profile("ana@x.com").unwrap().sign_ins();
+
+    visit(&mut store, 0, Some("s1"), &home(), 4);
+    assert_eq!(sign_ins(&store), 1);
+    assert!((weight(&store, Dimension::Asn, "AS7545") - 1.0).abs() < 1e-3);
+    // Every app the visit opened is learned, once.
+    let apps = store
+        .profile("ana@x.com")
+        .unwrap()
+        .top_values(Dimension::App);
+    assert_eq!(apps.len(), 4, "{apps:?}");
+
+    // Another session is another visit.
+    visit(&mut store, day(1.0), Some("s2"), &home(), 2);
+    assert_eq!(sign_ins(&store), 2);
+    let home_weight = weight(&store, Dimension::Asn, "AS7545");
+    assert!((home_weight - (1.0 + (-1.0f64 / 30.0).exp2())).abs() < 1e-3);
+
+    // The same session from another network (a replayed cookie) teaches that network once,
+    // however many records it makes, and is not another sign-in.
+    let us = Props {
+        country: "US",
+        asn: 7922,
+        ip: "73.12.0.9",
+        device: None,
+        ua: "Mozilla/5.0 (X11; Linux x86_64) Firefox/121.0",
+    };
+    visit(&mut store, day(1.0) + 3_600_000, Some("s2"), &us, 3);
+    assert_eq!(sign_ins(&store), 2);
+    assert!((weight(&store, Dimension::Asn, "AS7922") - 1.0).abs() < 1e-3);
+    assert!(weight(&store, Dimension::Asn, "AS7545") <= home_weight);
+
+    // A session that outlasts the window counts once per window, so long-lived sessions still
+    // teach.
+    visit(
+        &mut store,
+        day(1.0) + 13 * 3_600_000,
+        Some("s2"),
+        &home(),
+        2,
+    );
+    assert_eq!(sign_ins(&store), 3);
+    assert!(weight(&store, Dimension::Asn, "AS7545") > home_weight + 0.9);
+
+    // Records that name no session count one by one, as does every record with no window.
+    visit(&mut store, day(3.0), None, &home(), 3);
+    assert_eq!(sign_ins(&store), 6);
+    let config = BaselineConfig {
+        session_window_secs: 0,
+        ..BaselineConfig::default()
+    };
+    let mut every = BaselineStore::new(config).unwrap();
+    visit(&mut every, 0, Some("s1"), &home(), 4);
+    assert_eq!(sign_ins(&every), 4);
+}
+
 fn arb_props() -> impl Strategy<Value = (u8, u8, u8, u8, u8, bool)> {
     (0u8..12, 0u8..12, 0u8..40, 0u8..12, 0u8..6, any::<bool>())
 }
@@ -442,6 +522,8 @@ fn event_of(who: u8, t: i64, i: usize, p: (u8, u8, u8, u8, u8, bool)) -> Event {
     e.origin.asn = Some(64_500 + u32::from(a));
     e.origin.ip = Some(format!("10.{ip}.{}.1", ip / 3).parse().unwrap());
     e.origin.device_id = Some(format!("d{d}"));
+    // A few sessions, so records of one visit meet (and cross snapshots) too.
+    e.origin.session_id = Some(format!("s{}", d % 4));
     e.origin.user_agent = Some(
         [
             "Chrome/1 Windows",
@@ -1077,11 +1159,7 @@ fn user(w: u8) -> String {
 /// first makes one, since version 5), so such a version-4 snapshot is refused.
 #[test]
 fn a_version_4_snapshot_is_still_read() {
-    let as_version = |bytes: &[u8], v: u32| {
-        let mut b = bytes.to_vec();
-        b[8..12].copy_from_slice(&v.to_le_bytes());
-        b
-    };
+    let as_version = as_version_6_layout;
     let mut store = BaselineStore::default();
     store.learn(&step("carol@x.com", 0, 1, 0, Step::Password));
     let waiting = store.snapshot().unwrap();
@@ -1099,7 +1177,47 @@ fn a_version_4_snapshot_is_still_read() {
     let settled = store.snapshot().unwrap();
     let mut old = BaselineStore::default();
     old.restore(&as_version(&settled, 4)).unwrap();
-    assert_eq!(old.snapshot().unwrap(), settled);
+    let written = old.snapshot().unwrap();
+    assert_eq!(written[8..12], SNAPSHOT_VERSION.to_le_bytes());
+    assert_eq!(as_version(&written, 4), as_version(&settled, 4));
+}
+
+/// A current snapshot as version `v` (4 to 6) wrote it: the same bytes without each profile's
+/// last sign-in session and the start of its window (the 12 head bytes version 7 added).
+fn as_version_6_layout(bytes: &[u8], v: u32) -> Vec<u8> {
+    let body = &bytes[24..];
+    let u32_at = |k: usize| u32::from_le_bytes(body[k..k + 4].try_into().unwrap()) as usize;
+    let u16_at = |k: usize| usize::from(u16::from_le_bytes(body[k..k + 2].try_into().unwrap()));
+    // Sweep counter, labels, the eight priors.
+    let mut at = 8;
+    let labels = u32_at(at);
+    at += 4;
+    for _ in 0..labels {
+        at += 8;
+        at += 2 + u16_at(at);
+    }
+    for _ in 0..8 {
+        at += 4 + 12 * u32_at(at);
+    }
+    let profiles = u32_at(at);
+    at += 4;
+    let mut old = Vec::with_capacity(body.len());
+    let mut copied = 0;
+    for _ in 0..profiles {
+        at += 2 + u16_at(at);
+        // The head: five u32, the MFA step's session, then version 7's 12 bytes, then the
+        // value count and the values.
+        old.extend_from_slice(&body[copied..at + 28]);
+        copied = at + 40;
+        at += 41 + 21 * usize::from(body[at + 40]);
+    }
+    old.extend_from_slice(&body[copied..]);
+    let mut b = b"PALBASE\0".to_vec();
+    b.extend_from_slice(&v.to_le_bytes());
+    b.extend_from_slice(&(old.len() as u64).to_le_bytes());
+    b.extend_from_slice(&crc32fast::hash(&old).to_le_bytes());
+    b.extend_from_slice(&old);
+    b
 }
 
 /// The flow's events run straight through a store made by `config`, and cut at `cut` by a

@@ -81,7 +81,8 @@ pub struct Familiarity {
 /// assert_eq!(AlwaysAu.maturity().sign_ins, 212);
 /// ```
 pub trait ProfileView {
-    /// Successful sign-ins learned from.
+    /// Successful sign-ins learned from (a store may count the records of one session as one
+    /// sign-in, as `palisade-baseline` does).
     fn sign_ins(&self) -> u64;
     /// Days between the first and the last sign-in learned.
     fn days(&self) -> u32;

@@ -84,7 +84,7 @@ pub(crate) fn inject(
                 secs(rng, 5, 20),
                 &victim.authenticator,
             );
-            f.wait(1).session_start();
+            f.wait(1).session_start().open_apps(rng);
             format!("{count} push prompts sent and ignored, then one approved, from abroad")
         }
         AttackKind::FraudReport => {
@@ -112,7 +112,7 @@ pub(crate) fn inject(
             let far = attacker_origin(gen, rng, |c| c.name == "Frankfurt");
             let mut g = Flow::new(gen, &victim.identity, far, t1).app("Microsoft Office 365");
             g.primary(None);
-            g.wait(1).session_start();
+            g.wait(1).session_start().open_apps(rng);
             format!(
                 "sign-in in {}, then from Frankfurt two hours later",
                 home.name
@@ -137,7 +137,7 @@ pub(crate) fn inject(
             g.primary(None);
             g.wait(3);
             g.push(PromptResult::Approved, secs(rng, 8, 30), dev);
-            g.wait(1).session_start();
+            g.wait(1).session_start().open_apps(rng);
             "a push from abroad denied; a day or two later the same network again, approved"
                 .to_owned()
         }
@@ -185,7 +185,7 @@ fn reference_case(
     f.primary(None);
     f.wait(3);
     f.push(PromptResult::Approved, secs(rng, 8, 20), dev);
-    f.wait(1).session_start();
+    f.wait(1).session_start().open_apps(rng);
     for _ in 0..2 + rng.below(3) {
         f.wait(secs(rng, 120, 600));
         f.file(FileAccessKind::Previewed, FILES[rng.below(FILES.len())]);
@@ -195,7 +195,7 @@ fn reference_case(
     let de = attacker_origin(gen, rng, |c| c.country == "DE");
     let mut g = Flow::new(gen, &victim.identity, de, t1).app("Microsoft Office 365");
     g.primary(None);
-    g.wait(1).session_start();
+    g.wait(1).session_start().open_apps(rng);
     for _ in 0..1 + rng.below(3) {
         g.wait(secs(rng, 60, 400));
         g.file(FileAccessKind::Previewed, FILES[rng.below(FILES.len())]);
@@ -266,7 +266,7 @@ fn push_burst(
     }
     if approve {
         f.push(PromptResult::Approved, secs(rng, 5, 20), dev);
-        f.wait(1).session_start();
+        f.wait(1).session_start().open_apps(rng);
         format!("{n} push prompts denied or timed out from {country}, then one approved")
     } else {
         format!("{n} push prompts denied or timed out from {country}, none approved")
@@ -324,7 +324,7 @@ fn password_spray(
     o.session_id = Some(gen.session());
     let mut f = Flow::new(gen, &victim.identity, o, t).app("Microsoft Office 365");
     f.primary(None);
-    f.wait(1).session_start();
+    f.wait(1).session_start().open_apps(rng);
     let mut targets: Vec<IdentityKey> = pool.iter().map(|p| p.identity.key.clone()).collect();
     targets.push(victim.identity.key.clone());
     let text = format!(
@@ -350,7 +350,7 @@ fn forward_to_external(gen: &mut Gen<'_>, victim: &Person, day: i64, rng: &mut R
             &victim.authenticator,
         );
     }
-    f.wait(1).session_start();
+    f.wait(1).session_start().open_apps(rng);
     f.wait(secs(rng, 600, 2400));
     f.origin = ip_only(&f.origin);
     let local = victim

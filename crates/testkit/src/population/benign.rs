@@ -276,6 +276,9 @@ fn flow(
         f.totp();
     }
     f.wait(1).session_start();
+    if rng.chance(0.5) {
+        f.open_apps(rng);
+    }
     if rng.chance(0.25) {
         f.wait(120 + rng.range_i64(0, 2900));
         if f.t < end {

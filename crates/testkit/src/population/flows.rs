@@ -8,6 +8,7 @@ use palisade_schema::{
 };
 
 use super::Gen;
+use crate::rng::Rng;
 
 /// Writes the events of one flow, advancing its own clock, and remembers their ids.
 pub(crate) struct Flow<'g, 'a> {
@@ -142,6 +143,32 @@ impl<'g, 'a> Flow<'g, 'a> {
     pub(crate) fn session_start(&mut self) -> &mut Self {
         let source = self.gen.cfg.idp;
         self.emit(source, Activity::SessionStart, None, None);
+        self
+    }
+
+    /// A single sign-on into another application from the session just started: the same
+    /// place, session and device (Okta logs `user.authentication.sso`, Entra another sign-in
+    /// of the session).
+    pub(crate) fn sso(&mut self, app: &str) -> &mut Self {
+        let mut s = SignIn::success(SignInStage::Sso);
+        s.app = Some(app.to_owned());
+        let source = self.gen.cfg.idp;
+        self.emit(source, Activity::SignIn(s), None, None);
+        self
+    }
+
+    /// Single sign-ons into one to three other applications over the next minutes, none past
+    /// the end of the generated span.
+    pub(crate) fn open_apps(&mut self, rng: &mut Rng) -> &mut Self {
+        let end = self.gen.end();
+        let first = rng.below(APPS.len());
+        for k in 1..=1 + rng.below(3) {
+            self.wait(20 + rng.range_i64(0, 400));
+            if self.t >= end {
+                break;
+            }
+            self.sso(APPS[(first + k) % APPS.len()]);
+        }
         self
     }
 

@@ -19,7 +19,9 @@
 //! One interactive sign-in ("flow") is written as:
 //! `SignIn{Primary}` → for push MFA: `MfaPrompt{Sent}` and its answer `MfaPrompt{Approved|Denied|TimedOut|FraudReported}`
 //! sharing one `correlation_id` (one id per prompt), then `SignIn{Mfa}` with the prompt's outcome
-//! → `SessionStart` on success. All events of a flow share `origin.session_id`. Prompts that were
+//! → `SessionStart` on success, for half of people's flows and every intruder's then
+//! `SignIn{Sso}` into one to three other applications minutes apart. All events of a flow share
+//! `origin.session_id`. Prompts that were
 //! ignored have a `Sent` and no answer at all. Sign-in events come from
 //! [`PopulationConfig::idp`]; mailbox and file events from [`PopulationConfig::mail`].
 //!
