@@ -263,11 +263,12 @@ fn counts_as_spray_failure(event: &Event) -> bool {
 
 /// Flags one source — an IPv4 address, an IPv6 /64, or one autonomous system — failing
 /// sign-ins across many identities, the shape of password spraying (T1110.003). The finding is
-/// keyed on the source, names no single identity and lists the identities sprayed. It is high
-/// (a new revision, or from the start) when an identity signs in successfully from the
-/// spraying address during the spray — before or after the spray was recognised, whether or
-/// not that identity failed first (a password guessed right first time never fails) — or, for
-/// a network, when a sprayed identity does.
+/// keyed on the source and lists the identities sprayed. It is high (a new revision, or from
+/// the start) when an identity signs in successfully from the spraying address during the
+/// spray — before or after the spray was recognised, whether or not that identity failed first
+/// (a password guessed right first time never fails) — or, for a network, when a sprayed
+/// identity does. Until then it names no single identity; from then on it names the first
+/// identity that got in, so it joins that account's other findings.
 ///
 /// ```
 /// use palisade_core::*;
@@ -296,6 +297,7 @@ fn counts_as_spray_failure(event: &Event) -> bool {
 /// det.observe(&ev(13, "user3@contoso.com".into(), true), &Context::empty(), &mut out);
 /// let last = out.last().unwrap();
 /// assert_eq!((last.revision, last.severity), (2, Severity::High));
+/// assert_eq!(last.identity, Some(IdentityKey::new("user3@contoso.com")));
 /// assert!(last.summary.contains("user3@contoso.com signed in successfully from it"));
 /// det.advance(t0 + Duration::from_hours(2), &mut out);
 /// assert_eq!(out.last().unwrap().status, FindingStatus::Closed);
@@ -477,10 +479,14 @@ impl PasswordSpray {
                 .with_severity(Severity::Medium)
                 .with_technique(Technique::PasswordSpraying)
                 .with_confidence(0.7);
-            // Identities that got in from the source while the spray was building up.
+            // Identities that got in from the source while the spray was building up, in the
+            // order they did: the first is the one the finding names.
             for (who, id) in std::mem::take(&mut s.signed_in) {
                 s.text = s.text.saturating_sub(pair_bytes(&who, &id));
                 if s.may_be_compromised(&key, stable_hash(&[who.as_str()])) {
+                    if f.identity.is_none() {
+                        f.identity = Some(who.clone());
+                    }
                     // An address's sign-ins went into evidence when they happened.
                     let late = matches!(key, SourceKey::Asn(_)).then_some(id.as_str());
                     s.compromise(who, late);
@@ -536,6 +542,9 @@ impl PasswordSpray {
         } else if s.may_be_compromised(&key, h) && s.compromise(who.clone(), Some(&event.id)) {
             s.refresh(&key);
             if let Some(f) = &mut s.finding {
+                if f.identity.is_none() {
+                    f.identity = Some(who.clone());
+                }
                 f.last_seen = f.last_seen.max(event.time);
                 f.severity = f.severity.max(Severity::High);
                 f.confidence = 0.9;

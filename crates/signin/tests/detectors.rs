@@ -1698,6 +1698,8 @@ fn spray_is_keyed_on_the_ip_and_escalates_on_success() {
     o.ip = "73.22.1.9";
     let esc = h.run(&event("other@x.com", at_min(15), "ok0", &o, ok()));
     assert_eq!((esc[0].revision, esc[0].severity), (4, Severity::High));
+    // From then on the finding names the account that got in.
+    assert_eq!(esc[0].identity, Some(IdentityKey::new("other@x.com")));
     assert!(
         esc[0]
             .summary
@@ -1714,6 +1716,8 @@ fn spray_is_keyed_on_the_ip_and_escalates_on_success() {
         .is_empty());
     let esc = h.run(&event("u07@x.com", at_min(16), "ok1", &o, ok()));
     assert_eq!((esc[0].revision, esc[0].severity), (5, Severity::High));
+    // The first account in stays the one named.
+    assert_eq!(esc[0].identity, Some(IdentityKey::new("other@x.com")));
     assert!(esc[0]
         .summary
         .ends_with("; other@x.com, u07@x.com signed in successfully from it"));
@@ -1737,13 +1741,18 @@ fn a_success_before_the_spray_is_recognised_still_counts() {
         &o,
         ok(),
     )));
-    all.extend(spray(&mut h, 3..15, account, one_address));
+    all.extend(spray(&mut h, 3..5, account, one_address));
+    // A second account gets in later (its name sorts first).
+    all.extend(h.run(&event("a-later@x.com", at_min(2), "ok1", &o, ok())));
+    all.extend(spray(&mut h, 5..15, account, one_address));
     assert_eq!(all.len(), 1, "{all:?}");
     let f = &all[0];
     assert_eq!((f.revision, f.severity), (1, Severity::High));
+    // The finding names the first account that got in.
+    assert_eq!(f.identity, Some(IdentityKey::new("got-in@x.com")));
     assert!(
         f.summary
-            .ends_with("; got-in@x.com signed in successfully from it"),
+            .ends_with("; a-later@x.com, got-in@x.com signed in successfully from it"),
         "{}",
         f.summary
     );
