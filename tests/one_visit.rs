@@ -9,7 +9,10 @@
 //! the second visit is still impossible travel at medium or above.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::process::Command;
+#[path = "support/run_scan.rs"]
+mod run_scan;
+
+use std::ffi::OsStr;
 
 use palisade::schema::{
     Activity, Event, Factor, GeoPoint, Identity, Origin, SignIn, SignInKind, SignInStage, Source,
@@ -17,6 +20,7 @@ use palisade::schema::{
 };
 use palisade_testkit::shapes::{render, Okta};
 use palisade_testkit::Rng;
+use run_scan::run_scan;
 use serde_json::Value;
 
 const VICTIM: &str = "ana.silva@contoso.com.au";
@@ -132,19 +136,17 @@ fn travel_severities(seed: u64, baseline: &str) -> Vec<String> {
     )
     .unwrap();
     let output = dir.path().join("findings.jsonl");
-    let run = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(["scan", &log.display().to_string(), "--config"])
-        .arg(&config)
-        .arg("--output")
-        .arg(&output)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    let text = run_scan(
+        [
+            OsStr::new("scan"),
+            log.as_os_str(),
+            OsStr::new("--config"),
+            config.as_os_str(),
+            OsStr::new("--output"),
+            output.as_os_str(),
+        ],
+        &output,
     );
-    let text = std::fs::read_to_string(&output).unwrap();
     let mut latest: Vec<(String, String)> = Vec::new();
     for line in text.lines() {
         let r: Value = serde_json::from_str(line).unwrap();

@@ -16,16 +16,18 @@
 
 #[path = "../crates/geo/tests/support/mmdb_writer.rs"]
 mod mmdb_writer;
+#[path = "support/run_scan.rs"]
+mod run_scan;
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::process::Command;
 
 use palisade::core::{Finding, Severity};
 use palisade::schema::{Activity, RiskLevel, SignInStage, Source};
 use palisade_testkit::population::places::{city, CITIES, HOMES};
 use palisade_testkit::shapes::export;
 use palisade_testkit::{generate, Archetype, AttackKind, PopulationConfig, Scenario, Score};
+use run_scan::run_scan;
 use serde_json::Value;
 
 /// Ten seeds a shape by default; `PALISADE_SEEDS=0..2000` sweeps more.
@@ -103,16 +105,7 @@ fn scan(s: &Scenario, idp: Source, dir: &Path) -> Vec<Finding> {
         "--output".to_owned(),
         output.display().to_string(),
     ]);
-    let run = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(&args)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let text = std::fs::read_to_string(&output).unwrap();
+    let text = run_scan(&args, &output);
     let mut findings = Vec::new();
     for line in text.lines() {
         let record: Value = serde_json::from_str(line).unwrap();

@@ -236,6 +236,11 @@ fn expected_entra(e: &Event, flows: &Flows<'_>) -> Vec<Event> {
             ),
         )],
         (SignInStage::Primary, _) => vec![e.clone()],
+        // Another app's sign-in in the session is a sign-in record like the first.
+        (SignInStage::Sso, Outcome::Success) => vec![with_activity(
+            e,
+            sign_in(SignInStage::Primary, Outcome::Success, None, s.app.clone()),
+        )],
         (SignInStage::Mfa, Outcome::Success) => {
             let f = s.factor.unwrap_or(Factor::Push);
             vec![

@@ -10,50 +10,20 @@
 
 #[path = "../../geo/tests/support/mmdb_writer.rs"]
 mod mmdb_writer;
-
-use std::sync::Arc;
+#[path = "support/tenant.rs"]
+mod tenant;
 
 use palisade_core::{Context, Detector, Finding, Severity};
-use palisade_geo::{EgressKind, EgressList, EgressRegistry, MmdbResolver};
+use palisade_geo::MmdbResolver;
 use palisade_schema::{Event, Source};
-use palisade_testkit::population::places::{city, CITIES, HOMES};
 use palisade_testkit::shapes::{read_back, render, Entra, GoogleWorkspace, Okta, Shape};
 use palisade_testkit::{
     assert_fires, assert_quiet, generate, Archetype, AttackKind, PopulationConfig, Scenario, Score,
 };
 use palisade_travel::{ImpossibleTravel, NAME};
+use tenant::registry;
 
 const ATTACKS: [AttackKind; 2] = [AttackKind::ReferenceCase, AttackKind::ImpossibleTravel];
-
-/// The one configuration: defaults, the built-in egress lists, plus what an administrator
-/// would list: the tenant's corporate egress (their VPN), and the mobile carriers of the
-/// countries its people live in, by the carriers' address blocks.
-fn registry(s: &Scenario) -> Arc<EgressRegistry> {
-    let mut reg = EgressRegistry::builtin();
-    let mut carriers = EgressList::new(
-        "tenant-carriers",
-        EgressKind::Mobile,
-        "tenant configuration",
-    );
-    for (home, _) in HOMES {
-        let isp = CITIES[city(home)].carrier;
-        carriers = carriers.with_cidr(format!("{}.{}.0.0/16", isp.v4.0, isp.v4.1).parse().unwrap());
-        if let Some((a, b)) = isp.v6 {
-            carriers = carriers.with_cidr(format!("{a:x}:{b:x}::/32").parse().unwrap());
-        }
-    }
-    reg.add(carriers).unwrap();
-    for e in &s.egress {
-        let list = EgressList::new(
-            e.name.clone(),
-            EgressKind::Corporate,
-            "tenant configuration",
-        )
-        .with_cidr(e.cidr.parse().unwrap());
-        reg.add(list).unwrap();
-    }
-    Arc::new(reg)
-}
 
 fn run(s: &Scenario) -> Vec<Finding> {
     run_events(
