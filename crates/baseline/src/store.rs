@@ -239,10 +239,10 @@ impl BaselineStore {
         }
     }
 
-    /// Takes the sign-in waiting for `print` if the MFA step `event` answers it (its session
-    /// is hashed only when something waits).
-    fn answered(&mut self, print: &[u64; 2], event: &Event) -> Option<Waiting> {
-        if self.pending.get(print)?.answered_by(session_of(event)) {
+    /// Takes the sign-in waiting for `print` if an MFA step of `session` (its stable hash)
+    /// answers it.
+    fn answered(&mut self, print: &[u64; 2], session: u64) -> Option<Waiting> {
+        if self.pending.get(print)?.answered_by(session) {
             self.pending.take(print)
         } else {
             None
@@ -394,7 +394,7 @@ impl ProfileStore for BaselineStore {
                     }
                     // The step confirms the password-stage success of its session waiting for
                     // it: the two records are one sign-in, learned where the sign-in came from.
-                    match self.answered(&print, event) {
+                    match self.answered(&print, session) {
                         Some(w) => self.learn_waiting(pos, &w),
                         None => self.learn_at(pos, (t, session), obs.as_slice()),
                     }
@@ -408,7 +408,7 @@ impl ProfileStore for BaselineStore {
         // passed step marks the identity as one that takes MFA steps: a vendor that logs whole
         // sign-ins (Entra) has failed steps but never a passed one.
         if sign_in.stage == SignInStage::Mfa && *reason != FailureReason::MfaRequired {
-            self.answered(&print, event);
+            self.answered(&print, session_of(event));
         }
     }
 
