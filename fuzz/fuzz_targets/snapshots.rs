@@ -1,7 +1,8 @@
 //! Fuzzes every snapshot reader with damaged snapshots: a restore must return an error or a
 //! usable state, never panic or allocate what the bytes merely claim. The first byte picks the
 //! reader and how the rest reaches it:
-//! - the baseline store's body behind a valid header and checksum, for each version it reads;
+//! - the baseline store's body behind a valid header and checksum, for each version it reads
+//!   (restored from memory and streamed, which must agree);
 //! - a real baseline or pipeline snapshot with bytes overwritten where the input says, its
 //!   checksum recomputed, so the damage reaches the decoders behind it;
 //! - each detector's own restore, and the pipeline's, on the bytes as they are.
@@ -17,7 +18,7 @@ use std::sync::OnceLock;
 
 use damage::damaged;
 use libfuzzer_sys::fuzz_target;
-use palisade_baseline::BaselineStore;
+use palisade_baseline::{BaselineStore, SnapshotIoError};
 use palisade_core::{Context, Detector, ProfileStore};
 use palisade_mailbox::MailboxRules;
 use palisade_mfa_fatigue::MfaFatigue;
@@ -108,6 +109,27 @@ fn seal_baseline(version: u32, body: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Restores `bytes` from memory and streamed, which must agree (the same state, or the same
+/// error); the store, when they both restore one.
+fn restore_store(bytes: &[u8]) -> Option<BaselineStore> {
+    let mut from_memory = BaselineStore::default();
+    let mut streamed = BaselineStore::default();
+    match (from_memory.restore(bytes), streamed.restore_from(bytes)) {
+        (Ok(()), Ok(())) => {
+            assert!(
+                from_memory.snapshot().ok() == streamed.snapshot().ok(),
+                "a streamed restore restored another state"
+            );
+            Some(from_memory)
+        }
+        (Err(a), Err(SnapshotIoError::Snapshot(b))) => {
+            assert_eq!(a, b, "a streamed restore refused it for another reason");
+            None
+        }
+        (a, b) => panic!("from memory {a:?}, streamed {b:?}"),
+    }
+}
+
 /// A restored store takes a sign-in and snapshots again.
 fn use_store(mut store: BaselineStore) {
     let e = &events()[2];
@@ -144,18 +166,15 @@ fuzz_target!(|data: &[u8]| {
     match pick % 4 {
         0 => {
             let version = 2 + u32::from(pick / 4 % 4);
-            let mut store = BaselineStore::default();
-            if store.restore(&seal_baseline(version, rest)).is_ok() {
+            if let Some(store) = restore_store(&seal_baseline(version, rest)) {
                 use_store(store);
             }
         }
         1 => {
             let (store_bytes, _) = valid();
             let body = damaged(&store_bytes[BASELINE_HEADER..], rest);
-            let mut store = BaselineStore::default();
-            if store
-                .restore(&seal_baseline(palisade_baseline::SNAPSHOT_VERSION, &body))
-                .is_ok()
+            if let Some(store) =
+                restore_store(&seal_baseline(palisade_baseline::SNAPSHOT_VERSION, &body))
             {
                 use_store(store);
             }
@@ -181,8 +200,7 @@ fuzz_target!(|data: &[u8]| {
                     d.snapshot().expect("a restored detector snapshots");
                 }
             }
-            let mut store = BaselineStore::default();
-            if store.restore(rest).is_ok() {
+            if let Some(store) = restore_store(rest) {
                 use_store(store);
             }
             let mut p = pipeline();

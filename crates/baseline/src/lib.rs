@@ -46,7 +46,9 @@
 //! user-agent families come from a per-thread cache. Detectors ask about a whole sign-in at once
 //! (`ProfileView::event_familiarity`), answered in one pass over the profile with keys taken
 //! straight from the event.
-//! Snapshots are one pre-sized little-endian buffer with a version and CRC-32.
+//! Snapshots are one pre-sized little-endian buffer with a version and CRC-32, or the same bytes
+//! streamed to and from a file a chunk at a time ([`BaselineStore::snapshot_to`],
+//! [`BaselineStore::restore_from`]).
 //!
 //! A profile is trusted after a learning period ([`BaselineConfig`]), and a tenant-wide prior
 //! counts how many identities hold each value, so a country common in the organisation is less
@@ -89,6 +91,7 @@ mod pending;
 mod profile;
 mod snapshot;
 mod store;
+mod stream;
 mod ua;
 
 pub use config::{BaselineConfig, DimensionCaps};
@@ -96,4 +99,5 @@ pub use keys::{geo_cell, IpPrefix};
 pub use profile::Profile;
 pub use snapshot::SNAPSHOT_VERSION;
 pub use store::BaselineStore;
+pub use stream::SnapshotIoError;
 pub use ua::{Browser, Os, UaFamily};

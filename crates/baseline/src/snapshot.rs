@@ -50,46 +50,84 @@ const OLDEST_READ: u32 = 2;
 /// The dimensions whose tenant priors are written: the first eight (the MFA dimension, ninth,
 /// keeps no prior).
 const PRIOR_DIMENSIONS: usize = 8;
-const HEADER: usize = 8 + 4 + 8 + 4;
+pub(crate) const HEADER: usize = 8 + 4 + 8 + 4;
+/// Where the header's body length (u64) and checksum (u32) begin.
+pub(crate) const LENGTH_AT: usize = 12;
 const ENTRY_BYTES: usize = 1 + 8 + 4 + 4 + 4;
 /// A profile's fixed part: five u32 counters and times, the MFA step's session, the last
 /// sign-in's session and its window's start, the value count.
 const HEAD_BYTES: usize = 5 * 4 + 8 + 8 + 4 + 1;
 
+/// Where encoded bytes go: a buffer holding the whole snapshot, or a stream written a chunk at
+/// a time ([`crate::stream`]).
+pub(crate) trait Put {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl Put for Vec<u8> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+/// The header with its length and checksum still zero: they are written once the body is.
+pub(crate) fn header_placeholder() -> [u8; HEADER] {
+    let mut head = [0u8; HEADER];
+    head[..8].copy_from_slice(MAGIC);
+    head[8..12].copy_from_slice(&SNAPSHOT_VERSION.to_le_bytes());
+    head
+}
+
+/// The header's length and checksum fields, at [`LENGTH_AT`].
+pub(crate) fn sealed(len: u64, crc: u32) -> [u8; 12] {
+    let mut b = [0u8; 12];
+    b[..8].copy_from_slice(&len.to_le_bytes());
+    b[8..].copy_from_slice(&crc.to_le_bytes());
+    b
+}
+
 pub(crate) fn encode(store: &BaselineStore) -> Vec<u8> {
     let tenant = store.shared.tenant();
     // One buffer: the header is written with placeholders and patched once the body is known.
-    let mut body = Vec::with_capacity(HEADER + estimate(store, &tenant));
-    body.extend_from_slice(MAGIC);
-    body.extend_from_slice(&SNAPSHOT_VERSION.to_le_bytes());
-    body.extend_from_slice(&[0u8; 12]);
-    body.extend_from_slice(&tenant.refused.to_le_bytes());
+    let mut out = Vec::with_capacity(HEADER + estimate(store, &tenant));
+    out.extend_from_slice(&header_placeholder());
+    encode_body(store, &tenant, &mut out);
+    let len = (out.len() - HEADER) as u64;
+    let crc = crc32fast::hash(&out[HEADER..]);
+    out[LENGTH_AT..HEADER].copy_from_slice(&sealed(len, crc));
+    out
+}
+
+/// Everything after the header.
+pub(crate) fn encode_body(store: &BaselineStore, tenant: &Tenant, body: &mut impl Put) {
+    body.put(&tenant.refused.to_le_bytes());
 
     let mut labels: Vec<(&u64, &Box<str>)> = tenant.labels.iter().collect();
     labels.sort_unstable_by_key(|(k, _)| **k);
-    put_u32(&mut body, labels.len());
+    put_u32(body, labels.len());
     for (key, label) in labels {
-        body.extend_from_slice(&key.to_le_bytes());
-        put_text(&mut body, label);
+        body.put(&key.to_le_bytes());
+        put_text(body, label);
     }
 
     for map in tenant.priors.iter().take(PRIOR_DIMENSIONS) {
         let mut items: Vec<(&u64, &u32)> = map.iter().collect();
         items.sort_unstable_by_key(|(k, _)| **k);
-        put_u32(&mut body, items.len());
+        put_u32(body, items.len());
         for (key, count) in items {
-            body.extend_from_slice(&key.to_le_bytes());
-            body.extend_from_slice(&count.to_le_bytes());
+            body.put(&key.to_le_bytes());
+            body.put(&count.to_le_bytes());
         }
     }
 
     let profiles = store.profiles_in_order();
-    put_u32(&mut body, profiles.len());
+    put_u32(body, profiles.len());
     for &p in &profiles {
         let id = store.id_of(p).as_bytes();
         let id = &id[..id.len().min(usize::from(u16::MAX))];
-        body.extend_from_slice(&(id.len() as u16).to_le_bytes());
-        body.extend_from_slice(id);
+        body.put(&(id.len() as u16).to_le_bytes());
+        body.put(id);
         let mut head = [0u8; HEAD_BYTES];
         for (k, v) in [p.sign_ins, p.first, p.last, p.decayed_at, p.last_mfa]
             .into_iter()
@@ -101,7 +139,7 @@ pub(crate) fn encode(store: &BaselineStore) -> Vec<u8> {
         head[28..36].copy_from_slice(&p.session.to_le_bytes());
         head[36..40].copy_from_slice(&p.session_since.to_le_bytes());
         head[HEAD_BYTES - 1] = p.entries.len().min(255) as u8;
-        body.extend_from_slice(&head);
+        body.put(&head);
         for e in p.entries.iter().take(255) {
             let mut b = [0u8; ENTRY_BYTES];
             b[0] = e.dim;
@@ -109,7 +147,7 @@ pub(crate) fn encode(store: &BaselineStore) -> Vec<u8> {
             b[9..13].copy_from_slice(&e.weight.to_le_bytes());
             b[13..17].copy_from_slice(&e.first.to_le_bytes());
             b[17..21].copy_from_slice(&e.last.to_le_bytes());
-            body.extend_from_slice(&b);
+            body.put(&b);
         }
     }
 
@@ -122,30 +160,24 @@ pub(crate) fn encode(store: &BaselineStore) -> Vec<u8> {
             .filter_map(|(i, p)| store.pending.get(&p.print).map(|w| (i, w)))
             .collect()
     };
-    put_u32(&mut body, waiting.len());
+    put_u32(body, waiting.len());
     for (i, w) in waiting {
-        put_u32(&mut body, i);
-        body.extend_from_slice(&w.t.to_le_bytes());
-        body.extend_from_slice(&w.session.to_le_bytes());
-        body.push(w.obs.len().min(255) as u8);
+        put_u32(body, i);
+        body.put(&w.t.to_le_bytes());
+        body.put(&w.session.to_le_bytes());
+        body.put(&[w.obs.len().min(255) as u8]);
         for o in w.obs.iter().take(255) {
-            body.push(o.dim);
-            body.extend_from_slice(&o.key.to_le_bytes());
+            body.put(&[o.dim]);
+            body.put(&o.key.to_le_bytes());
             match &o.label {
                 Some(label) => {
-                    body.push(1);
-                    put_text(&mut body, label);
+                    body.put(&[1]);
+                    put_text(body, label);
                 }
-                None => body.push(0),
+                None => body.put(&[0]),
             }
         }
     }
-
-    let len = (body.len() - HEADER) as u64;
-    let crc = crc32fast::hash(&body[HEADER..]);
-    body[12..20].copy_from_slice(&len.to_le_bytes());
-    body[20..24].copy_from_slice(&crc.to_le_bytes());
-    body
 }
 
 fn estimate(store: &BaselineStore, tenant: &Tenant) -> usize {
@@ -163,39 +195,33 @@ fn estimate(store: &BaselineStore, tenant: &Tenant) -> usize {
         + store.pending.len() * 96
 }
 
-fn put_u32(out: &mut Vec<u8>, n: usize) {
-    out.extend_from_slice(&(n as u32).to_le_bytes());
+fn put_u32(out: &mut impl Put, n: usize) {
+    out.put(&(n as u32).to_le_bytes());
 }
 
 /// A u16 length and the text. Labels come from vendor fields; anything longer than u16 is cut
 /// at a char boundary.
-fn put_text(out: &mut Vec<u8>, text: &str) {
+fn put_text(out: &mut impl Put, text: &str) {
     let mut end = text.len().min(usize::from(u16::MAX));
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    out.extend_from_slice(&(end as u16).to_le_bytes());
-    out.extend_from_slice(&text.as_bytes()[..end]);
+    out.put(&(end as u16).to_le_bytes());
+    out.put(&text.as_bytes()[..end]);
 }
 
-fn corrupt(why: impl Into<String>) -> Error {
+pub(crate) fn corrupt(why: impl Into<String>) -> Error {
     Error::CorruptSnapshot(format!("baseline: {}", why.into()))
 }
 
-struct Reader<'a> {
-    buf: &'a [u8],
-}
+/// Where a snapshot's body is read from: bytes in memory ([`Bytes`]), or a stream read a chunk
+/// at a time ([`crate::stream`]).
+pub(crate) trait Source {
+    /// The next `n` bytes; an error naming `what` when the body ends first.
+    fn take(&mut self, n: usize, what: &str) -> Result<&[u8], Error>;
+    /// Body bytes not yet taken (for a stream, as far as its header says).
+    fn left(&self) -> u64;
 
-impl<'a> Reader<'a> {
-    #[inline]
-    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], Error> {
-        if self.buf.len() < n {
-            return Err(corrupt(format!("truncated in {what}")));
-        }
-        let (head, rest) = self.buf.split_at(n);
-        self.buf = rest;
-        Ok(head)
-    }
     #[inline]
     fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N], Error> {
         let mut a = [0u8; N];
@@ -215,7 +241,7 @@ impl<'a> Reader<'a> {
         Ok(u64::from_le_bytes(self.array(what)?))
     }
     /// A u16 length and that much UTF-8.
-    fn text(&mut self, what: &str) -> Result<&'a str, Error> {
+    fn text(&mut self, what: &str) -> Result<&str, Error> {
         let len = usize::from(self.u16(what)?);
         std::str::from_utf8(self.take(len, what)?)
             .map_err(|_| corrupt(format!("{what} is not UTF-8")))
@@ -224,15 +250,39 @@ impl<'a> Reader<'a> {
     /// so a damaged count cannot make us allocate gigabytes.
     fn count(&mut self, min_bytes: usize, what: &str) -> Result<usize, Error> {
         let n = self.u32(what)? as usize;
-        if n.saturating_mul(min_bytes) > self.buf.len() {
+        if (n as u64).saturating_mul(min_bytes as u64) > self.left() {
             return Err(corrupt(format!("{what} count {n} exceeds the snapshot")));
         }
         Ok(n)
     }
 }
 
+/// A body in memory.
+struct Bytes<'a> {
+    buf: &'a [u8],
+}
+
+impl Source for Bytes<'_> {
+    #[inline]
+    fn take(&mut self, n: usize, what: &str) -> Result<&[u8], Error> {
+        if self.buf.len() < n {
+            return Err(corrupt(format!("truncated in {what}")));
+        }
+        let (head, rest) = self.buf.split_at(n);
+        self.buf = rest;
+        Ok(head)
+    }
+    fn left(&self) -> u64 {
+        self.buf.len() as u64
+    }
+}
+
+/// Room reserved up front for what a count announces, at most: a stream's header may promise
+/// more than it holds, and what it does hold grows the collections as it is read.
+const RESERVE_AT_MOST: usize = 1 << 20;
+
 /// The sign-ins waiting for their MFA step, onto the profiles just read.
-fn read_waiting(r: &mut Reader<'_>, store: &mut BaselineStore, version: u32) -> Result<(), Error> {
+fn read_waiting(r: &mut impl Source, store: &mut BaselineStore, version: u32) -> Result<(), Error> {
     let n = r.count(17, "waiting sign-ins")?;
     // Each profile's fingerprint, creation order and whether it has passed an MFA step.
     let profiles: Vec<([u64; 2], u64, bool)> = if n == 0 {
@@ -290,40 +340,68 @@ fn read_waiting(r: &mut Reader<'_>, store: &mut BaselineStore, version: u32) -> 
     Ok(())
 }
 
-/// Decodes a snapshot into a fresh store with `config` (whose caps apply to what is read).
-pub(crate) fn decode(bytes: &[u8], config: BaselineConfig) -> Result<BaselineStore, Error> {
-    if bytes.is_empty() {
-        return Err(corrupt("empty snapshot (no baseline state was written)"));
-    }
-    if bytes.len() < HEADER || &bytes[..8] != MAGIC {
+/// The snapshot version a header names, if this build reads it.
+pub(crate) fn check_header(head: &[u8; HEADER]) -> Result<(u32, u64, u32), Error> {
+    if &head[..8] != MAGIC {
         return Err(corrupt("not a baseline snapshot (bad magic)"));
     }
-    let mut r = Reader { buf: &bytes[8..] };
-    let version = r.u32("header")?;
+    let word = |at: usize| u32::from_le_bytes([head[at], head[at + 1], head[at + 2], head[at + 3]]);
+    let version = word(8);
     if !(OLDEST_READ..=SNAPSHOT_VERSION).contains(&version) {
         return Err(Error::SnapshotVersion {
             found: version,
             expected: SNAPSHOT_VERSION,
         });
     }
-    let len = r.u64("header")?;
-    let crc = r.u32("header")?;
-    if len != r.buf.len() as u64 {
+    let len = u64::from(word(LENGTH_AT)) | (u64::from(word(LENGTH_AT + 4)) << 32);
+    Ok((version, len, word(LENGTH_AT + 8)))
+}
+
+/// Why the body is not the one the header describes: its length or its checksum.
+pub(crate) fn check_body(len: u64, actual: u64, crc: u32, computed: u32) -> Result<(), Error> {
+    if len != actual {
         return Err(corrupt(format!(
-            "body is {} bytes, header says {len}",
-            r.buf.len()
+            "body is {actual} bytes, header says {len}"
         )));
     }
-    if crc32fast::hash(r.buf) != crc {
+    if computed != crc {
         return Err(corrupt("checksum mismatch"));
     }
+    Ok(())
+}
+
+/// Decodes a snapshot into a fresh store with `config` (whose caps apply to what is read).
+pub(crate) fn decode(bytes: &[u8], config: BaselineConfig) -> Result<BaselineStore, Error> {
+    if bytes.is_empty() {
+        return Err(corrupt("empty snapshot (no baseline state was written)"));
+    }
+    let Some((head, body)) = bytes.split_first_chunk::<HEADER>() else {
+        return Err(corrupt("not a baseline snapshot (bad magic)"));
+    };
+    let (version, len, crc) = check_header(head)?;
+    check_body(len, body.len() as u64, crc, crc32fast::hash(body))?;
+    let mut r = Bytes { buf: body };
+    let store = decode_body(&mut r, version, config)?;
+    if !r.buf.is_empty() {
+        return Err(corrupt(format!("{} trailing bytes", r.buf.len())));
+    }
+    Ok(store)
+}
+
+/// Decodes a body of `version` (everything after the header) into a fresh store; what it
+/// leaves unread is the caller's to refuse.
+pub(crate) fn decode_body(
+    r: &mut impl Source,
+    version: u32,
+    config: BaselineConfig,
+) -> Result<BaselineStore, Error> {
     let mut tenant = Tenant {
         refused: r.u64("sweep counter")?,
         ..Tenant::default()
     };
 
     let n = r.count(10, "labels")?;
-    tenant.labels.reserve(n);
+    tenant.labels.reserve(n.min(RESERVE_AT_MOST));
     for _ in 0..n {
         let key = r.u64("label")?;
         let text = r.text("label")?;
@@ -333,7 +411,7 @@ pub(crate) fn decode(bytes: &[u8], config: BaselineConfig) -> Result<BaselineSto
 
     for map in tenant.priors.iter_mut().take(PRIOR_DIMENSIONS) {
         let n = r.count(12, "prior")?;
-        map.reserve(n);
+        map.reserve(n.min(RESERVE_AT_MOST));
         for _ in 0..n {
             let key = r.u64("prior")?;
             let count = r.u32("prior")?;
@@ -355,16 +433,21 @@ pub(crate) fn decode(bytes: &[u8], config: BaselineConfig) -> Result<BaselineSto
     tenant.identities = n;
     let caps: [usize; DIMENSIONS.len()] = DIMENSIONS.map(|d| config.caps.get(d));
     let mut store = BaselineStore::build(config, tenant);
-    store.reserve(n);
+    store.reserve(n.min(RESERVE_AT_MOST));
     let shared = Arc::clone(&store.shared);
+    let mut id = String::new();
     for _ in 0..n {
         let id_len = usize::from(r.u16("identity")?);
-        let id = std::str::from_utf8(r.take(id_len, "identity")?)
-            .map_err(|_| corrupt("identity is not UTF-8"))?;
+        id.clear();
+        id.push_str(
+            std::str::from_utf8(r.take(id_len, "identity")?)
+                .map_err(|_| corrupt("identity is not UTF-8"))?,
+        );
         if id.is_empty() {
             return Err(corrupt("empty identity"));
         }
-        let head = r.take(head_bytes, "profile")?;
+        let mut head = [0u8; HEAD_BYTES];
+        head[..head_bytes].copy_from_slice(r.take(head_bytes, "profile")?);
         let word = |k: usize| u32::from_le_bytes([head[k], head[k + 1], head[k + 2], head[k + 3]]);
         let mut profile = Profile::new(Arc::clone(&shared), 0);
         profile.sign_ins = word(0);
@@ -416,14 +499,11 @@ pub(crate) fn decode(bytes: &[u8], config: BaselineConfig) -> Result<BaselineSto
         }
         profile.entries = entries;
         store
-            .insert_new(id, profile)
+            .insert_new(&id, profile)
             .map_err(|()| corrupt(format!("duplicate identity {id:?}")))?;
     }
     if version >= 3 {
-        read_waiting(&mut r, &mut store, version)?;
-    }
-    if !r.buf.is_empty() {
-        return Err(corrupt(format!("{} trailing bytes", r.buf.len())));
+        read_waiting(r, &mut store, version)?;
     }
     store.shrink_ids();
     Ok(store)
