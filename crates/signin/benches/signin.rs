@@ -5,7 +5,8 @@
 //! stream is one more sign-in per identity in shuffled order — mostly familiar, ~2% trips, ~3%
 //! failures, a few attacks. Per event the detection path does what the pipeline does: look up
 //! the profile, run the three detectors, learn. With `PALISADE_BENCH_ONLY` set, only the
-//! detection pass runs (`PALISADE_BENCH_PASSES` times, default five), for profilers.
+//! detection pass runs (`PALISADE_BENCH_PASSES` times, default five), for profilers; with
+//! `PALISADE_BENCH_LOCAL` also set, in identity order rather than shuffled.
 #![allow(clippy::unwrap_used, clippy::print_stdout, missing_docs)]
 
 use std::collections::HashMap;
@@ -153,12 +154,17 @@ fn bench(c: &mut Criterion) {
             sign_in(i, 16, r, kind)
         })
         .collect();
-    // Shuffle, then sort by time: the pipeline hands detectors events in time order.
-    for k in (1..stream.len()).rev() {
-        let j = (rng.next() % (k as u64 + 1)) as usize;
-        stream.swap(k, j);
+    // Shuffle, then sort by time: the pipeline hands detectors events in time order. With
+    // `PALISADE_BENCH_LOCAL` set the stream stays in identity order, the order the profiles
+    // were made in, so the pass reads memory in sequence: the difference is what random access
+    // costs, the rest is the work itself.
+    if std::env::var_os("PALISADE_BENCH_LOCAL").is_none() {
+        for k in (1..stream.len()).rev() {
+            let j = (rng.next() % (k as u64 + 1)) as usize;
+            stream.swap(k, j);
+        }
+        stream.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
     }
-    stream.sort_by(|a, b| a.order_key().cmp(&b.order_key()));
 
     if std::env::var_os("PALISADE_BENCH_ONLY").is_some() {
         // For profilers (`perf record`): the detection pass alone, `PALISADE_BENCH_PASSES`

@@ -33,8 +33,10 @@
 
 #![forbid(unsafe_code)]
 
+mod alerted;
 mod assess;
 mod failed_then_success;
+mod held;
 mod network;
 mod spray;
 mod state;

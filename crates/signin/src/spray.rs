@@ -529,9 +529,15 @@ impl PasswordSpray {
         let Some(who) = event.identity() else { return };
         let before = s.bytes();
         let h = stable_hash(&[who.as_str()]);
-        s.note_succeeded(h, cap);
+        let added = s.note_succeeded(h, cap);
         if s.finding.is_none() {
-            if s.signed_in.len() < MAX_EVIDENCE_IDS && !s.signed_in.iter().any(|(k, _)| k == who) {
+            // An identity already counted as signed in was listed then (the list only fills):
+            // only a full count set leaves the list to search.
+            let unlisted = || match added {
+                Some(new) => new,
+                None => !s.signed_in.iter().any(|(k, _)| k == who),
+            };
+            if s.signed_in.len() < MAX_EVIDENCE_IDS && unlisted() {
                 // From the spraying address itself the sign-in is evidence now, in event order.
                 if matches!(key, SourceKey::Ip(_)) {
                     s.add_evidence(&event.id);
@@ -583,15 +589,17 @@ impl Source {
         }
     }
 
-    /// Counts identity `h` as signed in from the source.
-    fn note_succeeded(&mut self, h: u64, cap: usize) {
-        if insert_capped(&mut self.succeeded, h, cap) == Some(true) {
+    /// Counts identity `h` as signed in from the source: as [`insert_capped`] says.
+    fn note_succeeded(&mut self, h: u64, cap: usize) -> Option<bool> {
+        let added = insert_capped(&mut self.succeeded, h, cap);
+        if added == Some(true) {
             if self.hashed.binary_search(&h).is_ok() {
                 self.both = self.both.saturating_add(1);
             } else {
                 self.succeeded_only = self.succeeded_only.saturating_add(1);
             }
         }
+        added
     }
 
     /// Whether identity `h` signing in from the source means the spray got in: from the

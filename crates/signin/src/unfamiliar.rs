@@ -6,12 +6,13 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use palisade_core::{
-    Context, Detector, Dimension, Error, Finding, FindingStatus, Severity, Technique,
+    Context, Detector, Dimension, Error, Finding, FindingStatus, ProfileView, Severity, Technique,
 };
 use palisade_geo::{EgressKind, EgressRegistry};
 use palisade_schema::{Duration, Event, IdentityKey, RiskLevel, Timestamp};
 use serde::{Deserialize, Serialize};
 
+use crate::alerted::{Alerted, AlertedNetworks};
 use crate::assess::{assess, describe_history, describe_novelty, Assessment, NoveltyWeights};
 use crate::network::Through;
 use crate::state::{self, Expiry};
@@ -83,14 +84,19 @@ pub struct UnfamiliarConfig {
     pub merge_minutes: i64,
     /// A new-country sign-in within this many hours of a medium-or-higher finding about the same
     /// identity (from any detector; being one of a password spray's targets does not count) is
-    /// raised one level (default 168, a week).
+    /// raised one level (default 168, a week). For as long, a sign-in from the network of one
+    /// of this detector's own high findings on the identity is at least medium, however often
+    /// it returns: the profile learns every sign-in, so an intruder's network would otherwise
+    /// look familiar within a day.
     pub follow_up_hours: i64,
     /// A medium-or-higher finding about a device the identity had never used is revised down
     /// to low when, within this many hours of closing (default 168, a week; 0 never), that
     /// device signs in from the identity's own country, city, network and address block (its
     /// /24 or /48): it is the identity's new machine. The address block keeps an intruder
     /// from laundering the finding through a residential proxy on the victim's own ISP in
-    /// the victim's own city. Held at most `max_open` at once.
+    /// the victim's own city; the country and network must have been the identity's before the
+    /// finding, so an intruder whose own returns made their place familiar vouches for
+    /// nothing. Held at most `max_open` at once.
     pub vouch_hours: i64,
     /// Open findings kept at most (default 100 000); past it the oldest is closed early.
     pub max_open: usize,
@@ -261,19 +267,75 @@ struct Judged {
     service: bool,
     /// The strongest verdict the finding has named so far.
     verdict: Option<RiskLevel>,
+    /// The parts `score` adds up, over the visit's sign-ins so far (absent in snapshots before
+    /// they were kept: then a later sign-in adds nothing to the first's score).
+    #[serde(default)]
+    parts: Option<ScoreParts>,
 }
 
-/// What a snapshot holds (version 2).
+/// The parts of a sign-in's score ([`Assessment::score`]): novelty of place and client, the
+/// rest, and how familiar the client and the place are.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+struct ScoreParts {
+    location: f64,
+    client: f64,
+    other: f64,
+    anchor: f64,
+    place: f64,
+}
+
+impl ScoreParts {
+    fn of(a: &Assessment) -> ScoreParts {
+        ScoreParts {
+            location: a.location,
+            client: a.client,
+            other: a.other,
+            anchor: a.anchor,
+            place: a.place,
+        }
+    }
+
+    /// Two sign-ins of one visit as one: each part at its most unfamiliar. The victim's own
+    /// browser relayed through a proxy, then another browser at the same address, is a new
+    /// client at a new place, whichever record showed which.
+    fn union(self, other: ScoreParts) -> ScoreParts {
+        ScoreParts {
+            location: self.location.max(other.location),
+            client: self.client.max(other.client),
+            other: self.other.max(other.other),
+            anchor: self.anchor.min(other.anchor),
+            place: self.place.min(other.place),
+        }
+    }
+
+    fn score(self, w: &NoveltyWeights) -> f64 {
+        Assessment {
+            location: self.location,
+            client: self.client,
+            other: self.other,
+            anchor: self.anchor,
+            place: self.place,
+            ..Assessment::default()
+        }
+        .score(w)
+    }
+}
+
+/// What a snapshot holds (version 2; alerted networks absent before they were kept).
 #[derive(Serialize)]
 struct Saved<'a> {
     open: BTreeMap<&'a IdentityKey, &'a Open>,
     suspects: BTreeMap<&'a IdentityKey, &'a Suspect>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    alerted: BTreeMap<&'a IdentityKey, &'a Alerted>,
 }
 
 #[derive(Deserialize)]
 struct Restored {
     open: BTreeMap<IdentityKey, Open>,
     suspects: BTreeMap<IdentityKey, Suspect>,
+    #[serde(default)]
+    alerted: BTreeMap<IdentityKey, Alerted>,
 }
 
 /// Flags a successful sign-in whose properties are new for its identity, scored by how many and
@@ -281,8 +343,11 @@ struct Restored {
 /// version (which is no novelty at all: profiles keep browser families).
 ///
 /// A finding about a device the identity had never used is revised down to low when that device
-/// later signs in from the identity's own place and network (a new laptop first used at a café
-/// is the user's, once it is seen at home); see [`UnfamiliarConfig::vouch_hours`].
+/// later signs in from the identity's own place and network, its own since before the finding
+/// (a new laptop first used at a café is the user's, once it is seen at home); see
+/// [`UnfamiliarConfig::vouch_hours`]. A sign-in from the network of one of its high findings
+/// stays at least medium for [`UnfamiliarConfig::follow_up_hours`], so an intruder who keeps
+/// coming back does not fade into the baseline.
 ///
 /// Every finding carries the baseline's maturity. While a profile is still learning, findings
 /// stay below medium unless the vendor flags an anonymizing proxy or Tor, or gives its own
@@ -336,6 +401,7 @@ pub struct UnfamiliarSignIn {
     expiry: Expiry<IdentityKey>,
     bytes: usize,
     suspects: Suspects,
+    alerted: AlertedNetworks,
 }
 
 impl Default for UnfamiliarSignIn {
@@ -347,6 +413,7 @@ impl Default for UnfamiliarSignIn {
             expiry: Expiry::default(),
             bytes: 0,
             suspects: Suspects::default(),
+            alerted: AlertedNetworks::default(),
         }
     }
 }
@@ -437,6 +504,15 @@ impl UnfamiliarSignIn {
             self.expiry.remove(key, open.deadline);
             self.bytes = self.bytes.saturating_sub(open_bytes(&open));
             out.push(state::revise(&mut open.finding, FindingStatus::Closed));
+            // High on its own merits, not raised for following another alert: one false
+            // alarm must not make a week of them.
+            let own_high = self.config.severity(&open.judged) >= Some(Severity::High);
+            if let (Some(asn), true) = (open.asn, own_high) {
+                let seen = open.finding.last_seen;
+                let until = seen + Duration::from_hours(self.config.follow_up_hours);
+                let alert = Alerted { asn, seen, until };
+                self.alerted.hold(key, alert, self.config.max_open);
+            }
             let hours = self.config.vouch_hours;
             if let Some(device) = open.new_device.filter(|_| hours > 0) {
                 if open.finding.severity >= Severity::Medium {
@@ -458,14 +534,13 @@ impl UnfamiliarSignIn {
         &mut self,
         event: &Event,
         key: &IdentityKey,
-        a: &Assessment,
-        trusted: bool,
+        (a, profile): (&Assessment, Option<&dyn ProfileView>),
         out: &mut Vec<Finding>,
     ) {
-        let Some(device) = event.origin.device_id.as_deref() else {
+        let (Some(device), Some(p)) = (event.origin.device_id.as_deref(), profile) else {
             return;
         };
-        let home = trusted
+        let home = p.trusted()
             && event.origin.country.is_some()
             && ![
                 Dimension::Country,
@@ -478,9 +553,33 @@ impl UnfamiliarSignIn {
         if !home {
             return;
         }
+        let Some(since) = self
+            .suspects
+            .get(key)
+            .filter(|s| s.device == device)
+            .map(|s| s.finding.first_seen)
+        else {
+            return;
+        };
+        // Usual since before the finding: a place that only the device's own later visits made
+        // familiar (an intruder coming back) vouches for nothing.
+        let known_before = |dim: Dimension, value: &str| {
+            p.familiarity(dim, value)
+                .is_some_and(|f| f.first_seen < since)
+        };
+        let country = event.origin.country.as_deref().unwrap_or_default();
+        let network = event
+            .origin
+            .asn
+            .is_none_or(|asn| known_before(Dimension::Asn, &asn.to_string()));
+        if !known_before(Dimension::Country, country) || !network {
+            return;
+        }
         let Some(Suspect { mut finding, .. }) = self.suspects.take(key, device) else {
             return;
         };
+        // The identity's own machine: its network was no intruder's either.
+        self.alerted.remove(key);
         let network = match (event.origin.asn, &event.origin.country) {
             (Some(asn), Some(c)) => format!(" (AS{asn}, {c})"),
             (None, Some(c)) => format!(" ({c})"),
@@ -496,12 +595,14 @@ impl UnfamiliarSignIn {
         out.push(state::revise(&mut finding, FindingStatus::Closed));
     }
 
-    /// Joins a sign-in from the open finding's origin to it; true when it did.
+    /// Joins a sign-in from the open finding's origin to it; true when it did. What it shows
+    /// that the visit had not yet shown (another browser at the same address) is added to the
+    /// visit's score, and named.
     fn extend(
         &mut self,
         event: &Event,
         key: &IdentityKey,
-        sev: Option<Severity>,
+        (sev, assessment): (Option<Severity>, &Assessment),
         verdict: Option<&Verdict>,
         out: &mut Vec<Finding>,
     ) -> bool {
@@ -540,6 +641,39 @@ impl UnfamiliarSignIn {
             f.summary.push_str(&v.describe(event.source));
             self.bytes += f.summary.capacity() - before;
         }
+        if let Some(parts) = open.judged.parts {
+            let visit = parts.union(ScoreParts::of(assessment));
+            let score = visit.score(&self.config.weights)
+                + if open.judged.anonymous {
+                    self.config.anonymous_score
+                } else {
+                    0.0
+                };
+            if score > open.judged.score + 1e-9 {
+                open.judged.score = score;
+                open.judged.parts = Some(visit);
+                sev = sev.max(self.config.severity(&open.judged));
+                // The place is the visit's already: what is new is the client.
+                let client = Assessment {
+                    novel: assessment
+                        .novel
+                        .iter()
+                        .filter(|n| matches!(n.dim, Dimension::Device | Dimension::UserAgent))
+                        .cloned()
+                        .collect(),
+                    ..Assessment::default()
+                };
+                let what = match client.novel.is_empty() {
+                    true => "a less familiar client".to_owned(),
+                    false => describe_novelty(&client, event),
+                };
+                let before = f.summary.capacity();
+                f.summary.push_str("; then ");
+                f.summary.push_str(&what);
+                f.summary.push_str(" from the same network");
+                self.bytes += f.summary.capacity() - before;
+            }
+        }
         let raised = sev.is_some_and(|s| s > f.severity);
         if let Some(s) = sev {
             f.severity = f.severity.max(s);
@@ -560,6 +694,18 @@ impl UnfamiliarSignIn {
                 && r.last_seen <= event.time
                 && event.time.since(r.last_seen) <= window
         })
+    }
+}
+
+/// A span of time in plain words, to the minute under a day ("45 min", "3 h 05 min"), in
+/// days past one ("2 days").
+fn plain_span(d: Duration) -> String {
+    let mins = d.as_millis().max(0) / 60_000;
+    match (mins / 60, mins % 60) {
+        (0, m) => format!("{m} min"),
+        (h, m) if h < 24 => format!("{h} h {m:02} min"),
+        (h, _) if h < 48 => "1 day".to_owned(),
+        (h, _) => format!("{} days", h / 24),
     }
 }
 
@@ -599,7 +745,7 @@ impl Detector for UnfamiliarSignIn {
         let through = self.weigh_network(&mut assessment, event);
         let service = matches!(through, Some(Through::Service { .. }));
         if !self.suspects.is_empty() {
-            self.vouch(event, identity, &assessment, trusted, out);
+            self.vouch(event, identity, (&assessment, ctx.profile), out);
         }
         let judged = Judged {
             score: self.config.own_score(&assessment),
@@ -607,10 +753,21 @@ impl Detector for UnfamiliarSignIn {
             trusted,
             service,
             verdict: verdict.as_ref().map(|v| v.level),
+            parts: Some(ScoreParts::of(&assessment)),
         };
         let score = self.config.score(&judged);
         let mut sev = self.config.severity(&judged);
-        if self.extend(event, identity, sev, verdict.as_ref(), out) {
+        let returning = match self.alerted.is_empty() {
+            true => None,
+            false => self
+                .alerted
+                .of(identity, event.origin.asn, event.time)
+                .map(|a| event.time.since(a.seen)),
+        };
+        if returning.is_some() {
+            sev = sev.max(Some(Severity::Medium));
+        }
+        if self.extend(event, identity, (sev, &assessment), verdict.as_ref(), out) {
             return;
         }
         let Some(base) = sev else { return };
@@ -645,6 +802,13 @@ impl Detector for UnfamiliarSignIn {
                 describe_novelty(&assessment, event),
                 v.describe(event.source)
             ),
+            // Back on an alerted network with nothing new: the network is the news.
+            None if returning.is_some() && assessment.novel.is_empty() && !assessment.anonymous => {
+                match event.origin.asn {
+                    Some(asn) => format!("a sign-in from AS{asn}"),
+                    None => "a sign-in".to_owned(),
+                }
+            }
             None => describe_novelty(&assessment, event),
         };
         // Named where it changed the score, or held the severity down.
@@ -655,6 +819,12 @@ impl Detector for UnfamiliarSignIn {
         let mut summary = format!("{what}; {history}");
         if follow_up {
             summary.push_str("; follows a recent alert on this identity");
+        }
+        if let (Some(ago), Some(asn)) = (returning, event.origin.asn) {
+            summary.push_str(&format!(
+                "; AS{asn} is the network of a high alert on this identity {} earlier",
+                plain_span(ago)
+            ));
         }
         let mut finding = Finding::new(NAME, Some(identity.clone()), &event.id, event.time)
             .with_severity(severity)
@@ -689,6 +859,7 @@ impl Detector for UnfamiliarSignIn {
             self.close(&key, out);
         }
         self.suspects.expire(now);
+        self.alerted.expire(now);
     }
 
     fn forget(&mut self, identity: &IdentityKey) {
@@ -697,29 +868,40 @@ impl Detector for UnfamiliarSignIn {
             self.bytes = self.bytes.saturating_sub(open_bytes(&open));
         }
         self.suspects.remove(identity);
+        self.alerted.remove(identity);
     }
 
     fn state_bytes(&self) -> usize {
-        self.bytes + self.expiry.len() * 48 + self.suspects.state_bytes()
+        self.bytes
+            + self.expiry.len() * 48
+            + self.suspects.state_bytes()
+            + self.alerted.state_bytes()
     }
 
     fn snapshot(&self) -> Result<Vec<u8>, Error> {
         let saved = Saved {
             open: self.open.iter().collect(),
             suspects: self.suspects.sorted(),
+            alerted: self.alerted.sorted(),
         };
         state::encode(NAME, VERSION, &saved)
     }
 
     fn restore(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        let Restored { open, suspects } = match state::decode(NAME, VERSION, bytes) {
+        let Restored {
+            open,
+            suspects,
+            alerted,
+        } = match state::decode(NAME, VERSION, bytes) {
             Err(Error::SnapshotVersion { found: 1, .. }) => Restored {
                 open: state::decode(NAME, 1, bytes)?,
                 suspects: BTreeMap::new(),
+                alerted: BTreeMap::new(),
             },
             restored => restored?,
         };
         self.suspects = Suspects::restored(suspects);
+        self.alerted = AlertedNetworks::restored(alerted);
         self.expiry.clear();
         self.bytes = 0;
         for (k, o) in &open {

@@ -499,6 +499,57 @@ fn a_rented_server_in_the_victims_own_city_is_named() {
     );
 }
 
+/// An adversary-in-the-middle proxy in the victim's own city relays their browser (low: a Cloud
+/// PC reads the same); forty minutes later another browser signs in from the proxy's address.
+/// Together they are a stranger's client on a data-centre address, whichever record showed
+/// which: the finding is raised and says why.
+#[test]
+fn another_browser_at_a_relayed_sign_ins_address_raises_the_visit() {
+    let proxy = Origin {
+        country: "AU",
+        city: "Sydney",
+        asn: 14061,
+        ip: "170.64.1.2",
+        device: None,
+        ua: CHROME_WIN,
+    };
+    let firefox = Origin {
+        ua: "Mozilla/5.0 (X11; Linux x86_64; rv:121.0) Gecko/20100101 Firefox/121.0",
+        ..proxy.clone()
+    };
+    let visit = |second: &Origin| {
+        let mut h = Harness::new(UnfamiliarSignIn::default().with_egress(networks()));
+        h.learn_home("ana@x.com");
+        let mut said = h.run(&event("ana@x.com", at_min(41 * DAY), "relay", &proxy, ok()));
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert_eq!(said[0].severity, Severity::Low, "{}", said[0].summary);
+        said.extend(h.run(&event(
+            "ana@x.com",
+            at_min(41 * DAY + 40),
+            "replay",
+            second,
+            ok(),
+        )));
+        said.extend(h.advance(at_min(42 * DAY)));
+        said
+    };
+    let said = visit(&firefox);
+    let last = said.last().unwrap();
+    assert!(last.severity >= Severity::Medium, "{}", last.summary);
+    assert!(
+        last.summary
+            .ends_with("; then new browser/OS Firefox on Linux from the same network"),
+        "{}",
+        last.summary
+    );
+    assert_eq!(last.evidence.event_ids, ["relay", "replay"]);
+    // The same browser again is the same visit, and says nothing new.
+    let said = visit(&proxy);
+    let last = said.last().unwrap();
+    assert_eq!(last.severity, Severity::Low, "{}", last.summary);
+    assert!(!last.summary.contains("; then"), "{}", last.summary);
+}
+
 /// Egress lists of one hosting provider and one SASE service, as a tenant would write them.
 fn networks() -> palisade_geo::EgressRegistry {
     let mut lists = palisade_geo::EgressRegistry::new();
@@ -767,6 +818,76 @@ fn new_laptop_at_home_is_low_a_stranger_with_a_familiar_browser_is_high() {
         "{}",
         f[0].summary
     );
+}
+
+/// An intruder signs in from their own machine and network (high), then comes back every three
+/// hours for a day. The profile learns each visit, so by the third their network and browser
+/// read as familiar; the network of a high alert stays at least medium for `follow_up_hours`,
+/// and each finding says why.
+#[test]
+fn an_intruder_returning_to_an_alerted_network_stays_medium() {
+    let intruder = Origin {
+        device: Some("x-box"),
+        ..attacker()
+    };
+    let visits = |config: UnfamiliarConfig, cut: Option<usize>| {
+        let mut h = Harness::new(UnfamiliarSignIn::new(config.clone()).unwrap());
+        h.learn_home("ana@x.com");
+        let t0 = at_min(41 * DAY);
+        let mut closed = Vec::new();
+        for k in 0..9 {
+            if Some(k) == cut {
+                let bytes = h.det.snapshot().unwrap();
+                h.det = UnfamiliarSignIn::new(config.clone()).unwrap();
+                h.det.restore(&bytes).unwrap();
+            }
+            let t = t0 + Duration::from_hours(3 * k as i64);
+            h.run(&event("ana@x.com", t, &format!("x{k}"), &intruder, ok()));
+            closed.extend(
+                h.advance(t + Duration::from_hours(2))
+                    .into_iter()
+                    .filter(|f| f.status == FindingStatus::Closed),
+            );
+        }
+        // The intruder's device at their own, now familiar, place vouches for nothing: the
+        // first finding is never revised down.
+        let first = closed.first().unwrap().id.clone();
+        let last = h.out.iter().rev().find(|f| f.id == first).unwrap();
+        assert_eq!(last.severity, closed[0].severity, "{}", last.summary);
+        closed
+    };
+    let said = visits(UnfamiliarConfig::default(), None);
+    assert_eq!(said.len(), 9, "one finding per visit: {said:?}");
+    assert_eq!(said[0].severity, Severity::High, "{}", said[0].summary);
+    for f in &said[1..] {
+        assert_eq!(f.severity, Severity::Medium, "{}", f.summary);
+    }
+    assert!(
+        said[1].summary.ends_with(
+            "; AS7922 is the network of a high alert on this identity 3 h 00 min earlier"
+        ),
+        "{}",
+        said[1].summary
+    );
+    // The memory survives a snapshot.
+    for cut in [1, 4] {
+        assert_eq!(
+            visits(UnfamiliarConfig::default(), Some(cut)),
+            said,
+            "cut at {cut}"
+        );
+    }
+    // Without it (follow_up_hours 0), the later visits fade to low or to nothing.
+    let plain = UnfamiliarConfig {
+        follow_up_hours: 0,
+        ..UnfamiliarConfig::default()
+    };
+    let faded = visits(plain, None);
+    assert!(
+        faded.iter().skip(1).all(|f| f.severity < Severity::Medium),
+        "{faded:?}"
+    );
+    assert!(faded.len() < 9, "some visits say nothing: {faded:?}");
 }
 
 /// A new laptop first used on a new network is medium; when that laptop then signs in from the
@@ -1767,6 +1888,51 @@ fn a_success_before_the_spray_is_recognised_still_counts() {
         ],
         "evidence in event order"
     );
+}
+
+#[test]
+fn sign_ins_past_the_per_source_cap_are_each_listed_once() {
+    // Twenty-two accounts sign in from the address before the spray is recognised, two of them
+    // twice: past the cap of twenty counted identities each is still listed, and a repeat is
+    // still not listed again.
+    let config = PasswordSprayConfig {
+        min_identities: 10,
+        asn_min_identities: 0,
+        max_identities_per_source: 20,
+        min_failure_ratio: 0.4,
+        ..PasswordSprayConfig::default()
+    };
+    let mut h = Harness::new(PasswordSpray::new(config).unwrap());
+    let mut all = spray(&mut h, 0..1, account, one_address);
+    let o = attacker();
+    let sign_in = |k: usize, step: i64, id: String| {
+        let t = at_min(0) + Duration::from_millis(500 * step);
+        event(&format!("in{k:02}@x.com"), t, &id, &o, ok())
+    };
+    for k in 0..22 {
+        all.extend(h.run(&sign_in(k, k as i64 + 1, format!("ok{k}"))));
+    }
+    all.extend(h.run(&sign_in(0, 23, "again0".into())));
+    all.extend(h.run(&sign_in(21, 24, "again21".into())));
+    all.extend(spray(&mut h, 1..20, account, one_address));
+    let first = all.first().expect("a spray");
+    assert_eq!(first.severity, Severity::High);
+    assert_eq!(first.identity, Some(IdentityKey::new("in00@x.com")));
+    assert!(
+        first.summary.ends_with(
+            "; in00@x.com, in01@x.com, in02@x.com and 19 more signed in successfully from it"
+        ),
+        "{}",
+        first.summary
+    );
+    let ids = &first.evidence.event_ids;
+    let sign_ins: Vec<&str> = ids
+        .iter()
+        .map(String::as_str)
+        .filter(|id| !id.starts_with("sp"))
+        .collect();
+    let expected: Vec<String> = (0..22).map(|k| format!("ok{k}")).collect();
+    assert_eq!(sign_ins, expected, "each account's first sign-in, once");
 }
 
 #[test]
