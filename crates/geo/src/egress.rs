@@ -173,9 +173,10 @@ pub enum EgressKind {
     /// Hosting and cloud providers: servers, and services signing in on users' behalf.
     Hosting,
     /// A mobile carrier's network: its addresses geolocate to the carrier's gateways, often
-    /// hundreds of kilometres from the subscriber, so only the country is reliable. Unlike
-    /// the kinds above it says nothing about *who* is behind the address, so it widens the
-    /// location's uncertainty instead of lowering a finding.
+    /// hundreds of kilometres from the subscriber, so only the country is reliable (and a
+    /// roaming phone's is routed home, a country away). Unlike the kinds above it says nothing
+    /// about *who* is behind the address, so it widens the location's uncertainty instead of
+    /// lowering a finding, unless the identity's next sign-in is from a client it knows.
     Mobile,
 }
 

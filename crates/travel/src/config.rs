@@ -51,6 +51,13 @@ pub struct TravelConfig {
     pub tenant_pairs: usize,
     /// How long a remembered pair counts, in days. Default **30**.
     pub pair_memory_days: u32,
+    /// For this many hours after a high finding that says intruder rather than traveller (a
+    /// session replayed at both ends, or an interactive sign-in from a hosting network), the
+    /// network (ASN) its new end came from is not usual for that identity, and a move to or
+    /// from it is no habit, however often it recurs: the profile learns every sign-in it is
+    /// shown, so an intruder who keeps coming back would otherwise make their own network
+    /// usual within a day. Default **168** (a week); 0 turns it off.
+    pub alert_memory_hours: u32,
     /// Whether an *interactive* sign-in from a hosting/cloud network lowers the move to low.
     /// Default **false**: hosting networks lower background (non-interactive) sign-ins, which
     /// cloud services make on users' behalf, but a person signing in interactively from a rented
@@ -72,7 +79,8 @@ pub struct TravelConfig {
     /// a carrier's addresses geolocate to its gateways, often hundreds of kilometres from the
     /// subscriber, so only the country is taken as known. Default **1,000** (the country-level
     /// default of `accuracy`). A mobile end is not lowered: a move it makes is still judged,
-    /// from the wider circle, and a phone abroad is still far away.
+    /// from the wider circle, and a phone abroad is still far away (unless it is a roaming
+    /// phone's: see `ImpossibleTravel`).
     pub mobile_radius_km: f64,
     /// Default accuracy radii per resolution level (city 50 km, region 200 km, country
     /// 1,000 km) for locations whose source gives none.
@@ -99,6 +107,7 @@ impl Default for TravelConfig {
             identity_pairs: 4,
             tenant_pairs: 4_096,
             pair_memory_days: 30,
+            alert_memory_hours: 168,
             hosting_lowers_interactive: false,
             familiar_network_weight: 3.0,
             mobile_radius_km: 1_000.0,

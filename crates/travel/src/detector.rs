@@ -14,7 +14,7 @@ use palisade_geo::{
 };
 use palisade_schema::{Activity, Duration, Event, IdentityKey, SignInKind, Timestamp};
 
-use crate::identities::{Identities, Record, SameAddress};
+use crate::identities::{Anchor, Identities, Record, SameAddress};
 use crate::movement::{push_plain_elapsed, push_plain_number, Movement};
 use crate::state::{Expiry, IdentityState, LastSignIn, Snapshot, TenantPairs, SNAPSHOT_VERSION};
 use crate::TravelConfig;
@@ -75,7 +75,22 @@ impl From<TravelError> for Error {
 ///   the same networks as a habit, each on more than one day (a shared VPN egress; one
 ///   attacker moving many accounts once each does not count, nor does an intruder on another
 ///   network between the same cities);
-/// - both ends' networks are usual for the identity (its profile's ASN weights).
+/// - both ends' networks are usual for the identity (its profile's ASN weights);
+/// - a move from a `mobile` list's address to a client the identity's profile knows (its
+///   device, or its browser and OS when the source names no device) that is possible from the
+///   identity's anchor (below): a roaming phone, whose carrier routes its traffic home.
+///
+/// Its anchor: while an identity's sign-ins come through listed networks (VPN, gateway, relay,
+/// carrier, hosting), it keeps its last sign-in before them from an address on no list, where
+/// the person last demonstrably was. A sign-in from an unlisted address after such a run is
+/// judged from the anchor first: impossible from there, it is reported from there like any
+/// move, the sign-in between named in the summary and the evidence (a VPN in between hides
+/// nothing); possible from there, only the move from the listed address is judged, as above.
+///
+/// Neither habit nor usual networks lower a move to or from the network of the identity's last
+/// high finding that said intruder (a replayed session, or a person on a hosting network) for
+/// [`TravelConfig::alert_memory_hours`]: an intruder who keeps coming back does not become a
+/// habit.
 ///
 /// It raises to `high` when the identity's trusted profile has never seen the destination
 /// country, or when the same session id appears at both ends (a replayed session cookie).
@@ -83,9 +98,10 @@ impl From<TravelError> for Error {
 /// A sign-in older than the identity's newest one (its log lagged, so it reached the detector
 /// late) is judged against that newest one, in time order, and the newest stays on record.
 ///
-/// State per identity is the last located sign-in and a few place pairs; addresses without
-/// coordinates are located through the [`Geolocator`] (event coordinates, then `.mmdb`, then
-/// what earlier sign-ins taught about the address).
+/// State per identity is the last located sign-in, its anchor while it has one, a few place
+/// pairs and the network of its last high finding; addresses without coordinates are located
+/// through the [`Geolocator`] (event coordinates, then `.mmdb`, then what earlier sign-ins
+/// taught about the address).
 ///
 /// ```
 /// use palisade_core::{Context, Detector, Severity};
@@ -283,7 +299,7 @@ impl ImpossibleTravel {
     /// sign-in past the horizon and its expired pairs, forgets it when nothing is left, and
     /// queues its next look otherwise.
     fn expire(&mut self, slot: u32, due: Timestamp, now: Timestamp) {
-        let memory = self.pair_memory();
+        let memories @ (memory, alert_memory) = self.memories();
         let horizon = self.horizon;
         let Some(r) = self.identities.get_mut(slot) else {
             return;
@@ -294,10 +310,11 @@ impl ImpossibleTravel {
         r.queued = None;
         let has_last = r.has_last && now.since(r.time) <= horizon;
         r.pairs.retain(|(_, _, last)| now.since(*last) <= memory);
+        r.alert = r.alert.filter(|(_, at)| now.since(*at) <= alert_memory);
         if r.has_last && !has_last {
             r.clear_last();
         }
-        match next_due(has_last, r, horizon, memory) {
+        match next_due(has_last, r, horizon, memories) {
             Some(next) => {
                 self.expiry.push(next, slot);
                 r.queued = Some(next);
@@ -306,8 +323,12 @@ impl ImpossibleTravel {
         }
     }
 
-    fn pair_memory(&self) -> Duration {
-        Duration::from_days(i64::from(self.config.pair_memory_days))
+    /// How long a remembered pair counts, and an alert.
+    fn memories(&self) -> (Duration, Duration) {
+        (
+            Duration::from_days(i64::from(self.config.pair_memory_days)),
+            Duration::from_hours(i64::from(self.config.alert_memory_hours)),
+        )
     }
 }
 
@@ -334,14 +355,17 @@ fn end_key(l: &Spot) -> u64 {
 }
 
 /// When an identity's state next needs looking at: when its last sign-in passes the horizon,
-/// or its earliest remembered pair expires; `None` when nothing is left.
-fn next_due(has_last: bool, c: &Record, horizon: Duration, memory: Duration) -> Option<Timestamp> {
+/// its earliest remembered pair expires, or its alert is over; `None` when nothing is left.
+fn next_due(
+    has_last: bool,
+    c: &Record,
+    horizon: Duration,
+    (memory, alert_memory): (Duration, Duration),
+) -> Option<Timestamp> {
     let last = has_last.then(|| c.time + horizon);
     let pairs = c.pairs.iter().map(|(_, _, last)| *last + memory).min();
-    match (last, pairs) {
-        (Some(a), Some(b)) => Some(a.min(b)),
-        (a, b) => a.or(b),
-    }
+    let alert = c.alert.map(|(_, at)| at + alert_memory);
+    [last, pairs, alert].into_iter().flatten().min()
 }
 
 /// Queues a look at the identity in `slot` at `due`, unless one is queued earlier.
@@ -400,6 +424,34 @@ fn familiar_network(p: &dyn ProfileView, asn: Option<u32>, weight: f64) -> bool 
         .is_some_and(|f| f.weight >= weight)
 }
 
+/// What a reported move leaves the identity to remember: its place pair, and the network of a
+/// high finding with its time.
+struct Reported {
+    pair: u64,
+    alert: Option<(u32, Timestamp)>,
+}
+
+/// What a judged move is reported with: the movement, whether the event in hand is its earlier
+/// end (it arrived late), the sign-in between when the move is judged from the identity's
+/// anchor (a note and its event id), and the anchor's place when the move is a roaming phone's.
+struct Report<'a> {
+    m: Movement,
+    late: bool,
+    via: Option<(String, &'a str)>,
+    roaming: Option<String>,
+}
+
+/// Whether the sign-in comes from a client the identity's profile knows: its device, or when
+/// the source names none, its browser and OS family.
+fn known_client(event: &Event, ctx: &Context<'_>) -> bool {
+    let Some(p) = ctx.profile else { return false };
+    match (&event.origin.device_id, &event.origin.user_agent) {
+        (Some(d), _) if !d.is_empty() => !p.is_new(Dimension::Device, d),
+        (_, Some(ua)) if !ua.is_empty() => !p.is_new(Dimension::UserAgent, ua),
+        _ => false,
+    }
+}
+
 /// Everything a judgement reads or updates besides the identity's own state.
 struct Judge<'a> {
     config: &'a TravelConfig,
@@ -449,6 +501,13 @@ impl Judge<'_> {
         }
     }
 
+    /// Whether the end's address is on a `hosting` egress list.
+    fn is_hosting(&self, end: &End<'_>) -> bool {
+        end.egress
+            .and_then(|i| self.egress.lists().get(i as usize))
+            .is_some_and(|l| l.kind == EgressKind::Hosting)
+    }
+
     /// Whether the end's address is on a `mobile` egress list.
     fn is_mobile(&self, end: &End<'_>) -> bool {
         end.egress
@@ -456,20 +515,77 @@ impl Judge<'_> {
             .is_some_and(|l| l.kind == EgressKind::Mobile)
     }
 
-    /// Judges the move from `prev` to `cur` (in time order); returns the place pair when a
-    /// finding was made (for the identity to remember). `late` when the event in hand is
-    /// `prev`: it arrived after the newer sign-in on record.
+    /// Judges the move from `prev` to `cur` (in time order); returns what the identity
+    /// remembers of it when a finding was made. `late` when the event in hand is `prev`: it
+    /// arrived after the newer sign-in on record.
+    ///
+    /// When `prev` came through a network whose address does not say where the person was (an
+    /// egress or mobile list) and `cur` did not, the move is judged from the identity's
+    /// `anchor` first: its last sign-in before that from an address that does. Impossible from
+    /// there, it is reported from there as any move (a VPN in between hides nothing, whether
+    /// or not the move from the VPN's exit is possible too); possible from there, a move from
+    /// `prev` that is impossible rests on the listed end alone, and is low.
     #[allow(clippy::too_many_arguments)]
     fn judge(
         &mut self,
         who: &IdentityKey,
         state: &Record,
-        prev: &End<'_>,
-        cur: &End<'_>,
+        (prev, cur): (&End<'_>, &End<'_>),
         late: bool,
+        (anchor, known_client): (Option<&Anchor>, bool),
         ctx: &Context<'_>,
         out: &mut Vec<Finding>,
-    ) -> Option<u64> {
+    ) -> Option<Reported> {
+        let mut through_anchor = None;
+        if let (Some(a), Some(i), None, false) = (anchor, prev.egress, cur.egress, late) {
+            let from = End {
+                time: a.time,
+                event_id: &a.event_id,
+                ip: a.ip,
+                spot: &a.spot,
+                session: a.session,
+                device: a.device,
+                egress: None,
+                interactive: a.interactive,
+            };
+            if let Some(m) = self.impossible_move(&from, cur) {
+                let list = self
+                    .egress
+                    .lists()
+                    .get(i as usize)
+                    .map_or("", |l| l.name.as_str());
+                let via = format!(
+                    "between them, a sign-in from {} came through list \"{list}\", whose \
+                     address does not say where the person was",
+                    prev.spot.label()
+                );
+                let report = Report {
+                    m,
+                    late: false,
+                    via: Some((via, prev.event_id)),
+                    roaming: None,
+                };
+                return self.report(who, state, (&from, cur), report, ctx, out);
+            }
+            through_anchor = Some(from.spot.label());
+        }
+        let m = self.impossible_move(prev, cur)?;
+        // A carrier routes a roaming phone's traffic home: its address may be a country away
+        // from the phone. From a client the identity knows, and possible from where the person
+        // last demonstrably was, the move is that.
+        let roaming = through_anchor.filter(|_| self.is_mobile(prev) && known_client);
+        let report = Report {
+            m,
+            late,
+            via: None,
+            roaming,
+        };
+        self.report(who, state, (prev, cur), report, ctx, out)
+    }
+
+    /// The move from `prev` to `cur`, when it is faster than the threshold over more than the
+    /// minimum distance and nothing shows the two ends are one client that did not move.
+    fn impossible_move(&self, prev: &End<'_>, cur: &End<'_>) -> Option<Movement> {
         // The same point (another address in the same city), or the same address whatever its
         // geolocation says (a late sign-in reaches here without the same-address path's
         // check): never a move.
@@ -516,9 +632,40 @@ impl Judge<'_> {
         if m.effective_km < self.config.min_distance_km || m.speed_kmh <= self.config.speed_kmh {
             return None;
         }
+        Some(m)
+    }
 
+    /// Reports the impossible move from `prev` to `cur`.
+    fn report(
+        &mut self,
+        who: &IdentityKey,
+        state: &Record,
+        (prev, cur): (&End<'_>, &End<'_>),
+        report: Report<'_>,
+        ctx: &Context<'_>,
+        out: &mut Vec<Finding>,
+    ) -> Option<Reported> {
+        let Report {
+            m,
+            late,
+            via,
+            roaming,
+        } = report;
+        let elapsed = cur.time.since(prev.time);
+        let min_elapsed = Duration::from_secs(i64::from(self.config.min_elapsed_secs));
+        let same_session = cur.session != 0 && cur.session == prev.session;
         let mut lowered: Vec<String> = Vec::new();
         let mut notes: Vec<String> = Vec::new();
+        if let Some((via, _)) = &via {
+            notes.push(via.clone());
+        }
+        if let Some(anchor) = roaming {
+            lowered.push(format!(
+                "the sign-in in hand is from a client this identity uses, and possible from \
+                 {anchor}, its last sign-in from an address that locates the person (a roaming \
+                 phone's carrier address is at home)"
+            ));
+        }
         for end in [cur, prev] {
             match self.egress_reason(end) {
                 Some(Ok(r)) => lowered.push(r),
@@ -530,7 +677,21 @@ impl Judge<'_> {
         let memory = Duration::from_days(i64::from(self.config.pair_memory_days));
         let me = stable_hash(&[who.as_str()]);
         let settle = Duration::from_hours(i64::from(self.config.pair_settle_hours));
-        let habitual = state.knows_pair(pair, cur.time, settle, memory);
+        // The network of a recent high finding is no habit and not usual, however often it
+        // has come back since.
+        let alert_memory = Duration::from_hours(i64::from(self.config.alert_memory_hours));
+        let alerted = state.alert.filter(|(asn, at)| {
+            cur.time >= *at
+                && cur.time.since(*at) <= alert_memory
+                && (prev.spot.asn == Some(*asn) || cur.spot.asn == Some(*asn))
+        });
+        if let Some((asn, at)) = alerted {
+            let mut note = format!("AS{asn} is the network of a high alert on this identity ");
+            push_plain_elapsed(&mut note, cur.time.since(at));
+            note.push_str(" earlier");
+            notes.push(note);
+        }
+        let habitual = alerted.is_none() && state.knows_pair(pair, cur.time, settle, memory);
         if habitual {
             lowered.push(
                 "this identity has moved between these places, on these networks, on an earlier \
@@ -540,7 +701,7 @@ impl Judge<'_> {
         }
         let others = self.tenant.others(pair, me, cur.time, memory);
         let shared = self.config.shared_pair_identities as usize;
-        if shared > 0 && others >= shared {
+        if shared > 0 && others >= shared && alerted.is_none() {
             lowered.push(format!(
                 "{others} other identities of the tenant move between these places on these \
                  networks"
@@ -557,7 +718,10 @@ impl Judge<'_> {
         let mut severity = Severity::Medium;
         if let Some(p) = ctx.profile {
             let w = self.config.familiar_network_weight;
-            if familiar_network(p, prev.spot.asn, w) && familiar_network(p, cur.spot.asn, w) {
+            if alerted.is_none()
+                && familiar_network(p, prev.spot.asn, w)
+                && familiar_network(p, cur.spot.asn, w)
+            {
                 lowered.push("both networks are usual for this identity".into());
             } else if p.trusted()
                 && fresh
@@ -626,6 +790,9 @@ impl Judge<'_> {
         f.status = FindingStatus::Closed;
         if !prev.event_id.is_empty() && !cur.event_id.is_empty() {
             f.evidence = Evidence::of(prev.event_id);
+            if let Some((_, id)) = via.as_ref().filter(|(_, id)| !id.is_empty()) {
+                f.evidence.push(*id);
+            }
             f.evidence.push(cur.event_id);
         }
         // Confidence grows with how far past the threshold the speed is, and halves when lowered.
@@ -656,7 +823,17 @@ impl Judge<'_> {
             self.tenant
                 .record(pair, me, cur.time, memory, keep, self.config.tenant_pairs);
         }
-        Some(pair)
+        // Remembered only where the high finding says intruder, not traveller: a replayed
+        // session, or a person on a rented server. A traveller's first move abroad is high
+        // too, and their phone's roaming flips must still settle into a habit.
+        let intruder = same_session || self.is_hosting(fresh);
+        let alert = match (severity, fresh.spot.asn) {
+            (Severity::High, Some(asn)) if intruder && alert_memory > Duration::ZERO => {
+                Some((asn, cur.time))
+            }
+            _ => None,
+        };
+        Some(Reported { pair, alert })
     }
 }
 
@@ -723,7 +900,7 @@ impl Parts<'_> {
             // is not consecutive is never flagged when the consecutive ones are all possible
             // (were one sign-in in between, one of the two legs would be at least as fast).
             let late = event.time < r.time;
-            let pair = match &r.spot {
+            let reported = match &r.spot {
                 Some(on_record) => {
                     let on_record = End {
                         time: r.time,
@@ -755,23 +932,51 @@ impl Parts<'_> {
                         egress,
                         tenant,
                     };
-                    j.judge(who, r, prev, cur, late, ctx, out)
+                    // Read only when the last sign-in came through a listed network (rare).
+                    let known_client = r.egress().is_some() && known_client(event, ctx);
+                    let anchor = r.anchor.as_deref();
+                    j.judge(who, r, (prev, cur), late, (anchor, known_client), ctx, out)
                 }
                 None => None,
             };
-            if let (Some(pair), Some(r)) = (pair, identities.get_mut(slot)) {
+            if let (Some(reported), Some(r)) = (reported, identities.get_mut(slot)) {
                 let memory = Duration::from_days(i64::from(config.pair_memory_days));
                 let at = event.time.max(r.time);
-                r.remember_pair(pair, at, memory, config.identity_pairs);
+                r.remember_pair(reported.pair, at, memory, config.identity_pairs);
+                if reported.alert.is_some() {
+                    r.alert = reported.alert;
+                }
             }
             if late {
                 return;
             }
         }
+        // Where the person last demonstrably was: the last sign-in before a run through
+        // listed networks (kept for that run), none after a sign-in that locates them itself.
+        let anchor = match identities.get(slot) {
+            Some(r) if cur_egress.is_some() && r.has_last && r.egress().is_none() => {
+                r.spot.as_ref().map(|on_record| {
+                    Some(Box::new(Anchor {
+                        time: r.time,
+                        spot: on_record.clone(),
+                        ip: r.ip,
+                        session: r.session,
+                        device: r.device,
+                        interactive: r.interactive,
+                        event_id: identities.event_id(slot).to_owned(),
+                    }))
+                })
+            }
+            Some(_) if cur_egress.is_some() => None,
+            _ => Some(None),
+        };
         identities.set_event_id(slot, &event.id);
         let Some(r) = identities.get_mut(slot) else {
             return;
         };
+        if let Some(anchor) = anchor {
+            r.anchor = anchor;
+        }
         r.set_last(event.time, ip, spot, ids, cur_egress, interactive);
         schedule(expiry, r, slot, event.time + horizon);
     }
@@ -890,10 +1095,22 @@ impl Detector for ImpossibleTravel {
                     }),
                     _ => None,
                 };
+                let anchor = r.anchor.as_ref().map(|a| LastSignIn {
+                    time: a.time,
+                    event_id: a.event_id.clone(),
+                    ip: a.ip,
+                    location: a.spot.to_location(),
+                    session: a.session,
+                    device: a.device,
+                    egress: None,
+                    interactive: a.interactive,
+                });
                 Some(IdentityState {
                     key: r.key.clone()?,
                     last,
                     pairs: r.pairs.clone(),
+                    anchor,
+                    alert: r.alert,
                 })
             })
             .collect();
@@ -943,20 +1160,35 @@ impl Detector for ImpossibleTravel {
         }
         self.identities.clear();
         self.expiry.clear();
-        let memory = self.pair_memory();
+        let memories = self.memories();
         for s in snap.identities {
             let mut r = Record::new(identity_print(s.key.as_str()), s.key);
             r.pairs = s.pairs;
+            r.alert = s.alert;
             let mut event_id = String::new();
             if let Some(l) = s.last {
                 event_id = l.event_id;
                 let spot = self.geo.spot(&l.location);
                 let ids = (l.session, l.device);
                 r.set_last(l.time, l.ip, spot, ids, l.egress, l.interactive);
+                // An anchor is kept only behind a last sign-in through a listed network.
+                if r.egress().is_some() {
+                    r.anchor = s.anchor.map(|a| {
+                        Box::new(Anchor {
+                            time: a.time,
+                            spot: self.geo.spot(&a.location),
+                            ip: a.ip,
+                            session: a.session,
+                            device: a.device,
+                            interactive: a.interactive,
+                            event_id: a.event_id,
+                        })
+                    });
+                }
             }
             // An identity with nothing left is looked at on the next advance.
-            let due =
-                next_due(r.has_last, &r, self.horizon, memory).unwrap_or(Timestamp::MIN_PLAUSIBLE);
+            let due = next_due(r.has_last, &r, self.horizon, memories)
+                .unwrap_or(Timestamp::MIN_PLAUSIBLE);
             // The same key twice in a damaged snapshot: the later one replaces the earlier.
             let slot = self.identities.insert(r);
             self.identities.set_event_id(slot, &event_id);

@@ -117,6 +117,27 @@ pub(crate) struct Record {
     /// Place pairs (unordered pair key) this identity made impossible moves between: when
     /// first and when last.
     pub(crate) pairs: Vec<(u64, Timestamp, Timestamp)>,
+    /// While the last sign-in came through a network whose address does not say where the
+    /// person is (one on an egress or mobile list), the last one before it that did.
+    pub(crate) anchor: Option<Box<Anchor>>,
+    /// The network of this identity's last high finding, and when: see
+    /// `TravelConfig::alert_memory_hours`.
+    pub(crate) alert: Option<(u32, Timestamp)>,
+}
+
+/// An identity's last sign-in from an address on no egress or mobile list: where the person
+/// last demonstrably was, kept while later sign-ins come through VPNs, proxies or carriers, so
+/// a move is also judged from there.
+#[derive(Clone, Debug)]
+pub(crate) struct Anchor {
+    pub(crate) time: Timestamp,
+    pub(crate) spot: Spot,
+    pub(crate) ip: Option<IpAddr>,
+    pub(crate) session: u64,
+    pub(crate) device: u64,
+    pub(crate) interactive: bool,
+    /// Empty when not kept.
+    pub(crate) event_id: String,
 }
 
 impl Default for Record {
@@ -135,6 +156,8 @@ impl Default for Record {
             spot: None,
             key: None,
             pairs: Vec::new(),
+            anchor: None,
+            alert: None,
         }
     }
 }
@@ -176,8 +199,9 @@ impl Record {
         self.spot = Some(spot);
     }
 
-    /// Drops the last sign-in (keeps the pairs and the key).
+    /// Drops the last sign-in and the anchor before it (keeps the pairs and the key).
     pub(crate) fn clear_last(&mut self) {
+        self.anchor = None;
         self.has_last = false;
         self.ip = None;
         self.spot = None;
@@ -232,6 +256,10 @@ impl Record {
     fn heap_bytes(&self) -> usize {
         self.key.as_ref().map_or(0, |k| k.as_str().len())
             + self.pairs.capacity() * std::mem::size_of::<(u64, Timestamp, Timestamp)>()
+            + self
+                .anchor
+                .as_ref()
+                .map_or(0, |a| std::mem::size_of::<Anchor>() + a.event_id.capacity())
     }
 }
 

@@ -74,6 +74,13 @@ pub(crate) struct IdentityState {
     pub(crate) key: IdentityKey,
     pub(crate) last: Option<LastSignIn>,
     pub(crate) pairs: Vec<(u64, Timestamp, Timestamp)>,
+    /// The last sign-in from an address on no list, while later ones came through listed
+    /// networks (absent from snapshots written before anchors were kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) anchor: Option<LastSignIn>,
+    /// The network of the last high finding and when (absent before alerts were kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) alert: Option<(u32, Timestamp)>,
 }
 
 /// One place pair in the tenant-wide memory: which identities (hashed) made the move, and when

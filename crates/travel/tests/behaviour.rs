@@ -573,6 +573,7 @@ fn moves_repeated_on_another_day_and_shared_moves_are_low() {
 struct Profile {
     asns: &'static [u32],
     countries: &'static [&'static str],
+    devices: &'static [&'static str],
 }
 impl ProfileView for Profile {
     fn sign_ins(&self) -> u64 {
@@ -588,6 +589,7 @@ impl ProfileView for Profile {
         let known = match dim {
             Dimension::Asn => self.asns.iter().any(|a| a.to_string() == value),
             Dimension::Country => self.countries.contains(&value),
+            Dimension::Device => self.devices.contains(&value),
             _ => false,
         };
         known.then(|| Familiarity {
@@ -602,6 +604,257 @@ impl ProfileView for Profile {
     }
 }
 
+const SINGAPORE: At = At {
+    lat: 1.3521,
+    lon: 103.8198,
+    acc: 20.0,
+    city: "Singapore",
+    cc: "SG",
+};
+const LOS_ANGELES: At = At {
+    lat: 34.0522,
+    lon: -118.2437,
+    acc: 20.0,
+    city: "Los Angeles",
+    cc: "US",
+};
+
+#[test]
+fn a_vpn_in_between_hides_no_move_from_where_the_person_was() {
+    // Home in Sydney; an hour later through the security gateway's Singapore exit; two hours
+    // after that a home ISP in Los Angeles. The gateway says nothing of where the person was:
+    // the last move is judged from Sydney, three hours for 12,000 km.
+    let mut gateways = EgressRegistry::builtin();
+    gateways
+        .add(
+            EgressList::new("sase", EgressKind::Sase, "it wiki")
+                .with_cidr("203.0.113.0/24".parse().unwrap()),
+        )
+        .unwrap();
+    let detector = || ImpossibleTravel::default().with_egress(gateways.clone());
+    let home = sign_in("a@x.com", "e1", 0, "110.174.9.20", &SYDNEY);
+    let gateway = sign_in("a@x.com", "e2", 60, "203.0.113.7", &SINGAPORE);
+    let la = sign_in("a@x.com", "e3", 180, "76.32.1.9", &LOS_ANGELES);
+    let events = [home.clone(), gateway.clone(), la];
+    let out = run_with(&mut detector(), &events, &Context::empty());
+    assert_eq!(out.len(), 2, "{out:?}");
+    assert_eq!(
+        out[0].severity,
+        Severity::Low,
+        "into the gateway: {}",
+        out[0].summary
+    );
+    let f = &out[1];
+    assert_eq!(f.severity, Severity::Medium, "{}", f.summary);
+    assert!(
+        f.summary.starts_with("Sydney, AU → Los Angeles, US: 12,"),
+        "{}",
+        f.summary
+    );
+    assert!(
+        f.summary.contains(
+            "between them, a sign-in from Singapore, SG came through list \"sase\", whose \
+             address does not say where the person was"
+        ),
+        "{}",
+        f.summary
+    );
+    assert!(!f.summary.contains("reported low"), "{}", f.summary);
+    assert_eq!(f.evidence.event_ids, ["e1", "e2", "e3"]);
+    assert_eq!(f.first_seen, home.time);
+
+    // Cut anywhere, a snapshot keeps where the person was.
+    for cut in 1..events.len() {
+        let mut first = detector();
+        let mut said = run_with(&mut first, &events[..cut], &Context::empty());
+        let mut second = detector();
+        second.restore(&first.snapshot().unwrap()).unwrap();
+        said.extend(run_with(&mut second, &events[cut..], &Context::empty()));
+        assert_eq!(said, out, "cut at {cut}");
+    }
+
+    // Back home an hour after the gateway: impossible only from the gateway's exit, so low.
+    let back = sign_in("a@x.com", "e3", 120, "110.174.9.99", &SYDNEY);
+    let out = run_with(&mut detector(), &[home, gateway, back], &Context::empty());
+    assert_eq!(out.len(), 2, "{out:?}");
+    assert_eq!(out[1].severity, Severity::Low);
+    assert!(
+        out[1].summary.starts_with("Singapore, SG → Sydney, AU"),
+        "{}",
+        out[1].summary
+    );
+    assert!(
+        out[1].summary.contains("egress list \"sase\" (sase)"),
+        "{}",
+        out[1].summary
+    );
+}
+
+#[test]
+fn a_roaming_phone_then_a_known_laptop_is_low() {
+    // Home in Singapore on the laptop; nine hours later, landed in Sydney, the phone roams and
+    // its carrier routes it home (the address says Singapore); five and a half hours on, the
+    // laptop at a Sydney hotel. From the carrier's address that is 960 km/h; from home,
+    // fourteen and a half hours before, a flight.
+    let mut carriers = EgressRegistry::builtin();
+    carriers
+        .add(EgressList::new("sg-carriers", EgressKind::Mobile, "it wiki").with_asn(4773))
+        .unwrap();
+    let mut home = sign_in("a@x.com", "e1", 0, "116.86.4.20", &SINGAPORE);
+    home.origin.device_id = Some("laptop-1".into());
+    let mut phone = sign_in("a@x.com", "e2", 9 * 60, "111.65.189.228", &SINGAPORE);
+    phone.origin.asn = Some(4773);
+    phone.origin.device_id = Some("phone-1".into());
+    let mut hotel = sign_in("a@x.com", "e3", 14 * 60 + 30, "124.170.220.181", &SYDNEY);
+    hotel.origin.device_id = Some("laptop-1".into());
+    let profile = Profile {
+        asns: &[],
+        countries: &["SG"],
+        devices: &["laptop-1", "phone-1"],
+    };
+    let ctx = Context {
+        profile: Some(&profile),
+        ..Context::empty()
+    };
+    let listed = || ImpossibleTravel::default().with_egress(carriers.clone());
+    let out = run_with(
+        &mut listed(),
+        &[home.clone(), phone.clone(), hotel.clone()],
+        &ctx,
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].severity, Severity::Low, "{}", out[0].summary);
+    assert!(
+        out[0].summary.contains(
+            "reported low: the sign-in in hand is from a client this identity uses, and \
+             possible from Singapore, SG, its last sign-in from an address that locates the \
+             person (a roaming phone's carrier address is at home)"
+        ),
+        "{}",
+        out[0].summary
+    );
+    // A client the identity never used is judged as any move: a new country, high.
+    let mut stranger = hotel.clone();
+    stranger.origin.device_id = Some("attacker-box".into());
+    let out = run_with(
+        &mut listed(),
+        &[home.clone(), phone.clone(), stranger],
+        &ctx,
+    );
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].severity, Severity::High, "{}", out[0].summary);
+    // And so is the known laptop when even home is too far: Los Angeles two hours on.
+    let mut la = sign_in("a@x.com", "e3", 11 * 60, "76.32.1.9", &LOS_ANGELES);
+    la.origin.device_id = Some("laptop-1".into());
+    let out = run_with(&mut listed(), &[home, phone, la], &ctx);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].severity, Severity::High, "{}", out[0].summary);
+    assert!(
+        out[0]
+            .summary
+            .starts_with("Singapore, SG → Los Angeles, US"),
+        "{}",
+        out[0].summary
+    );
+}
+
+const JOHANNESBURG: At = At {
+    lat: -26.2041,
+    lon: 28.0473,
+    acc: 20.0,
+    city: "Johannesburg",
+    cc: "ZA",
+};
+
+/// An intruder on a rented server in Johannesburg (Vultr, on the built-in hosting list) comes
+/// back to the account every day while its owner keeps working in Sydney. After a day the
+/// profile holds the intruder's network as usual (it learns every sign-in); the network of the
+/// high finding stays unusual for `alert_memory_hours`. From a home ISP the same moves are a
+/// traveller's as much as an intruder's, and settle as before.
+#[test]
+fn an_intruders_network_does_not_become_usual_by_coming_back() {
+    let home = |id: &str, mins: i64| {
+        let mut e = sign_in("a@x.com", id, mins, "1.129.0.1", &SYDNEY);
+        e.origin.asn = Some(1221);
+        e
+    };
+    let away = |id: &str, mins: i64, (ip, asn): (&str, u32)| {
+        let mut e = sign_in("a@x.com", id, mins, ip, &JOHANNESBURG);
+        e.origin.asn = Some(asn);
+        e
+    };
+    let vultr = ("45.32.1.9", 20473);
+    static FIRST: Profile = Profile {
+        asns: &[1221],
+        countries: &["AU"],
+        devices: &[],
+    };
+    // What the profile says a day later: both networks and countries usual.
+    static LEARNED: Profile = Profile {
+        asns: &[1221, 20473, 3741],
+        countries: &["AU", "ZA"],
+        devices: &[],
+    };
+    let run = |config: TravelConfig, network: (&str, u32)| {
+        let mut d = ImpossibleTravel::new(config).unwrap();
+        let mut out = Vec::new();
+        let with = |p: &'static Profile| Context {
+            profile: Some(p),
+            ..Context::empty()
+        };
+        d.observe(&home("h0", 0), &with(&FIRST), &mut out);
+        d.observe(&away("x0", 30, network), &with(&FIRST), &mut out);
+        // The rest in a detector restored from a snapshot: the alert survives it.
+        let bytes = d.snapshot().unwrap();
+        let mut d = ImpossibleTravel::new(d.config().clone()).unwrap();
+        d.restore(&bytes).unwrap();
+        for k in 1..4 {
+            let day = k * 24 * 60;
+            d.advance(t(day), &mut out);
+            d.observe(&home(&format!("h{k}"), day), &with(&LEARNED), &mut out);
+            d.observe(
+                &away(&format!("x{k}"), day + 45, network),
+                &with(&LEARNED),
+                &mut out,
+            );
+        }
+        out
+    };
+    let said = run(TravelConfig::default(), vultr);
+    // Each day's first move, home to Johannesburg (home the next day is a day's flight on).
+    assert_eq!(said.len(), 4, "{said:?}");
+    assert_eq!(said[0].severity, Severity::High, "{}", said[0].summary);
+    for f in &said[1..] {
+        assert_eq!(f.severity, Severity::Medium, "{}", f.summary);
+        assert!(!f.summary.contains("reported low"), "{}", f.summary);
+    }
+    assert!(
+        said[1].summary.contains(
+            "; AS20473 is the network of a high alert on this identity 24 h 15 min earlier)"
+        ),
+        "{}",
+        said[1].summary
+    );
+    // Without the memory the intruder's comings and goings read as a habit.
+    let plain = run(
+        TravelConfig {
+            alert_memory_hours: 0,
+            ..TravelConfig::default()
+        },
+        vultr,
+    );
+    assert!(
+        plain[1..].iter().all(|f| f.severity == Severity::Low),
+        "{plain:?}"
+    );
+    let home_isp = run(TravelConfig::default(), ("105.224.1.9", 3741));
+    assert_eq!(home_isp[0].severity, Severity::High);
+    assert!(
+        home_isp[1..].iter().all(|f| f.severity == Severity::Low),
+        "{home_isp:?}"
+    );
+}
+
 #[test]
 fn the_profile_raises_new_countries_and_lowers_usual_networks() {
     let mut a = sign_in("a@x.com", "e1", 0, "1.129.0.1", &SYDNEY);
@@ -611,6 +864,7 @@ fn the_profile_raises_new_countries_and_lowers_usual_networks() {
     let au_only = Profile {
         asns: &[1221],
         countries: &["AU"],
+        devices: &[],
     };
     let ctx = Context {
         profile: Some(&au_only),
@@ -626,6 +880,7 @@ fn the_profile_raises_new_countries_and_lowers_usual_networks() {
     let both = Profile {
         asns: &[1221, 3320],
         countries: &["AU", "DE"],
+        devices: &[],
     };
     let ctx = Context {
         profile: Some(&both),
