@@ -288,6 +288,43 @@ fn exit_codes_tell_usage_unreadable_and_strict_apart() {
 }
 
 #[test]
+fn a_cut_gzip_file_keeps_its_good_records_and_counts_the_lost_one() {
+    use std::io::Write;
+    let text = std::fs::read(fixture("alice-and-bob.ocsf.jsonl")).unwrap();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&text).unwrap();
+    let mut bytes = gz.finish().unwrap();
+    // Cut inside the compressed stream: the last record or so cannot be decompressed.
+    bytes.truncate(bytes.len() - 40);
+    let dir = tempfile::tempdir().unwrap();
+    let cut = dir.path().join("cut.ocsf.jsonl.gz");
+    std::fs::write(&cut, &bytes).unwrap();
+    let out = palisade(&["scan", cut.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let summary = records(&stdout).pop().unwrap();
+    assert_eq!(summary["type"], "summary");
+    assert_eq!(summary["truncated_files"], 1);
+    assert_eq!(summary["bad_records"]["count"], 1, "{summary}");
+    let first = &summary["bad_records"]["first"][0];
+    assert!(
+        first["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("input truncated"),
+        "{first}"
+    );
+    let lines = text.iter().filter(|b| **b == b'\n').count() as u64;
+    let read = summary["events_read"].as_u64().unwrap();
+    assert!(read > 0 && read < lines, "{read} of {lines}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("; 1 bad records (one file truncated), "),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn config_file_is_read_and_unknown_keys_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("ok.toml");

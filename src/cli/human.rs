@@ -7,9 +7,14 @@ use palisade::scan::ScanReport;
 /// Writes a few lines an analyst reads at a glance; the JSON Lines on stdout carry everything.
 pub(crate) fn summarize(report: &ScanReport, w: &mut dyn Write) {
     let s = &report.summary;
+    let truncated = match s.truncated_files {
+        0 => String::new(),
+        1 => " (one file truncated)".to_owned(),
+        n => format!(" ({n} files truncated)"),
+    };
     let _ = writeln!(
         w,
-        "palisade: {} files, {} records, {} events; {} bad records, {} unsupported skipped",
+        "palisade: {} files, {} records, {} events; {} bad records{truncated}, {} unsupported skipped",
         s.files,
         s.records_read,
         s.events_read,

@@ -320,7 +320,8 @@ pub fn scan(
         }
         summary.files += 1;
         summary.records_read += report.records_read;
-        summary.bad_records.count += report.bad_records;
+        // A cut file's last record is lost too: it is counted, and listed, as a bad record.
+        summary.bad_records.count += report.bad_records + u64::from(report.truncated);
         summary.coords_dropped += report.coords_dropped;
         summary.truncated_files += u64::from(report.truncated);
         // Bounded however many files name however many types.

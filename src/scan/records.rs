@@ -148,7 +148,7 @@ pub struct BadRecordExample {
 /// Bad records: how many, and the first few ordered by file path and line.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct BadRecords {
-    /// How many in all.
+    /// How many in all: malformed records, and the record each truncated file ends inside.
     pub count: u64,
     /// The first few, by file path then line.
     pub first: Vec<BadRecordExample>,
@@ -175,7 +175,8 @@ pub struct Summary {
     pub skipped_unsupported: BTreeMap<String, u64>,
     /// Malformed records.
     pub bad_records: BadRecords,
-    /// Files that ended inside a record (cut gzip, unclosed array).
+    /// Files that ended inside a record (cut gzip, unclosed array); that record is also a bad
+    /// record.
     pub truncated_files: u64,
     /// Events processed after the watermark had passed them.
     pub late_events: u64,
