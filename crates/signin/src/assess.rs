@@ -517,6 +517,10 @@ fn short(v: &str) -> String {
 }
 
 /// "first sign-in from US (AS7922), new device, new browser family (python-requests/2.31)".
+/// What [`describe_novelty`] says when none of the novelty is of a kind it names (a new address
+/// block or hour alone).
+pub(crate) const NOTHING_NAMED: &str = "unfamiliar properties";
+
 pub(crate) fn describe_novelty(a: &Assessment, event: &Event) -> String {
     let mut parts = Vec::new();
     let asn = event.origin.asn.map(|n| format!("AS{n}"));
@@ -580,7 +584,7 @@ pub(crate) fn describe_novelty(a: &Assessment, event: &Event) -> String {
         parts.push(format!("the vendor flags {what}"));
     }
     if parts.is_empty() {
-        parts.push("unfamiliar properties".into());
+        parts.push(NOTHING_NAMED.into());
     }
     parts.join(", ")
 }

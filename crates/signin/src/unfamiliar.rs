@@ -13,7 +13,9 @@ use palisade_schema::{Duration, Event, IdentityKey, RiskLevel, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::alerted::{Alerted, AlertedNetworks};
-use crate::assess::{assess, describe_history, describe_novelty, Assessment, NoveltyWeights};
+use crate::assess::{
+    assess, describe_history, describe_novelty, Assessment, NoveltyWeights, NOTHING_NAMED,
+};
 use crate::network::Through;
 use crate::state::{self, Expiry};
 use crate::verdict::Verdict;
@@ -87,7 +89,8 @@ pub struct UnfamiliarConfig {
     /// raised one level (default 168, a week). For as long, a sign-in from the network of one
     /// of this detector's own high findings on the identity is at least medium, however often
     /// it returns: the profile learns every sign-in, so an intruder's network would otherwise
-    /// look familiar within a day.
+    /// look familiar within a day. (Not a network on a list of carriers, corporate egresses,
+    /// gateways, relays or satellite links: many people share those.)
     pub follow_up_hours: i64,
     /// A medium-or-higher finding about a device the identity had never used is revised down
     /// to low when, within this many hours of closing (default 168, a week; 0 never), that
@@ -254,6 +257,11 @@ struct Open {
     /// later verdict counts on its own).
     #[serde(default)]
     judged: Judged,
+    /// Whether the opening sign-in came through a network many people share whose address
+    /// is not the person's (a listed carrier, corporate egress, SASE, relay or satellite):
+    /// its high finding is not remembered against the network.
+    #[serde(default)]
+    shared_network: bool,
 }
 
 /// What the opening sign-in of a finding scored before any vendor verdict, and what bounds
@@ -347,7 +355,8 @@ struct Restored {
 /// (a new laptop first used at a café is the user's, once it is seen at home); see
 /// [`UnfamiliarConfig::vouch_hours`]. A sign-in from the network of one of its high findings
 /// stays at least medium for [`UnfamiliarConfig::follow_up_hours`], so an intruder who keeps
-/// coming back does not fade into the baseline.
+/// coming back does not fade into the baseline (unless that network is a listed one many
+/// people share: a carrier, a corporate egress, a gateway, a relay).
 ///
 /// Every finding carries the baseline's maturity. While a profile is still learning, findings
 /// stay below medium unless the vendor flags an anonymizing proxy or Tor, or gives its own
@@ -507,7 +516,7 @@ impl UnfamiliarSignIn {
             // High on its own merits, not raised for following another alert: one false
             // alarm must not make a week of them.
             let own_high = self.config.severity(&open.judged) >= Some(Severity::High);
-            if let (Some(asn), true) = (open.asn, own_high) {
+            if let (Some(asn), true, false) = (open.asn, own_high, open.shared_network) {
                 let seen = open.finding.last_seen;
                 let until = seen + Duration::from_hours(self.config.follow_up_hours);
                 let alert = Alerted { asn, seen, until };
@@ -595,9 +604,9 @@ impl UnfamiliarSignIn {
         out.push(state::revise(&mut finding, FindingStatus::Closed));
     }
 
-    /// Joins a sign-in from the open finding's origin to it; true when it did. What it shows
-    /// that the visit had not yet shown (another browser at the same address) is added to the
-    /// visit's score, and named.
+    /// Joins a sign-in from the open finding's origin to it; true when it did. A client the
+    /// identity never used (another browser at the same address) adds what it shows to the
+    /// visit's score, and is named.
     fn extend(
         &mut self,
         event: &Event,
@@ -641,7 +650,11 @@ impl UnfamiliarSignIn {
             f.summary.push_str(&v.describe(event.source));
             self.bytes += f.summary.capacity() - before;
         }
-        if let Some(parts) = open.judged.parts {
+        // Only a client the identity never used counts as the visit's news: a known one that
+        // is merely less familiar than the first record's is the same person.
+        let another_client =
+            assessment.is_new(Dimension::Device) || assessment.is_new(Dimension::UserAgent);
+        if let (Some(parts), true) = (open.judged.parts, another_client) {
             let visit = parts.union(ScoreParts::of(assessment));
             let score = visit.score(&self.config.weights)
                 + if open.judged.anonymous {
@@ -658,15 +671,14 @@ impl UnfamiliarSignIn {
                     novel: assessment
                         .novel
                         .iter()
-                        .filter(|n| matches!(n.dim, Dimension::Device | Dimension::UserAgent))
+                        .filter(|n| {
+                            !n.rare && matches!(n.dim, Dimension::Device | Dimension::UserAgent)
+                        })
                         .cloned()
                         .collect(),
                     ..Assessment::default()
                 };
-                let what = match client.novel.is_empty() {
-                    true => "a less familiar client".to_owned(),
-                    false => describe_novelty(&client, event),
-                };
+                let what = describe_novelty(&client, event);
                 let before = f.summary.capacity();
                 f.summary.push_str("; then ");
                 f.summary.push_str(&what);
@@ -802,14 +814,15 @@ impl Detector for UnfamiliarSignIn {
                 describe_novelty(&assessment, event),
                 v.describe(event.source)
             ),
-            // Back on an alerted network with nothing new: the network is the news.
-            None if returning.is_some() && assessment.novel.is_empty() && !assessment.anonymous => {
-                match event.origin.asn {
+            None => match describe_novelty(&assessment, event) {
+                // Back on an alerted network with nothing new worth naming: the network is
+                // the news.
+                d if returning.is_some() && d == NOTHING_NAMED => match event.origin.asn {
                     Some(asn) => format!("a sign-in from AS{asn}"),
                     None => "a sign-in".to_owned(),
-                }
-            }
-            None => describe_novelty(&assessment, event),
+                },
+                d => d,
+            },
         };
         // Named where it changed the score, or held the severity down.
         if let Some(t) = through.filter(|t| !matches!(t, Through::Service { .. }) || service_low) {
@@ -848,6 +861,19 @@ impl Detector for UnfamiliarSignIn {
                 .then(|| event.origin.device_id.clone())
                 .flatten(),
             judged,
+            shared_network: self
+                .egress
+                .lookup(event.origin.ip, event.origin.asn)
+                .is_some_and(|m| {
+                    matches!(
+                        m.list.kind,
+                        EgressKind::Mobile
+                            | EgressKind::Corporate
+                            | EgressKind::Sase
+                            | EgressKind::PrivateRelay
+                            | EgressKind::Satellite
+                    )
+                }),
         };
         self.bytes += open_bytes(&open) + identity.as_str().len();
         self.expiry.set(identity, None, deadline);

@@ -548,6 +548,43 @@ fn another_browser_at_a_relayed_sign_ins_address_raises_the_visit() {
     let last = said.last().unwrap();
     assert_eq!(last.severity, Severity::Low, "{}", last.summary);
     assert!(!last.summary.contains("; then"), "{}", last.summary);
+
+    // A traveller's laptop at the hotel, then the phone they used once at home: a client the
+    // identity knows adds nothing to the visit, though the phone is less familiar than the
+    // laptop and the hotel's network less new by the second record.
+    let mut h = Harness::new(UnfamiliarSignIn::default().with_egress(networks()));
+    h.learn_home("ana@x.com");
+    let phone = Origin {
+        device: None,
+        ua: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_3 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.3 Mobile/15E148 Safari/604.1",
+        ..home()
+    };
+    h.run(&event(
+        "ana@x.com",
+        at_min(30 * DAY + 600),
+        "ph",
+        &phone,
+        ok(),
+    ));
+    let mut said = h.run(&event(
+        "ana@x.com",
+        at_min(41 * DAY),
+        "l",
+        &paris_hotel(),
+        ok(),
+    ));
+    let first = said[0].severity;
+    let phone_there = Origin {
+        device: phone.device,
+        ua: phone.ua,
+        ..paris_hotel()
+    };
+    let t = at_min(41 * DAY + 20);
+    said.extend(h.run(&event("ana@x.com", t, "p", &phone_there, ok())));
+    said.extend(h.advance(at_min(42 * DAY)));
+    let last = said.last().unwrap();
+    assert_eq!(last.severity, first, "{}", last.summary);
+    assert!(!last.summary.contains("; then"), "{}", last.summary);
 }
 
 /// Egress lists of one hosting provider and one SASE service, as a tenant would write them.
@@ -888,6 +925,30 @@ fn an_intruder_returning_to_an_alerted_network_stays_medium() {
         "{faded:?}"
     );
     assert!(faded.len() < 9, "some visits say nothing: {faded:?}");
+
+    // A network the tenant lists as one many people share (here a mobile carrier) is not
+    // remembered against: the high finding stands, and the visits after it fade as above.
+    let mut carriers = palisade_geo::EgressRegistry::new();
+    let problems = carriers.add_text("[carrier]\nkind = mobile\nsource = test\nAS7922\n", "test");
+    assert!(problems.is_empty(), "{problems:?}");
+    let mut h = Harness::new(UnfamiliarSignIn::default().with_egress(carriers));
+    h.learn_home("ana@x.com");
+    let t0 = at_min(41 * DAY);
+    let mut said = Vec::new();
+    for k in 0..9 {
+        let t = t0 + Duration::from_hours(3 * k);
+        said.extend(h.run(&event("ana@x.com", t, &format!("x{k}"), &intruder, ok())));
+        said.extend(h.advance(t + Duration::from_hours(2)));
+    }
+    let closed: Vec<&Finding> = said
+        .iter()
+        .filter(|f| f.status == FindingStatus::Closed)
+        .collect();
+    assert_eq!(closed[0].severity, Severity::High, "{}", closed[0].summary);
+    assert!(
+        closed[1..].iter().all(|f| f.severity < Severity::Medium),
+        "{closed:?}"
+    );
 }
 
 /// A new laptop first used on a new network is medium; when that laptop then signs in from the
