@@ -51,8 +51,8 @@ pub struct TravelConfig {
     pub tenant_pairs: usize,
     /// How long a remembered pair counts, in days. Default **30**.
     pub pair_memory_days: u32,
-    /// For this many hours after a high finding that says intruder rather than traveller (a
-    /// session replayed at both ends, or an interactive sign-in from a hosting network), the
+    /// For this many hours after a high finding that says intruder rather than traveller (an
+    /// interactive sign-in from a hosting network), the
     /// network (ASN) its new end came from is not usual for that identity, and a move to or
     /// from it is no habit, however often it recurs: the profile learns every sign-in it is
     /// shown, so an intruder who keeps coming back would otherwise make their own network

@@ -78,17 +78,19 @@ impl From<TravelError> for Error {
 /// - both ends' networks are usual for the identity (its profile's ASN weights);
 /// - a move from a `mobile` list's address to a client the identity's profile knows (its
 ///   device, or its browser and OS when the source names no device) that is possible from the
-///   identity's anchor (below): a roaming phone, whose carrier routes its traffic home.
+///   identity's anchor (below), or a move to a `mobile` list's address from a client it knows:
+///   a roaming phone, whose carrier routes its traffic home.
 ///
 /// Its anchor: while an identity's sign-ins come through listed networks (VPN, gateway, relay,
 /// carrier, hosting), it keeps its last sign-in before them from an address on no list, where
-/// the person last demonstrably was. A sign-in from an unlisted address after such a run is
-/// judged from the anchor first: impossible from there, it is reported from there like any
+/// the person last demonstrably was. A sign-in from an unlisted address (or an interactive one
+/// from a hosting network, which lowers nothing) after such a run is judged from the anchor
+/// first: impossible from there, it is reported from there like any
 /// move, the sign-in between named in the summary and the evidence (a VPN in between hides
 /// nothing); possible from there, only the move from the listed address is judged, as above.
 ///
 /// Neither habit nor usual networks lower a move to or from the network of the identity's last
-/// high finding that said intruder (a replayed session, or a person on a hosting network) for
+/// high finding that said intruder (a person on a hosting network) for
 /// [`TravelConfig::alert_memory_hours`]: an intruder who keeps coming back does not become a
 /// habit.
 ///
@@ -537,7 +539,14 @@ impl Judge<'_> {
         out: &mut Vec<Finding>,
     ) -> Option<Reported> {
         let mut through_anchor = None;
-        if let (Some(a), Some(i), None, false) = (anchor, prev.egress, cur.egress, late) {
+        // The same address is never a move, whatever came before it.
+        if prev.ip.is_some() && prev.ip == cur.ip {
+            return None;
+        }
+        // The end in hand locates the person, or is a rented server whose list lowers nothing.
+        let located = cur.egress.is_none()
+            || (self.is_hosting(cur) && matches!(self.egress_reason(cur), Some(Err(_))));
+        if let (Some(a), Some(i), true, false) = (anchor, prev.egress, located, late) {
             let from = End {
                 time: a.time,
                 event_id: &a.event_id,
@@ -573,7 +582,22 @@ impl Judge<'_> {
         // A carrier routes a roaming phone's traffic home: its address may be a country away
         // from the phone. From a client the identity knows, and possible from where the person
         // last demonstrably was, the move is that.
-        let roaming = through_anchor.filter(|_| self.is_mobile(prev) && known_client);
+        let fresh = if late { prev } else { cur };
+        let roaming = match through_anchor.filter(|_| self.is_mobile(prev) && known_client) {
+            Some(anchor) => Some(format!(
+                "the sign-in in hand is from a client this identity uses, and possible from \
+                 {anchor}, its last sign-in from an address that locates the person (a roaming \
+                 phone's carrier address is at home)"
+            )),
+            // The phone itself, on its carrier: wherever the carrier places it, a roaming
+            // phone's address is at home.
+            None if self.is_mobile(fresh) && known_client => Some(format!(
+                "the {} end is a phone this identity uses, on a mobile network list (a roaming \
+                 phone's carrier address is at home)",
+                fresh.spot.label()
+            )),
+            None => None,
+        };
         let report = Report {
             m,
             late,
@@ -659,12 +683,8 @@ impl Judge<'_> {
         if let Some((via, _)) = &via {
             notes.push(via.clone());
         }
-        if let Some(anchor) = roaming {
-            lowered.push(format!(
-                "the sign-in in hand is from a client this identity uses, and possible from \
-                 {anchor}, its last sign-in from an address that locates the person (a roaming \
-                 phone's carrier address is at home)"
-            ));
+        if let Some(reason) = roaming {
+            lowered.push(reason);
         }
         for end in [cur, prev] {
             match self.egress_reason(end) {
@@ -823,10 +843,11 @@ impl Judge<'_> {
             self.tenant
                 .record(pair, me, cur.time, memory, keep, self.config.tenant_pairs);
         }
-        // Remembered only where the high finding says intruder, not traveller: a replayed
-        // session, or a person on a rented server. A traveller's first move abroad is high
-        // too, and their phone's roaming flips must still settle into a habit.
-        let intruder = same_session || self.is_hosting(fresh);
+        // Remembered only where the high finding says intruder, not traveller: a person on a
+        // rented server. A traveller's first move abroad is high too, and so is a phone that
+        // keeps its session from hotel Wi-Fi to its roaming carrier; their flips must still
+        // settle into a habit.
+        let intruder = self.is_hosting(fresh);
         let alert = match (severity, fresh.spot.asn) {
             (Severity::High, Some(asn)) if intruder && alert_memory > Duration::ZERO => {
                 Some((asn, cur.time))
@@ -933,7 +954,8 @@ impl Parts<'_> {
                         tenant,
                     };
                     // Read only when the last sign-in came through a listed network (rare).
-                    let known_client = r.egress().is_some() && known_client(event, ctx);
+                    let known_client =
+                        (r.egress().is_some() || cur_egress.is_some()) && known_client(event, ctx);
                     let anchor = r.anchor.as_deref();
                     j.judge(who, r, (prev, cur), late, (anchor, known_client), ctx, out)
                 }

@@ -675,7 +675,11 @@ fn a_vpn_in_between_hides_no_move_from_where_the_person_was() {
 
     // Back home an hour after the gateway: impossible only from the gateway's exit, so low.
     let back = sign_in("a@x.com", "e3", 120, "110.174.9.99", &SYDNEY);
-    let out = run_with(&mut detector(), &[home, gateway, back], &Context::empty());
+    let out = run_with(
+        &mut detector(),
+        &[home.clone(), gateway.clone(), back],
+        &Context::empty(),
+    );
     assert_eq!(out.len(), 2, "{out:?}");
     assert_eq!(out[1].severity, Severity::Low);
     assert!(
@@ -685,6 +689,24 @@ fn a_vpn_in_between_hides_no_move_from_where_the_person_was() {
     );
     assert!(
         out[1].summary.contains("egress list \"sase\" (sase)"),
+        "{}",
+        out[1].summary
+    );
+
+    // A rented server (Vultr, built-in hosting list) three hours after Sydney: its list lowers
+    // nothing for an interactive sign-in, so it too is judged from Sydney.
+    let mut server = sign_in("a@x.com", "e3", 180, "45.32.1.9", &LOS_ANGELES);
+    server.origin.asn = Some(20473);
+    let out = run_with(&mut detector(), &[home, gateway, server], &Context::empty());
+    assert_eq!(out.len(), 2, "{out:?}");
+    assert_eq!(out[1].severity, Severity::Medium, "{}", out[1].summary);
+    assert!(
+        out[1].summary.starts_with("Sydney, AU → Los Angeles, US"),
+        "{}",
+        out[1].summary
+    );
+    assert!(
+        out[1].summary.contains("hosting network list \"vultr\""),
         "{}",
         out[1].summary
     );
@@ -756,6 +778,30 @@ fn a_roaming_phone_then_a_known_laptop_is_low() {
         "{}",
         out[0].summary
     );
+
+    // The other way round: the laptop at the Sydney hotel, then minutes later the phone, whose
+    // carrier routes it home to Singapore. The phone is the identity's: low. A phone it never
+    // used is judged as any move.
+    let mut laptop = sign_in("a@x.com", "e1", 0, "124.170.220.181", &SYDNEY);
+    laptop.origin.device_id = Some("laptop-1".into());
+    let mut roaming = sign_in("a@x.com", "e2", 3, "111.65.189.228", &SINGAPORE);
+    roaming.origin.asn = Some(4773);
+    roaming.origin.device_id = Some("phone-1".into());
+    let out = run_with(&mut listed(), &[laptop.clone(), roaming.clone()], &ctx);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(out[0].severity, Severity::Low, "{}", out[0].summary);
+    assert!(
+        out[0].summary.contains(
+            "reported low: the Singapore, SG end is a phone this identity uses, on a mobile \
+             network list (a roaming phone's carrier address is at home)"
+        ),
+        "{}",
+        out[0].summary
+    );
+    roaming.origin.device_id = Some("another-phone".into());
+    let out = run_with(&mut listed(), &[laptop, roaming], &ctx);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert!(out[0].severity >= Severity::Medium, "{}", out[0].summary);
 }
 
 const JOHANNESBURG: At = At {
