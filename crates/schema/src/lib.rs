@@ -66,4 +66,4 @@ pub use event::{Event, SignInKind, Source};
 pub use identity::{Identity, IdentityKey};
 pub use origin::{ClientSoftware, GeoPoint, MfaDevice, Origin};
 pub use signals::{RiskLevel, VendorSignals};
-pub use time::{Duration, Timestamp};
+pub use time::{Duration, PlainDuration, Timestamp};

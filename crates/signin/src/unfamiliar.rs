@@ -709,18 +709,6 @@ impl UnfamiliarSignIn {
     }
 }
 
-/// A span of time in plain words, to the minute under a day ("45 min", "3 h 05 min"), in
-/// days past one ("2 days").
-fn plain_span(d: Duration) -> String {
-    let mins = d.as_millis().max(0) / 60_000;
-    match (mins / 60, mins % 60) {
-        (0, m) => format!("{m} min"),
-        (h, m) if h < 24 => format!("{h} h {m:02} min"),
-        (h, _) if h < 48 => "1 day".to_owned(),
-        (h, _) => format!("{} days", h / 24),
-    }
-}
-
 fn open_bytes(o: &Open) -> usize {
     state::finding_bytes(&o.finding) + o.country.as_ref().map_or(0, String::capacity) + 64
 }
@@ -836,7 +824,7 @@ impl Detector for UnfamiliarSignIn {
         if let (Some(ago), Some(asn)) = (returning, event.origin.asn) {
             summary.push_str(&format!(
                 "; AS{asn} is the network of a high alert on this identity {} earlier",
-                plain_span(ago)
+                ago.plain()
             ));
         }
         let mut finding = Finding::new(NAME, Some(identity.clone()), &event.id, event.time)

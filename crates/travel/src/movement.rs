@@ -124,19 +124,10 @@ pub(crate) fn push_plain_number(out: &mut String, x: f64) {
     }
 }
 
-/// Elapsed time in plain words, appended to `out`, exact enough that a speed worked out from
-/// the words agrees with the one reported (within a percent): "45 s", "5 min", "10 min 29 s"
-/// (under an hour, to the second), "2 h 05 min" (to the nearest minute).
+/// Elapsed time in plain words ([`Duration::plain`]), appended to `out`.
 pub(crate) fn push_plain_elapsed(out: &mut String, d: Duration) {
     use std::fmt::Write;
-    let secs = d.as_millis().checked_abs().unwrap_or(i64::MAX) / 1_000;
-    let rounded_mins = (secs + 30) / 60;
-    let _ = match secs {
-        0..=59 => write!(out, "{secs} s"),
-        60..=3_599 if secs % 60 == 0 => write!(out, "{} min", secs / 60),
-        60..=3_599 => write!(out, "{} min {:02} s", secs / 60, secs % 60),
-        _ => write!(out, "{} h {:02} min", rounded_mins / 60, rounded_mins % 60),
-    };
+    let _ = write!(out, "{}", d.plain());
 }
 
 #[cfg(test)]
